@@ -1,0 +1,87 @@
+// Every error callbridge raises on purpose is a CallbridgeError with a stable code. Callers branch on the
+// class or the code, never on the message text, and `retryable` says whether trying again can help.
+
+export const ErrorCode = {
+  ConfigInvalid: 'CONFIG_INVALID',
+  EslConnectionClosed: 'ESL_CONNECTION_CLOSED',
+  EslCommandTimeout: 'ESL_COMMAND_TIMEOUT',
+  EslCommandFailed: 'ESL_COMMAND_FAILED',
+  EslAuthFailed: 'ESL_AUTH_FAILED',
+  EslProtocol: 'ESL_PROTOCOL',
+  CallNotFound: 'CALL_NOT_FOUND',
+  IllegalTransition: 'ILLEGAL_TRANSITION',
+  DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface CallbridgeErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+export class CallbridgeError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: CallbridgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** The ESL socket closed (or was never open) while a command was pending or about to be sent. */
+export class EslConnectionClosedError extends CallbridgeError {
+  constructor(message = 'ESL connection closed', options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.EslConnectionClosed, message, { retryable: true, ...options });
+  }
+}
+
+/** No reply came within the command's timeout. The connection stays usable: the late reply is discarded. */
+export class EslCommandTimeoutError extends CallbridgeError {
+  readonly command: string;
+  readonly timeoutMs: number;
+
+  constructor(command: string, timeoutMs: number) {
+    super(ErrorCode.EslCommandTimeout, `ESL command "${command}" got no reply within ${timeoutMs} ms`, {
+      retryable: true,
+    });
+    this.command = command;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** FreeSWITCH answered with -ERR / -USAGE (or an application finished with an error response). */
+export class EslCommandError extends CallbridgeError {
+  readonly command: string;
+  readonly reply: string;
+
+  constructor(command: string, reply: string) {
+    super(ErrorCode.EslCommandFailed, `ESL command "${command}" failed: ${reply.trim()}`);
+    this.command = command;
+    this.reply = reply;
+  }
+}
+
+export class EslAuthError extends CallbridgeError {
+  constructor(reply: string) {
+    super(ErrorCode.EslAuthFailed, `ESL authentication refused: ${reply.trim()}`);
+  }
+}
+
+/** Bytes on the socket that cannot be ESL (a framing error); the connection is closed. */
+export class EslProtocolError extends CallbridgeError {
+  constructor(message: string) {
+    super(ErrorCode.EslProtocol, message);
+  }
+}
+
+export class ConfigError extends CallbridgeError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(ErrorCode.ConfigInvalid, `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
