@@ -1,0 +1,30 @@
+// Ports: what the domain and the per-call session need from the outside world. Adapters implement them;
+// src/app/ wires them. Keeping them here lets the session be tested against any implementation.
+import type { CallEventRecord, CallRecord, CallState, CallWithEvents } from './call.ts';
+
+export interface Clock {
+  /** Wall-clock time. */
+  now(): Date;
+  /** Monotonic milliseconds; only differences are meaningful. */
+  monotonicMs(): number;
+}
+
+export interface CallListQuery {
+  limit: number;
+  offset?: number;
+  state?: CallState;
+}
+
+export type CallUpdate = Partial<Pick<CallRecord, 'state' | 'answeredAt' | 'endedAt' | 'hangupCause' | 'location'>>;
+
+/** Durable call storage (Postgres or embedded PGlite). */
+export interface CallStore {
+  createCall(call: CallRecord): Promise<void>;
+  updateCall(id: string, update: CallUpdate): Promise<void>;
+  appendEvent(event: CallEventRecord): Promise<void>;
+  listCalls(query: CallListQuery): Promise<CallRecord[]>;
+  getCall(id: string): Promise<CallWithEvents | undefined>;
+  /** Calls not yet ended, to reconcile with FreeSWITCH after a restart or reconnect. */
+  listUnendedCalls(): Promise<CallRecord[]>;
+  ping(): Promise<void>;
+}
