@@ -1,0 +1,97 @@
+// The call state machine: pure. It takes what happened (an input) and the call's current state, and gives
+// back the new state plus the commands the controller should send. It never performs I/O and never throws
+// on a bad sequence: an input that makes no sense in the current state is reported as `illegal`, recorded by
+// the caller, and the state stays as it was. Real FreeSWITCH event orders are messy (a caller can hang up
+// while we are still answering, an unbridge can race a hangup), so robustness here is a requirement.
+import type { CallState } from './call.ts';
+
+export type CallInput =
+  /** FreeSWITCH handed us the call (outbound socket connected, channel data read). */
+  | { type: 'offered' }
+  /** CHANNEL_ANSWER on our channel. */
+  | { type: 'answered' }
+  /** The greeting finished playing (EXECUTE_COMPLETE of its playback). */
+  | { type: 'greeting_finished'; interrupted: boolean }
+  /** Someone (policy, AI, staff) wants the call handed to a human or a number. */
+  | { type: 'transfer_requested'; target: string; reason: string }
+  /** CHANNEL_BRIDGE: the caller is now talking to the target. */
+  | { type: 'bridged'; otherLegUuid: string }
+  /** The transfer could not be completed (bridge failed, target did not answer). */
+  | { type: 'transfer_failed'; cause: string }
+  /** CHANNEL_UNBRIDGE while the caller stays on the line (the human hung up). */
+  | { type: 'unbridged' }
+  /** The controller decided to end the call (time limit, policy). */
+  | { type: 'hangup_requested'; cause: string }
+  /** CHANNEL_HANGUP / HANGUP_COMPLETE, or the socket vanished: the call is over. */
+  | { type: 'hung_up'; cause: string };
+
+export type CallCommand =
+  | { type: 'answer' }
+  | { type: 'start_recording' }
+  | { type: 'play_greeting' }
+  | { type: 'hold' }
+  | { type: 'bridge'; target: string }
+  | { type: 'hangup'; cause: string }
+  /** Release every resource the call holds; always the last command of a call. */
+  | { type: 'release' };
+
+export interface CallMachineState {
+  state: CallState;
+  hangupCause: string | null;
+}
+
+export type Transition =
+  | { ok: true; from: CallState; to: CallState; next: CallMachineState; commands: CallCommand[] }
+  | { ok: false; from: CallState; input: CallInput['type']; reason: string; next: CallMachineState; commands: [] };
+
+export const initialCallState: CallMachineState = { state: 'ringing', hangupCause: null };
+
+const TRANSFERABLE: ReadonlySet<CallState> = new Set(['answered', 'in_conversation', 'bridged']);
+
+export function transition(current: CallMachineState, input: CallInput): Transition {
+  const from = current.state;
+  const move = (to: CallState, commands: CallCommand[], hangupCause = current.hangupCause): Transition => ({
+    ok: true,
+    from,
+    to,
+    next: { state: to, hangupCause },
+    commands,
+  });
+  const illegal = (reason: string): Transition => ({
+    ok: false,
+    from,
+    input: input.type,
+    reason,
+    next: current,
+    commands: [],
+  });
+
+  if (from === 'ended') return illegal('the call has already ended');
+
+  switch (input.type) {
+    case 'offered':
+      return from === 'ringing' ? move('ringing', [{ type: 'answer' }]) : illegal('the call was already offered');
+    case 'answered':
+      // Recording starts before the greeting so the whole conversation is on it.
+      return from === 'ringing'
+        ? move('answered', [{ type: 'start_recording' }, { type: 'play_greeting' }])
+        : illegal('the call is already answered');
+    case 'greeting_finished':
+      if (from !== 'answered') return illegal('no greeting was playing');
+      return move('in_conversation', [{ type: 'hold' }]);
+    case 'transfer_requested':
+      if (!TRANSFERABLE.has(from)) return illegal(`cannot transfer a call that is ${from}`);
+      return move('transferring', [{ type: 'bridge', target: input.target }]);
+    case 'bridged':
+      return from === 'transferring' ? move('bridged', []) : illegal('no transfer was in progress');
+    case 'transfer_failed':
+      return from === 'transferring' ? move('in_conversation', [{ type: 'hold' }]) : illegal('no transfer was in progress');
+    case 'unbridged':
+      return from === 'bridged' ? move('in_conversation', [{ type: 'hold' }]) : illegal('the call was not bridged');
+    case 'hangup_requested':
+      // The state changes when FreeSWITCH confirms the hangup, not when we ask for it.
+      return move(from, [{ type: 'hangup', cause: input.cause }]);
+    case 'hung_up':
+      return move('ended', [{ type: 'release' }], input.cause);
+  }
+}
