@@ -70,12 +70,14 @@ export function transition(current: CallMachineState, input: CallInput): Transit
 
   switch (input.type) {
     case 'offered':
-      return from === 'ringing' ? move('ringing', [{ type: 'answer' }]) : illegal('the call was already offered');
-    case 'answered':
-      // Recording starts before the greeting so the whole conversation is on it.
+      // All three go out at once: FreeSWITCH queues them on the channel and runs them strictly in order
+      // (event-lock), so the caller hears the greeting without a round trip per step. Recording starts
+      // before the greeting so the whole conversation is on it.
       return from === 'ringing'
-        ? move('answered', [{ type: 'start_recording' }, { type: 'play_greeting' }])
-        : illegal('the call is already answered');
+        ? move('ringing', [{ type: 'answer' }, { type: 'start_recording' }, { type: 'play_greeting' }])
+        : illegal('the call was already offered');
+    case 'answered':
+      return from === 'ringing' ? move('answered', []) : illegal('the call is already answered');
     case 'greeting_finished':
       if (from !== 'answered') return illegal('no greeting was playing');
       return move('in_conversation', [{ type: 'hold' }]);

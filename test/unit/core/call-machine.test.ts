@@ -34,11 +34,12 @@ describe('call state machine', () => {
     expect(state).toEqual({ state: 'ended', hangupCause: 'NORMAL_CLEARING' });
   });
 
-  it('answers when offered, then records and greets once answered', () => {
+  it('answers, records and greets as soon as the call is offered, in that order', () => {
     const offered = transition(initialCallState, { type: 'offered' });
-    expect(offered.commands).toEqual([{ type: 'answer' }]);
+    expect(offered.commands).toEqual([{ type: 'answer' }, { type: 'start_recording' }, { type: 'play_greeting' }]);
     const answered = transition(offered.next, { type: 'answered' });
-    expect(answered.commands).toEqual([{ type: 'start_recording' }, { type: 'play_greeting' }]);
+    expect(answered.next.state).toBe('answered');
+    expect(answered.commands).toEqual([]);
   });
 
   it('ends from any live state and always asks for the call to be released', () => {

@@ -1,0 +1,74 @@
+// After the inbound ESL connection comes back (or the controller restarts), FreeSWITCH is the truth about
+// which channels exist. This compares FreeSWITCH's channel list with what we believe and says what to do:
+// calls we think are live but FreeSWITCH no longer has are ended (with a recorded cause), and inbound
+// channels we do not track are adopted rather than dropped, so they still show up, get ended and counted.
+
+export interface LiveChannel {
+  uuid: string;
+  direction: 'inbound' | 'outbound';
+  callState: string;
+  fromNumber: string;
+  toNumber: string;
+}
+
+export interface KnownCall {
+  id: string;
+  fsUuid: string;
+}
+
+export interface ReconcileInput {
+  /** `show channels as json` rows. */
+  channels: readonly LiveChannel[];
+  /** Calls the database says are not ended. */
+  unendedCalls: readonly KnownCall[];
+  /** FreeSWITCH uuids of calls this process is actively handling (their sessions are alive). */
+  ownedFsUuids: ReadonlySet<string>;
+}
+
+export interface ReconcilePlan {
+  /** Not in FreeSWITCH any more: end them with `cause`. */
+  vanished: KnownCall[];
+  /** In the database and in FreeSWITCH, but no session here: keep watching them. */
+  reattach: { call: KnownCall; channel: LiveChannel }[];
+  /** Inbound channels nobody knows about: create a call for each. */
+  adopt: LiveChannel[];
+  cause: string;
+}
+
+/** The hangup cause recorded for calls that disappeared while we could not see FreeSWITCH. */
+export const VANISHED_CAUSE = 'LOST_DURING_ESL_OUTAGE';
+
+export function planReconcile(input: ReconcileInput): ReconcilePlan {
+  const liveByUuid = new Map(input.channels.map((channel) => [channel.uuid, channel]));
+  const knownUuids = new Set(input.unendedCalls.map((call) => call.fsUuid));
+
+  const vanished: KnownCall[] = [];
+  const reattach: ReconcilePlan['reattach'] = [];
+  for (const call of input.unendedCalls) {
+    const channel = liveByUuid.get(call.fsUuid);
+    if (!channel) vanished.push(call);
+    else if (!input.ownedFsUuids.has(call.fsUuid)) reattach.push({ call, channel });
+  }
+
+  // Outbound legs are the far side of our own bridges and originates; they belong to an existing call.
+  const adopt = input.channels.filter(
+    (channel) =>
+      channel.direction === 'inbound' && !knownUuids.has(channel.uuid) && !input.ownedFsUuids.has(channel.uuid),
+  );
+
+  return { vanished, reattach, adopt, cause: VANISHED_CAUSE };
+}
+
+/** The call state we can infer for an adopted channel from FreeSWITCH's call state. */
+export function stateFromChannelCallState(callState: string): 'ringing' | 'answered' | 'bridged' {
+  switch (callState) {
+    case 'ACTIVE':
+    case 'HELD':
+    case 'UNHELD':
+      return 'answered';
+    case 'BRIDGED':
+      return 'bridged';
+    default:
+      return 'ringing';
+  }
+}
