@@ -11,6 +11,7 @@ export const ErrorCode = {
   CallNotFound: 'CALL_NOT_FOUND',
   IllegalTransition: 'ILLEGAL_TRANSITION',
   DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
+  EslInvalidCommand: 'ESL_INVALID_COMMAND',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -83,5 +84,12 @@ export class ConfigError extends CallbridgeError {
   constructor(problems: readonly string[]) {
     super(ErrorCode.ConfigInvalid, `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = problems;
+  }
+}
+
+/** A command, header name or value that would break ESL framing (CR/LF: command injection); nothing was sent. */
+export class EslInvalidCommandError extends CallbridgeError {
+  constructor(message: string) {
+    super(ErrorCode.EslInvalidCommand, message);
   }
 }
