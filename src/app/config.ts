@@ -1,0 +1,203 @@
+// Configuration: the one place that reads environment variables. Callers pass `process.env`; everything else
+// receives the frozen Config object. Parsing happens once, at boot, and reports every problem at once by
+// variable name, so an operator fixes the whole .env in one go instead of one restart per mistake.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+
+export type RunMode = 'production' | 'demo' | 'worker';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type LogFormat = 'json' | 'pretty';
+
+export interface Config {
+  readonly mode: RunMode;
+  readonly freeswitch: {
+    readonly eslHost: string;
+    readonly eslPort: number;
+    readonly eslPassword: string;
+    readonly commandTimeoutMs: number;
+    readonly reconnectMinMs: number;
+    readonly reconnectMaxMs: number;
+  };
+  /** Where FreeSWITCH's `socket <host>:<port> async full` connects to (outbound ESL). */
+  readonly controllerSocket: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Bearer token for /v1; undefined only in worker mode without one configured (no /v1 served). */
+    readonly apiToken: string | undefined;
+    /** True when the demo made the token up; the demo prints it so the operator can use the API. */
+    readonly apiTokenGenerated: boolean;
+  };
+  readonly database: {
+    /** undefined → embedded PGlite in `pgliteDataDir`. */
+    readonly url: string | undefined;
+    readonly pgliteDataDir: string;
+  };
+  readonly redis: { readonly url: string | undefined };
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  readonly greetingSound: string;
+  readonly recordingsDir: string;
+}
+
+export interface LoadConfigOptions {
+  mode: RunMode;
+}
+
+// A short rising three-note chime: audible proof that playback works before any TTS is configured.
+export const DEFAULT_GREETING_SOUND = 'tone_stream://%(200,50,523);%(200,50,659);%(400,0,784)';
+const DEMO_ESL_PASSWORD = 'ClueCon';
+const MIN_API_TOKEN_LENGTH = 16;
+const DEFAULT_RECONNECT_MIN_MS = 500;
+const DEFAULT_RECONNECT_MAX_MS = 30_000;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// Compose files pass `VAR=${VAR:-}`, so an empty value means "not set", never "set to nothing".
+const blankToUndefined = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
+
+const port = (fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, { error: (issue) => `expected an integer port 1–65535, got ${JSON.stringify(issue.input)}` })
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 65535, { error: (issue) => `expected an integer port 1–65535, got ${String(issue.input)}` })
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+
+const host = (fallback: string) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? undefined : v),
+    z
+      .string()
+      .transform((s) => s.trim())
+      .refine((s) => s.length > 0, { error: 'expected a non-empty host name or IP address' })
+      .optional()
+      .transform((s) => s ?? fallback),
+  );
+
+const positiveMs = (fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+$/, { error: (issue) => `expected a positive integer (milliseconds), got ${JSON.stringify(issue.input)}` })
+      .transform(Number)
+      .refine((n) => n > 0, { error: 'expected a positive integer (milliseconds)' })
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+
+// URL values can carry passwords, so messages never echo them.
+const url = (schemes: readonly string[]) =>
+  z
+    .string()
+    .refine(
+      (s) => {
+        try {
+          return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      { error: `expected a ${schemes.map((s) => `${s}://`).join(' or ')} URL` },
+    );
+
+function envSchema(mode: RunMode) {
+  const secretRequired = (what: string) =>
+    z.string({ error: `is required in ${mode} mode (${what})` }).min(1, { error: `is required (${what})` });
+  return z.object({
+    FREESWITCH_ESL_HOST: host('127.0.0.1'),
+    FREESWITCH_ESL_PORT: port(8021),
+    FREESWITCH_ESL_PASSWORD:
+      mode === 'demo'
+        ? optional(z.string()).transform((s) => s ?? DEMO_ESL_PASSWORD)
+        : z.preprocess(blankToUndefined, secretRequired('the event socket password of FreeSWITCH')),
+    CONTROLLER_SOCKET_HOST: host('127.0.0.1'),
+    CONTROLLER_SOCKET_PORT: port(8084),
+    HTTP_HOST: host('127.0.0.1'),
+    HTTP_PORT: port(8080),
+    DATABASE_URL: optional(url(['postgres', 'postgresql'])),
+    PGLITE_DATA_DIR: optional(z.string()).transform((s) => s ?? './data/pglite'),
+    REDIS_URL: optional(url(['redis', 'rediss'])),
+    LOG_LEVEL: optional(
+      z.enum(LOG_LEVELS, { error: (issue) => `expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(issue.input)}` }),
+    ).transform((s) => s ?? 'info'),
+    LOG_FORMAT: optional(
+      z.enum(['json', 'pretty'], { error: (issue) => `expected json|pretty, got ${JSON.stringify(issue.input)}` }),
+    ).transform((s) => s ?? (mode === 'demo' ? 'pretty' : 'json')),
+    ESL_COMMAND_TIMEOUT_MS: positiveMs(5000),
+    ESL_RECONNECT_MIN_MS: positiveMs(DEFAULT_RECONNECT_MIN_MS),
+    ESL_RECONNECT_MAX_MS: positiveMs(DEFAULT_RECONNECT_MAX_MS),
+    GREETING_SOUND: optional(z.string()).transform((s) => s ?? DEFAULT_GREETING_SOUND),
+    RECORDINGS_DIR: optional(z.string()).transform((s) => s ?? './data/recordings'),
+    CALLBRIDGE_API_TOKEN:
+      mode === 'production'
+        ? z.preprocess(
+            blankToUndefined,
+            secretRequired(`bearer token for the /v1 API, at least ${MIN_API_TOKEN_LENGTH} characters`).min(
+              MIN_API_TOKEN_LENGTH,
+              { error: `must be at least ${MIN_API_TOKEN_LENGTH} characters` },
+            ),
+          )
+        : optional(z.string().min(MIN_API_TOKEN_LENGTH, { error: `must be at least ${MIN_API_TOKEN_LENGTH} characters` })),
+  });
+}
+
+/** Parses and validates the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions): Config {
+  const { mode } = options;
+  const parsed = envSchema(mode).safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.map(String).join('.') || '(environment)';
+      problems.push(`${name}: ${issue.message}`);
+    }
+  }
+  // Checked on the raw values so that it is reported together with any other problem.
+  const minMs = Number(blankToUndefined(env.ESL_RECONNECT_MIN_MS) ?? DEFAULT_RECONNECT_MIN_MS);
+  const maxMs = Number(blankToUndefined(env.ESL_RECONNECT_MAX_MS) ?? DEFAULT_RECONNECT_MAX_MS);
+  if (minMs > maxMs) problems.push(`ESL_RECONNECT_MIN_MS: must not exceed ESL_RECONNECT_MAX_MS (${minMs} > ${maxMs})`);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+
+  const e = parsed.data;
+  const generateToken = mode === 'demo' && e.CALLBRIDGE_API_TOKEN === undefined;
+  const config: Config = {
+    mode,
+    freeswitch: {
+      eslHost: e.FREESWITCH_ESL_HOST,
+      eslPort: e.FREESWITCH_ESL_PORT,
+      eslPassword: e.FREESWITCH_ESL_PASSWORD,
+      commandTimeoutMs: e.ESL_COMMAND_TIMEOUT_MS,
+      reconnectMinMs: e.ESL_RECONNECT_MIN_MS,
+      reconnectMaxMs: e.ESL_RECONNECT_MAX_MS,
+    },
+    controllerSocket: { host: e.CONTROLLER_SOCKET_HOST, port: e.CONTROLLER_SOCKET_PORT },
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      apiToken: generateToken ? randomBytes(24).toString('base64url') : e.CALLBRIDGE_API_TOKEN,
+      apiTokenGenerated: generateToken,
+    },
+    database: { url: e.DATABASE_URL, pgliteDataDir: e.PGLITE_DATA_DIR },
+    redis: { url: e.REDIS_URL },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    greetingSound: e.GREETING_SOUND,
+    recordingsDir: e.RECORDINGS_DIR,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
