@@ -93,3 +93,20 @@ export class EslInvalidCommandError extends CallbridgeError {
     super(ErrorCode.EslInvalidCommand, message);
   }
 }
+
+/** No call with this id (or FreeSWITCH uuid) is stored. */
+export class CallNotFoundError extends CallbridgeError {
+  readonly callId: string;
+
+  constructor(callId: string) {
+    super(ErrorCode.CallNotFound, `Call ${callId} not found`);
+    this.callId = callId;
+  }
+}
+
+/** The database could not be reached or dropped the connection; trying again later can help. */
+export class DatabaseUnavailableError extends CallbridgeError {
+  constructor(message = 'Database unavailable', options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.DatabaseUnavailable, message, { retryable: true, ...options });
+  }
+}
