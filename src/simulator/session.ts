@@ -1,0 +1,344 @@
+// The "session thread" of one channel: runs dialplan applications and queued sendmsg messages strictly one
+// after another, reacts to hangup / uuid_break / uuid_transfer, and tears the channel down in the order the
+// traces show (CHANNEL_HANGUP … CS_HANGUP, RECORD_STOP, CALLSTATE HANGUP, CS_REPORTING, HANGUP_COMPLETE,
+// then CHANNEL_DESTROY once nothing holds the session any more).
+import { randomUUID } from 'node:crypto';
+import { EVENT_KINDS } from './catalog.ts';
+import type { SimChannel } from './channel.ts';
+import type { HeaderList } from './wire.ts';
+
+export interface AppCall {
+  readonly app: string;
+  readonly arg?: string;
+}
+
+/** A sendmsg (or uuid_broadcast) waiting in the channel's private queue. */
+export interface QueuedMessage {
+  readonly command: 'execute' | 'hangup' | 'other';
+  readonly app?: string;
+  readonly arg?: string;
+  readonly eventUuid?: string;
+  readonly cause?: string;
+  readonly loops: number;
+  /** Client headers as sent (echoed in PRIVATE_COMMAND). */
+  readonly headers: HeaderList;
+  /** The command text (PRIVATE_COMMAND's `Command`). */
+  readonly raw: string;
+  /** uuid_broadcast: fires the two-Event-Name COMMAND event when done (rule 14). */
+  readonly broadcast?: { calledAtMicros: number };
+  /** Set when the controller asked for this hangup (linger notice then comes after HANGUP_COMPLETE). */
+  readonly fromController?: boolean;
+}
+
+export type StopReason = 'break' | 'hangup' | 'transfer';
+type Outcome = 'elapsed' | 'message' | StopReason;
+
+interface Waiter {
+  readonly breakable: boolean;
+  readonly wantsMessages: boolean;
+  finish(outcome: Outcome): void;
+}
+
+export interface SessionHooks {
+  /** Runs an application; returns its Application-Response. */
+  runApp(session: CallSession, call: AppCall): Promise<string>;
+  /** Dialplan lookup for transfers; undefined = no route. */
+  route(session: CallSession, extension: string): AppCall[] | undefined;
+  onHangup(session: CallSession): void;
+  onHangupComplete(session: CallSession): void;
+  /** Resolves when nothing holds the session (outbound socket gone); CHANNEL_DESTROY waits for it. */
+  destroyGate(session: CallSession): Promise<void>;
+  onDestroyed(session: CallSession): void;
+}
+
+export interface ExecutedApp {
+  readonly app: string;
+  readonly arg?: string;
+  readonly applicationUuid: string;
+  response?: string;
+}
+
+export class CallSession {
+  readonly ch: SimChannel;
+  private readonly hooks: SessionHooks;
+  private readonly queue: QueuedMessage[] = [];
+  private readonly waiters = new Set<Waiter>();
+  /** Every application run on this channel, in order (for test assertions). */
+  readonly executed: ExecutedApp[] = [];
+  lastResponse = '_none_';
+  recording: { path: string; startedMicros: number } | undefined;
+  hangupFromController = false;
+  private messagesRun = 0;
+  private transferTarget: string | undefined;
+  private resolveEnded: (cause: string) => void = () => {};
+  readonly ended: Promise<string>;
+  private running = false;
+
+  constructor(ch: SimChannel, hooks: SessionHooks) {
+    this.ch = ch;
+    this.hooks = hooks;
+    this.ended = new Promise((r) => (this.resolveEnded = r));
+  }
+
+  get core() {
+    return this.ch.core;
+  }
+
+  /** Wait `ms` of simulated time, or until interrupted. `Infinity` waits for an interrupt only. */
+  wait(ms: number, opts: { breakable: boolean; wantsMessages?: boolean }): Promise<Outcome> {
+    if (!this.ch.isUp) return Promise.resolve('hangup');
+    if (opts.wantsMessages === true && this.queue.length > 0) return Promise.resolve('message');
+    return new Promise((resolve) => {
+      let timer: { cancel(): void } | undefined;
+      const waiter: Waiter = {
+        breakable: opts.breakable,
+        wantsMessages: opts.wantsMessages === true,
+        finish: (outcome) => {
+          if (!this.waiters.delete(waiter)) return;
+          timer?.cancel();
+          resolve(outcome);
+        },
+      };
+      this.waiters.add(waiter);
+      if (Number.isFinite(ms)) timer = this.core.schedule(ms, () => waiter.finish('elapsed'));
+    });
+  }
+
+  private interrupt(reason: StopReason): void {
+    for (const w of [...this.waiters]) {
+      if (reason === 'break' && !w.breakable) continue;
+      w.finish(reason);
+    }
+  }
+
+  /** uuid_break: stop the media application that is running; `all` also drops queued broadcasts. */
+  breakMedia(all: boolean): void {
+    if (all) {
+      for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]?.broadcast !== undefined) this.queue.splice(i, 1);
+    }
+    this.interrupt('break');
+  }
+
+  enqueue(message: QueuedMessage): void {
+    this.queue.push(message);
+    for (const w of [...this.waiters]) if (w.wantsMessages) w.finish('message');
+  }
+
+  transfer(extension: string): void {
+    this.transferTarget = extension;
+    this.ch.transferMicros = this.core.nowMicros();
+    this.interrupt('transfer');
+  }
+
+  hangup(cause: string, opts: { fromController?: boolean } = {}): void {
+    const ch = this.ch;
+    if (!ch.isUp) return;
+    this.hangupFromController = opts.fromController === true;
+    ch.hangupCause = cause;
+    ch.answerState = 'hangup';
+    ch.hangupMicros = this.core.nowMicros();
+    ch.setVar('hangup_cause', cause);
+    ch.setVar('hangup_cause_q850', String(Q850[cause] ?? 16));
+    ch.fire('CHANNEL_HANGUP');
+    this.hooks.onHangup(this);
+    this.interrupt('hangup');
+    if (!this.running) void this.teardown();
+  }
+
+  /** Run the dialplan (and any transfers) to the end, then tear down. */
+  async run(apps: AppCall[]): Promise<void> {
+    this.running = true;
+    let list: AppCall[] | undefined = apps;
+    try {
+      while (list !== undefined && this.ch.isUp) {
+        const current: AppCall[] = list;
+        list = undefined;
+        for (const call of current) {
+          if (!this.ch.isUp) break;
+          await this.exec(call);
+          if (this.transferTarget !== undefined) break;
+        }
+        if (this.transferTarget !== undefined && this.ch.isUp) {
+          const target = this.transferTarget;
+          this.transferTarget = undefined;
+          this.ch.profile = this.ch.profile === undefined ? undefined : { ...this.ch.profile, destinationNumber: target };
+          this.ch.setState('CS_ROUTING');
+          list = this.hooks.route(this, target);
+          if (list === undefined) {
+            this.hangup('NO_ROUTE_DESTINATION');
+            break;
+          }
+          this.ch.setState('CS_EXECUTE');
+          continue;
+        }
+        // Between and after dialplan apps the session still runs queued messages (inbound sendmsg).
+        await this.drainMessages();
+      }
+      if (this.ch.isUp) this.hangup('NORMAL_CLEARING');
+    } finally {
+      this.running = false;
+    }
+    await this.teardown();
+  }
+
+  /** Execute one application with CHANNEL_EXECUTE / _COMPLETE around it. */
+  async exec(call: AppCall, applicationUuid: string = randomUUID()): Promise<string> {
+    const ch = this.ch;
+    const record: ExecutedApp = { app: call.app, arg: call.arg, applicationUuid };
+    this.executed.push(record);
+    if (call.arg !== undefined) ch.setVar('current_application_data', call.arg);
+    ch.setVar('current_application', call.app);
+    const appHeaders: HeaderList = [['Application', call.app]];
+    if (call.arg !== undefined) appHeaders.push(['Application-Data', call.arg]);
+    ch.fire('CHANNEL_EXECUTE', { post: [...appHeaders, ['Application-UUID', applicationUuid]] });
+    let response = '_none_';
+    try {
+      response = await this.hooks.runApp(this, call);
+    } catch (err) {
+      response = `-ERR ${err instanceof Error ? err.message : String(err)}`;
+    }
+    record.response = response;
+    if (call.app !== 'socket' && call.app !== 'park') this.lastResponse = response;
+    ch.setVar('last_app', call.app);
+    ch.fire('CHANNEL_EXECUTE_COMPLETE', {
+      post: [...appHeaders, ['Application-Response', response], ['Application-UUID', applicationUuid]],
+    });
+    return response;
+  }
+
+  /** Run every queued message now (used between dialplan apps and by park / socket loops). */
+  async drainMessages(): Promise<void> {
+    while (this.ch.isUp && this.queue.length > 0) {
+      const m = this.queue.shift();
+      if (m !== undefined) await this.runMessage(m);
+    }
+  }
+
+  /** park / socket: serve queued messages until hangup or transfer. */
+  async serveMessages(): Promise<StopReason> {
+    for (;;) {
+      const outcome = await this.wait(Number.POSITIVE_INFINITY, { breakable: false, wantsMessages: true });
+      if (outcome === 'hangup' || outcome === 'transfer') return outcome;
+      await this.drainMessages();
+      if (!this.ch.isUp) return 'hangup';
+      if (this.transferTarget !== undefined) return 'transfer';
+    }
+  }
+
+  private async runMessage(m: QueuedMessage): Promise<void> {
+    this.messagesRun++;
+    if (m.command === 'hangup') {
+      this.hangup(m.cause ?? 'NORMAL_CLEARING', { fromController: m.fromController });
+    } else if (m.command === 'execute' && m.app !== undefined) {
+      for (let i = 0; i < Math.max(1, m.loops) && this.ch.isUp; i++) {
+        await this.exec({ app: m.app, arg: m.arg }, m.eventUuid);
+      }
+    }
+    // FreeSWITCH fires the parsed message as PRIVATE_COMMAND after running it; the very first message
+    // of a session (the answer in the traces) was not seen on the wire.
+    if (m.broadcast !== undefined) this.fireBroadcastCommand(m);
+    else if (this.messagesRun > 1 || m.command !== 'execute') this.firePrivateCommand(m);
+  }
+
+  private firePrivateCommand(m: QueuedMessage): void {
+    const ev = this.ch.buildEvent('PRIVATE_COMMAND', { kind: EVENT_KINDS.PRIVATE_COMMAND });
+    // No Event-Name first: Command and the client's own headers lead (rule 13).
+    const vars = ev.headers.filter(([k]) => !k.startsWith('variable_'));
+    this.core.fire({ ...ev, headers: [['Command', m.raw], ...m.headers, ...vars] });
+  }
+
+  private fireBroadcastCommand(m: QueuedMessage): void {
+    const ch = this.ch;
+    const first: HeaderList = [
+      ['Event-Name', 'COMMAND'],
+      ...this.core.standardHeaders({ file: 'switch_ivr_async.c', func: 'switch_ivr_broadcast', line: 5731 }, m.broadcast?.calledAtMicros),
+      ...m.headers,
+    ];
+    const tail = ch.buildEvent('PRIVATE_COMMAND', { kind: EVENT_KINDS.PRIVATE_COMMAND });
+    this.core.fire({ name: 'COMMAND', uniqueId: ch.uuid, headers: [...first, ...tail.headers] });
+  }
+
+  /** Messages still queued at hangup are fired as PRIVATE_COMMAND without running. */
+  flushQueueAtHangup(): void {
+    for (const m of this.queue.splice(0)) {
+      if (m.broadcast !== undefined) this.fireBroadcastCommand(m);
+      else this.firePrivateCommand(m);
+    }
+  }
+
+  private tornDown = false;
+
+  private async teardown(): Promise<void> {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    const ch = this.ch;
+    this.flushQueueAtHangup();
+    ch.setState('CS_HANGUP');
+    if (this.recording !== undefined) this.stopRecording('success-silence');
+    ch.setCallState('HANGUP');
+    this.setEndVars();
+    ch.state = 'CS_REPORTING';
+    ch.fire('CHANNEL_STATE');
+    ch.fire('CHANNEL_HANGUP_COMPLETE', { pre: [['Hangup-Cause', ch.hangupCause ?? 'NORMAL_CLEARING']] });
+    this.hooks.onHangupComplete(this);
+    await this.hooks.destroyGate(this);
+    ch.fire('CHANNEL_DESTROY');
+    ch.state = 'CS_DESTROY';
+    ch.fire('CHANNEL_STATE');
+    ch.destroyed = true;
+    this.hooks.onDestroyed(this);
+    this.resolveEnded(ch.hangupCause ?? 'NORMAL_CLEARING');
+  }
+
+  startRecording(path: string): void {
+    this.recording = { path, startedMicros: this.core.nowMicros() };
+    this.ch.fire('RECORD_START', { post: [['Record-File-Path', path]] });
+    this.ch.fire('MEDIA_BUG_START', { pre: [['Media-Bug-Function', 'session_record'], ['Media-Bug-Target', path]] });
+  }
+
+  stopRecording(cause: string): void {
+    const rec = this.recording;
+    if (rec === undefined) return;
+    this.recording = undefined;
+    const ms = Math.round((this.core.nowMicros() - rec.startedMicros) / 1000);
+    const ch = this.ch;
+    ch.setVar('record_samples', String(ms * 8));
+    ch.setVar('record_seconds', String(Math.round(ms / 1000)));
+    ch.setVar('record_ms', String(ms));
+    ch.setVar('record_completion_cause', cause);
+    ch.fire('RECORD_STOP', { post: [['Record-File-Path', rec.path], ['Record-Completion-Cause', cause]] });
+    ch.fire('MEDIA_BUG_STOP', { pre: [['Media-Bug-Function', 'session_record'], ['Media-Bug-Target', rec.path]] });
+  }
+
+  private setEndVars(): void {
+    const ch = this.ch;
+    const start = ch.createdMicros;
+    const end = ch.hangupMicros || this.core.nowMicros();
+    const answered = ch.answeredMicros;
+    const sec = (us: number) => String(Math.floor(us / 1_000_000));
+    ch.setVar('start_epoch', sec(start));
+    ch.setVar('start_uepoch', String(start));
+    ch.setVar('answer_epoch', sec(answered));
+    ch.setVar('answer_uepoch', String(answered));
+    ch.setVar('end_epoch', sec(end));
+    ch.setVar('end_uepoch', String(end));
+    ch.setVar('last_app', this.executed.at(-1)?.app ?? '');
+    ch.setVar('duration', sec(end - start));
+    ch.setVar('billsec', answered > 0 ? sec(end - answered) : '0');
+    ch.setVar('mduration', String(Math.floor((end - start) / 1000)));
+    ch.setVar('billmsec', answered > 0 ? String(Math.floor((end - answered) / 1000)) : '0');
+  }
+}
+
+const Q850: Record<string, number> = {
+  NORMAL_CLEARING: 16,
+  USER_BUSY: 17,
+  NO_USER_RESPONSE: 18,
+  NO_ANSWER: 19,
+  CALL_REJECTED: 21,
+  DESTINATION_OUT_OF_ORDER: 27,
+  NORMAL_TEMPORARY_FAILURE: 41,
+  NO_ROUTE_DESTINATION: 3,
+  ORIGINATOR_CANCEL: 487,
+  MANAGER_REQUEST: 503,
+};
