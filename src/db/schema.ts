@@ -1,0 +1,71 @@
+// Durable call history: one row per call, and its events in the order the controller saw them.
+// Check constraints mirror the domain enums so that a bad write fails here instead of confusing a reader later.
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const calls = pgTable(
+  'calls',
+  {
+    id: uuid('id').primaryKey(),
+    fsUuid: text('fs_uuid').notNull().unique(),
+    direction: text('direction').notNull(),
+    fromNumber: text('from_number').notNull(),
+    toNumber: text('to_number').notNull(),
+    location: text('location'),
+    state: text('state').notNull(),
+    startedAt: timestamptz('started_at').notNull(),
+    answeredAt: timestamptz('answered_at'),
+    endedAt: timestamptz('ended_at'),
+    hangupCause: text('hangup_cause'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // The dashboard lists newest first, optionally by state; id breaks ties so pages never overlap.
+    index('calls_started_at_idx').on(t.startedAt.desc(), t.id.desc()),
+    index('calls_state_started_at_idx').on(t.state, t.startedAt.desc(), t.id.desc()),
+    // Reconciliation after a restart reads only the live calls, a small slice of a large table.
+    index('calls_unended_idx').on(t.startedAt).where(sql`${t.state} <> 'ended'`),
+    check('calls_direction_check', sql`${t.direction} in ('inbound', 'outbound')`),
+    check(
+      'calls_state_check',
+      sql`${t.state} in ('ringing', 'answered', 'in_conversation', 'transferring', 'bridged', 'ended')`,
+    ),
+  ],
+);
+
+export const callEvents = pgTable(
+  'call_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    callId: uuid('call_id')
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state'),
+    at: timestamptz('at').notNull(),
+    monotonicMs: doublePrecision('monotonic_ms').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  // The unique (call_id, seq) index also serves "events of a call ordered by seq".
+  (t) => [unique('call_events_call_id_seq_key').on(t.callId, t.seq)],
+);
+
+export const schema = { calls, callEvents };
+export type Schema = typeof schema;
