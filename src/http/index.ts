@@ -1,0 +1,5 @@
+// The HTTP adapter's public surface; src/app/ wires it.
+export { buildHttpServer, type BuildHttpServerOptions } from './server.ts';
+export { createMetrics, type CreateMetricsOptions, type Metrics } from './metrics.ts';
+export { runReadinessChecks, type ReadinessCheck, type ReadinessReport, type CheckOutcome } from './ready.ts';
+export { MAX_PAGE_SIZE } from './calls.ts';

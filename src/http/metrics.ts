@@ -1,0 +1,66 @@
+// Prometheus metrics: one registry per process (not prom-client's global one, so tests and several servers in
+// one process never collide), typed handles for the code that records, and GET /metrics for the scraper.
+import type { FastifyPluginAsync } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  /** Calls this controller currently owns. */
+  activeCalls: Gauge;
+  /** Finished calls by outcome (completed, transferred, abandoned, failed, emergency …: a small fixed set). */
+  callsTotal: Counter<'outcome'>;
+  eslReconnectsTotal: Counter;
+  /** ESL command round trip by command name only (`uuid_break`, never its arguments: label cardinality). */
+  eslCommandDuration: Histogram<'command'>;
+  /** Event-Date-Timestamp of a FreeSWITCH event → the moment the controller handled it. */
+  eventLag: Histogram;
+}
+
+export interface CreateMetricsOptions {
+  /** Process metrics (memory, CPU, event-loop delay, GC). Default true. */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'callbridge_' });
+  return {
+    registry,
+    activeCalls: new Gauge({
+      name: 'callbridge_active_calls',
+      help: 'Calls currently owned by this controller',
+      registers: [registry],
+    }),
+    callsTotal: new Counter({
+      name: 'callbridge_calls_total',
+      help: 'Finished calls by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    eslReconnectsTotal: new Counter({
+      name: 'callbridge_esl_reconnects_total',
+      help: 'Inbound ESL reconnections to FreeSWITCH',
+      registers: [registry],
+    }),
+    eslCommandDuration: new Histogram({
+      name: 'callbridge_esl_command_duration_seconds',
+      help: 'Time from sending an ESL command to its reply',
+      labelNames: ['command'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    eventLag: new Histogram({
+      name: 'callbridge_event_lag_seconds',
+      help: 'Delay between FreeSWITCH emitting an event and the controller handling it',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}
+
+export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics }> = async (app, { metrics }) => {
+  app.get('/metrics', async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+};

@@ -1,0 +1,69 @@
+// Readiness: may this controller take new calls? Runs every named check in parallel, each with its own
+// timeout, and names the parts that fail. The endpoint is unauthenticated, so the body says only *which*
+// part failed and whether it timed out; the error itself goes to the log.
+import type { FastifyPluginAsync } from 'fastify';
+
+export interface ReadinessCheck {
+  /** Shown in the response: `esl`, `database`, `redis` … */
+  name: string;
+  /** Resolves when healthy; rejects (or times out) otherwise. Should stop work when `signal` aborts. */
+  check(signal: AbortSignal): Promise<void>;
+  /** Default 2000 ms. */
+  timeoutMs?: number;
+}
+
+export type CheckOutcome = { status: 'ok' } | { status: 'fail'; reason: 'error' | 'timeout' };
+
+export interface ReadinessReport {
+  status: 'ready' | 'not_ready';
+  failing: string[];
+  checks: Record<string, CheckOutcome>;
+}
+
+const DEFAULT_CHECK_TIMEOUT_MS = 2000;
+
+class CheckTimeout extends Error {}
+
+async function runCheck(check: ReadinessCheck, onError: (name: string, error: unknown) => void): Promise<CheckOutcome> {
+  const controller = new AbortController();
+  const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CheckTimeout()), timeoutMs);
+  });
+  try {
+    await Promise.race([Promise.resolve().then(() => check.check(controller.signal)), timeout]);
+    return { status: 'ok' };
+  } catch (error) {
+    const timedOut = error instanceof CheckTimeout;
+    onError(check.name, timedOut ? new Error(`no answer within ${timeoutMs} ms`) : error);
+    return { status: 'fail', reason: timedOut ? 'timeout' : 'error' };
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+export async function runReadinessChecks(
+  checks: readonly ReadinessCheck[],
+  onError: (name: string, error: unknown) => void = () => undefined,
+): Promise<ReadinessReport> {
+  const outcomes = await Promise.all(checks.map((check) => runCheck(check, onError)));
+  const report: ReadinessReport = { status: 'ready', failing: [], checks: {} };
+  checks.forEach((check, i) => {
+    const outcome = outcomes[i]!;
+    report.checks[check.name] = outcome;
+    if (outcome.status === 'fail') report.failing.push(check.name);
+  });
+  if (report.failing.length > 0) report.status = 'not_ready';
+  return report;
+}
+
+export const readyRoutes: FastifyPluginAsync<{ checks: readonly ReadinessCheck[] }> = async (app, { checks }) => {
+  app.get('/ready', async (request, reply) => {
+    const report = await runReadinessChecks(checks, (name, error) =>
+      request.log.warn({ check: name, err: error }, 'readiness check failed'),
+    );
+    return reply.code(report.status === 'ready' ? 200 : 503).send(report);
+  });
+};

@@ -1,0 +1,85 @@
+// Builds the HTTP API (not listening: the caller decides host/port and owns close()). Routes are one plugin
+// per concern; /v1 sits behind the bearer token, the probes and /metrics stay open for orchestrators and
+// scrapers. Request logging is our own: Fastify's default would log URLs, and query strings may hold numbers.
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { CallbridgeError, ErrorCode } from '../core/errors.ts';
+import type { CallStore } from '../core/ports.ts';
+import { bearerAuth } from './auth.ts';
+import { callsRoutes } from './calls.ts';
+import { healthRoutes } from './health.ts';
+import { HttpError } from './http-error.ts';
+import { metricsRoutes, type Metrics } from './metrics.ts';
+import { readyRoutes, type ReadinessCheck } from './ready.ts';
+
+export interface BuildHttpServerOptions {
+  logger: FastifyBaseLogger;
+  callStore: CallStore;
+  readinessChecks: readonly ReadinessCheck[];
+  metrics: Metrics;
+  /** Bearer token required on /v1; undefined leaves /v1 open (config refuses that in production). */
+  apiToken: string | undefined;
+}
+
+// Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
+const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
+
+export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // close() must end in bounded time even with keep-alive or streaming clients attached.
+    forceCloseConnections: true,
+    bodyLimit: 64 * 1024,
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    const level = reply.statusCode >= 500 ? 'error' : route !== undefined && QUIET_ROUTES.has(route) ? 'debug' : 'info';
+    // The route pattern (/v1/calls/:id), never the URL: no ids or query values in the log line.
+    request.log[level](
+      { method: request.method, route: route ?? '(unmatched)', statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).send({ error: error.errorCode, message: error.message });
+    }
+    if (error instanceof CallbridgeError && error.code === ErrorCode.DatabaseUnavailable) {
+      request.log.error({ err: error }, 'database unavailable');
+      return reply.code(503).send({ error: 'service_unavailable', message: 'The database is unavailable' });
+    }
+    // Fastify's own client errors (bad JSON, wrong content type, body too large) keep their status.
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: 'bad_request', message: error.message });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'internal_error', message: 'Internal error' });
+  });
+
+  const notFound = async (request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(404).send({ error: 'not_found', message: `No route for ${request.method} on this path` });
+  app.setNotFoundHandler(notFound);
+
+  void app.register(healthRoutes);
+  void app.register(readyRoutes, { checks: options.readinessChecks });
+  void app.register(metricsRoutes, { metrics: options.metrics });
+  void app.register(
+    async (v1) => {
+      v1.addHook('onRequest', bearerAuth(options.apiToken));
+      // Unknown /v1 paths answer 401 before 404, so the API's shape is not probed without a token.
+      v1.setNotFoundHandler(notFound);
+      await v1.register(callsRoutes, { callStore: options.callStore });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
