@@ -73,6 +73,8 @@ export class CallSession {
   private resolveEnded: (cause: string) => void = () => {};
   readonly ended: Promise<string>;
   private running = false;
+  private activeApps = 0;
+  private readonly appsIdle: Array<() => void> = [];
 
   constructor(ch: SimChannel, hooks: SessionHooks) {
     this.ch = ch;
@@ -85,7 +87,7 @@ export class CallSession {
   }
 
   /** Wait `ms` of simulated time, or until interrupted. `Infinity` waits for an interrupt only. */
-  wait(ms: number, opts: { breakable: boolean; wantsMessages?: boolean }): Promise<Outcome> {
+  wait(ms: number, opts: { breakable: boolean; wantsMessages?: boolean; until?: Promise<unknown> }): Promise<Outcome> {
     if (!this.ch.isUp) return Promise.resolve('hangup');
     if (opts.wantsMessages === true && this.queue.length > 0) return Promise.resolve('message');
     return new Promise((resolve) => {
@@ -101,6 +103,10 @@ export class CallSession {
       };
       this.waiters.add(waiter);
       if (Number.isFinite(ms)) timer = this.core.schedule(ms, () => waiter.finish('elapsed'));
+      opts.until?.then(
+        () => waiter.finish('elapsed'),
+        () => waiter.finish('elapsed'),
+      );
     });
   }
 
@@ -181,6 +187,16 @@ export class CallSession {
     await this.teardown();
   }
 
+  /** A leg with no application of its own (bridged B-leg): just wait for the hangup, then tear down. */
+  async runIdle(): Promise<void> {
+    this.running = true;
+    while (this.ch.isUp) await this.wait(Number.POSITIVE_INFINITY, { breakable: false });
+    // Applications started on this leg from outside (originate's &app) finish their own events first.
+    while (this.activeApps > 0) await new Promise<void>((r) => this.appsIdle.push(r));
+    this.running = false;
+    await this.teardown();
+  }
+
   /** Execute one application with CHANNEL_EXECUTE / _COMPLETE around it. */
   async exec(call: AppCall, applicationUuid: string = randomUUID()): Promise<string> {
     const ch = this.ch;
@@ -192,10 +208,13 @@ export class CallSession {
     if (call.arg !== undefined) appHeaders.push(['Application-Data', call.arg]);
     ch.fire('CHANNEL_EXECUTE', { post: [...appHeaders, ['Application-UUID', applicationUuid]] });
     let response = '_none_';
+    this.activeApps++;
     try {
       response = await this.hooks.runApp(this, call);
     } catch (err) {
       response = `-ERR ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      this.activeApps--;
     }
     record.response = response;
     if (call.app !== 'socket' && call.app !== 'park') this.lastResponse = response;
@@ -203,6 +222,7 @@ export class CallSession {
     ch.fire('CHANNEL_EXECUTE_COMPLETE', {
       post: [...appHeaders, ['Application-Response', response], ['Application-UUID', applicationUuid]],
     });
+    if (this.activeApps === 0) for (const r of this.appsIdle.splice(0)) r();
     return response;
   }
 

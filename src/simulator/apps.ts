@@ -1,0 +1,114 @@
+// Dialplan applications the simulator implements. Each returns its Application-Response the way
+// FreeSWITCH reports it (`_none_`, `FILE PLAYED`, `PLAYBACK ERROR`, …). Events and their order follow the
+// traces (see test/fixtures/README.md).
+import { playbackDurationMs, playbackFileType } from './media.ts';
+import type { AppCall, CallSession } from './session.ts';
+
+export interface AppContext {
+  /** How long a playback of a real file lasts (simulated ms). */
+  fileDurationMs: number;
+  /** The `bridge` application: dial `dest` and stay bridged until one side ends. */
+  bridge(session: CallSession, dest: string): Promise<string>;
+  /** The `socket` application (outbound ESL to the controller). */
+  socket(session: CallSession, arg: string): Promise<string>;
+}
+
+export function markAnswered(session: CallSession): void {
+  const ch = session.ch;
+  if (ch.answerState === 'answered' || !ch.isUp) return;
+  ch.answerState = 'answered';
+  ch.answeredMicros = session.core.nowMicros();
+  ch.setVar('endpoint_disposition', 'ANSWER');
+  ch.fire('CHANNEL_ANSWER');
+  ch.setCallState('ACTIVE');
+}
+
+export function markPreAnswered(session: CallSession): void {
+  const ch = session.ch;
+  if (ch.answerState !== 'ringing' || !ch.isUp) return;
+  ch.answerState = 'early';
+  ch.progressMediaMicros = session.core.nowMicros();
+  ch.setVar('endpoint_disposition', 'EARLY MEDIA');
+  ch.fire('CHANNEL_PROGRESS_MEDIA');
+  ch.setCallState('EARLY');
+}
+
+async function playback(session: CallSession, arg: string, ctx: AppContext): Promise<string> {
+  const ch = session.ch;
+  if (!ch.isUp) return 'PLAYBACK ERROR';
+  const file: Array<[string, string]> = [
+    ['Playback-File-Type', playbackFileType(arg)],
+    ['Playback-File-Path', arg],
+  ];
+  ch.fire('PLAYBACK_START', { post: file });
+  const duration = playbackDurationMs(arg, ctx.fileDurationMs);
+  const startedAt = Date.now();
+  const outcome = await session.wait(duration, { breakable: true });
+  const playedMs = Number.isFinite(duration) && outcome === 'elapsed' ? duration : (Date.now() - startedAt) / session.core.opts.timeScale;
+  const samples = Math.round(playedMs * 8);
+  ch.setVar('playback_last_offset_pos', String(samples));
+  ch.setVar('playback_seconds', String(Math.floor(playedMs / 1000)));
+  ch.setVar('playback_ms', String(Math.round(playedMs)));
+  ch.setVar('playback_samples', String(samples));
+  // A hangup still reports `done` (the traces show it), with PLAYBACK ERROR as the app response.
+  ch.fire('PLAYBACK_STOP', { post: [...file, ['Playback-Status', outcome === 'break' ? 'break' : 'done']] });
+  return outcome === 'hangup' ? 'PLAYBACK ERROR' : 'FILE PLAYED';
+}
+
+export async function runApp(session: CallSession, call: AppCall, ctx: AppContext): Promise<string> {
+  const ch = session.ch;
+  const arg = call.arg ?? '';
+  switch (call.app) {
+    case 'answer':
+      markAnswered(session);
+      return '_none_';
+    case 'pre_answer':
+      markPreAnswered(session);
+      return '_none_';
+    case 'playback':
+      return playback(session, arg, ctx);
+    case 'sleep': {
+      const ms = Number.parseInt(arg, 10);
+      await session.wait(Number.isFinite(ms) ? ms : 0, { breakable: true });
+      return '_none_';
+    }
+    case 'record_session':
+      if (session.recording === undefined && ch.isUp) session.startRecording(arg);
+      return '_none_';
+    case 'stop_record_session':
+      session.stopRecording('success');
+      return '_none_';
+    case 'park': {
+      ch.fire('CHANNEL_PARK');
+      await session.serveMessages();
+      ch.fire('CHANNEL_UNPARK');
+      // park reports whatever the last application answered (FILE PLAYED in the media-control trace).
+      return session.lastResponse;
+    }
+    case 'hangup':
+      session.hangup(arg === '' ? 'NORMAL_CLEARING' : arg);
+      return '_none_';
+    case 'set':
+    case 'export': {
+      const i = arg.indexOf('=');
+      if (i > 0) ch.setVar(arg.slice(0, i), arg.slice(i + 1) === '' ? undefined : arg.slice(i + 1));
+      return '_none_';
+    }
+    case 'unset':
+      ch.setVar(arg, undefined);
+      return '_none_';
+    case 'bridge':
+      return ctx.bridge(session, arg);
+    case 'socket':
+      return ctx.socket(session, arg);
+    case 'transfer': {
+      const [ext] = arg.split(/\s+/);
+      if (ext !== undefined && ext !== '') session.transfer(ext);
+      return '_none_';
+    }
+    default:
+      // FreeSWITCH: an unknown application fails the call with DESTINATION_OUT_OF_ORDER.
+      session.hangup('DESTINATION_OUT_OF_ORDER');
+      return '_none_';
+  }
+}

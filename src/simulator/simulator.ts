@@ -1,0 +1,246 @@
+// FreeSwitchSimulator: a FreeSWITCH stand-in speaking real ESL over TCP, for integration tests, the
+// benchmark and the demo. Inbound ESL server (auth, api, bgapi, events …), simulated SIP calls whose
+// dialplan hands them to the controller with `socket <target> async full`, and a typed handle per call.
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { SimApi } from './api.ts';
+import { SimCore, silentLogger, type SimLogger } from './core.ts';
+import { EslConnection } from './connection.ts';
+import { Engine, type EndpointBehaviour } from './engine.ts';
+import { runSocketApp } from './outbound.ts';
+import type { AppCall, CallSession, ExecutedApp } from './session.ts';
+
+export type { AppCall, EndpointBehaviour, ExecutedApp, SimLogger };
+
+export interface SimulatorOptions {
+  eslHost?: string;
+  /** 0 = ephemeral (see start()'s result). */
+  eslPort?: number;
+  password: string;
+  /** Where the `socket` application connects (the controller's outbound-socket listener). */
+  socketTarget?: { host: string; port: number };
+  /** Multiplies every simulated duration (sleep, playback, linger); 0.01 makes a 3 s prompt last 30 ms. */
+  timeScale?: number;
+  logger?: SimLogger;
+  hostname?: string;
+  /** Extra or replaced dialplan extensions (the trace extensions 1000…7000 are built in). */
+  dialplan?: Record<string, AppCall[]>;
+  /** Simulated far ends for sofia originates/bridges, keyed by `user@host`, `user` or `gateway/<gw>[/<number>]`. */
+  endpoints?: Record<string, EndpointBehaviour>;
+  defaultEndpoint?: EndpointBehaviour;
+  gateways?: string[];
+  /** Duration of a playback of a real file (simulated ms, default 2000). */
+  fileDurationMs?: number;
+  maxSessions?: number;
+}
+
+export interface PlaceCallOptions {
+  from: string;
+  to: string;
+  /** The caller hangs up (BYE) after this many simulated ms. */
+  callerHangsUpAfterMs?: number;
+  /** Digits the caller presses (RFC 2833), each `atMs` simulated ms after the call starts. */
+  dtmf?: Array<{ atMs: number; digits: string }>;
+  sipHeaders?: Record<string, string>;
+}
+
+export interface SimulatorEvents {
+  call: [call: SimulatedCall];
+  socketFailed: [call: SimulatedCall, error: Error];
+}
+
+export class SimulatedCall extends EventEmitter<{ ended: [cause: string]; socketFailed: [error: Error] }> {
+  readonly uuid: string;
+  /** Resolves with the hangup cause once the channel is destroyed. */
+  readonly ended: Promise<string>;
+  socketFailed = false;
+  private readonly session: CallSession;
+
+  constructor(session: CallSession) {
+    super();
+    this.session = session;
+    this.uuid = session.ch.uuid;
+    this.ended = session.ended;
+    void this.ended.then((cause) => this.emit('ended', cause));
+  }
+
+  /** Applications the channel ran, in order (dialplan and controller sendmsg alike). */
+  get applications(): readonly ExecutedApp[] {
+    return this.session.executed;
+  }
+
+  get answered(): boolean {
+    return this.session.ch.answeredMicros > 0;
+  }
+
+  getVariable(name: string): string | undefined {
+    return this.session.ch.getVar(name);
+  }
+
+  /** The caller hangs up (a BYE from the far end). */
+  hangup(cause = 'NORMAL_CLEARING'): void {
+    this.session.hangup(cause);
+  }
+
+  /** The caller presses digits (RFC 2833): one DTMF event each, `#` URL-encoded, `*` as is (rule 20). */
+  sendDtmf(digits: string, durationMs = 100): void {
+    for (const d of digits) {
+      if (!this.session.ch.isUp) return;
+      this.session.ch.fire('DTMF', {
+        post: [['DTMF-Digit', d], ['DTMF-Duration', String(durationMs * 8)], ['DTMF-Source', 'RTP']],
+      });
+    }
+  }
+}
+
+const TRACE_DIALPLAN: Record<string, AppCall[]> = {
+  '1000': [
+    { app: 'answer' },
+    { app: 'record_session', arg: '/var/lib/freeswitch/recordings/fsref.wav' },
+    { app: 'playback', arg: 'tone_stream://%(1000,500,440);loops=2' },
+    { app: 'sleep', arg: '1000' },
+    { app: 'hangup' },
+  ],
+  '3000': [{ app: 'answer' }, { app: 'sleep', arg: '15000' }, { app: 'hangup' }],
+  '4000': [{ app: 'answer' }, { app: 'park' }],
+  '4100': [{ app: 'pre_answer' }, { app: 'park' }],
+  '5000': [{ app: 'answer' }, { app: 'park' }],
+  '6000': [{ app: 'bridge', arg: 'sofia/fsref/uas@127.0.0.1:5090' }],
+  '7000': [{ app: 'answer' }, { app: 'playback', arg: 'tone_stream://%(20000,0,440)' }, { app: 'hangup' }],
+};
+
+const TRACE_ENDPOINTS: Record<string, EndpointBehaviour> = {
+  'uas@127.0.0.1:5090': { kind: 'answer', answerAfterMs: 20 },
+  'busy@127.0.0.1:5091': { kind: 'busy' },
+  'ring@127.0.0.1:5092': { kind: 'no_answer' },
+  'nobody@127.0.0.1:5999': { kind: 'unreachable' },
+};
+
+export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
+  private readonly opts: SimulatorOptions;
+  private readonly core: SimCore;
+  private readonly engine: Engine;
+  private readonly api: SimApi;
+  private server: Server | undefined;
+  private readonly connections = new Set<EslConnection>();
+  private readonly calls = new Map<string, SimulatedCall>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(opts: SimulatorOptions) {
+    super();
+    this.opts = opts;
+    this.core = new SimCore({
+      hostname: opts.hostname ?? 'fs-sim',
+      ipv4: '127.0.0.1',
+      ipv6: '::1',
+      timeScale: opts.timeScale ?? 1,
+      logger: opts.logger ?? silentLogger,
+      maxSessions: opts.maxSessions ?? 5000,
+    });
+    const target = opts.socketTarget;
+    const socketArg = target === undefined ? undefined : `${target.host}:${target.port} async full`;
+    this.engine = new Engine(this.core, {
+      dialplan: {
+        ...TRACE_DIALPLAN,
+        ...(socketArg === undefined ? {} : { '2000': [{ app: 'socket', arg: socketArg }] }),
+        ...opts.dialplan,
+      },
+      // Every other number goes to the controller; if it is unreachable, the ring group takes the call.
+      fallbackDialplan:
+        socketArg === undefined
+          ? undefined
+          : () => [{ app: 'socket', arg: socketArg }, { app: 'bridge', arg: 'sofia/gateway/threecx/ringgroup' }],
+      gateways: opts.gateways ?? ['threecx', 'twilio'],
+      profiles: ['fsref', 'internal', 'external'],
+      endpoints: { ...TRACE_ENDPOINTS, ...opts.endpoints },
+      defaultEndpoint: opts.defaultEndpoint ?? { kind: 'answer', answerAfterMs: 500 },
+      fileDurationMs: opts.fileDurationMs ?? 2000,
+      socketApp: (session, arg) =>
+        runSocketApp(
+          {
+            core: this.core,
+            engine: this.engine,
+            api: this.api,
+            password: opts.password,
+            connections: this.connections,
+            connectTimeoutMs: 2000,
+            onSocketFailed: (s, where, error) => {
+              this.core.opts.logger.warn({ uuid: s.ch.uuid, target: where, err: error.message }, 'socket target unreachable; dialplan continues');
+              const call = this.calls.get(s.ch.uuid);
+              if (call !== undefined) {
+                call.socketFailed = true;
+                call.emit('socketFailed', error);
+                this.emit('socketFailed', call, error);
+              }
+            },
+          },
+          session,
+          arg,
+        ),
+    });
+    this.api = new SimApi(this.core, this.engine);
+  }
+
+  async start(): Promise<{ eslPort: number }> {
+    if (this.server !== undefined) throw new Error('simulator already started');
+    const server = createServer((sock) => {
+      const conn = new EslConnection(sock, {
+        core: this.core,
+        engine: this.engine,
+        api: this.api,
+        password: this.opts.password,
+        onClose: (c) => this.connections.delete(c),
+      });
+      this.connections.add(conn);
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.eslPort ?? 0, this.opts.eslHost ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    return { eslPort: typeof addr === 'object' && addr !== null ? addr.port : 0 };
+  }
+
+  /** A caller dials `to`: an inbound SIP channel running the dialplan (the controller hand-off by default). */
+  placeCall(opts: PlaceCallOptions): SimulatedCall {
+    if (this.stopping !== undefined) throw new Error('simulator is stopping');
+    let call: SimulatedCall | undefined;
+    const session = this.engine.placeInbound({
+      from: opts.from,
+      to: opts.to,
+      sipHeaders: opts.sipHeaders,
+    });
+    call = new SimulatedCall(session);
+    this.calls.set(call.uuid, call);
+    const c = call;
+    void c.ended.then(() => this.calls.delete(c.uuid));
+    if (opts.callerHangsUpAfterMs !== undefined) this.core.schedule(opts.callerHangsUpAfterMs, () => c.hangup('NORMAL_CLEARING'));
+    for (const d of opts.dtmf ?? []) this.core.schedule(d.atMs, () => c.sendDtmf(d.digits));
+    this.emit('call', c);
+    call = undefined;
+    return c;
+  }
+
+  get activeChannels(): number {
+    return this.engine.sessions.size;
+  }
+
+  /** Hang up every channel, close every socket and timer. Idempotent; bounded (≤ ~1 s). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.engine.hangupAll('SYSTEM_SHUTDOWN');
+      for (const c of [...this.connections]) c.destroy();
+      const ends = [...this.engine.sessions.values()].map((s) => s.ended);
+      await Promise.race([Promise.all(ends), new Promise((r) => setTimeout(r, 1000).unref())]);
+      for (const c of [...this.connections]) c.destroy();
+      this.core.cancelAllTimers();
+      const server = this.server;
+      if (server !== undefined) await new Promise<void>((r) => server.close(() => r()));
+    })();
+    return this.stopping;
+  }
+}
