@@ -106,7 +106,8 @@ const REDACT_PATHS = [
 export function createLogger(options: CreateLoggerOptions): Logger {
   const stream =
     options.format === 'pretty'
-      ? pretty({ destination: options.destination ?? 1, sync: true, colorize: options.destination === undefined })
+      ? // Colours only on a terminal (pino-pretty detects it); never in a captured stream.
+        pretty({ destination: options.destination ?? 1, sync: true, ...(options.destination ? { colorize: false } : {}) })
       : (options.destination ?? pino.destination({ dest: 1, sync: true }));
   const logger = pino(
     {
