@@ -118,6 +118,9 @@ export class InboundEslClient extends EventEmitter<InboundEslClientEvents> {
     const options = this.#options;
     const socket = connect({ host: options.host, port: options.port, noDelay: true });
     const connection = new EslConnection(socket, options.connection);
+    // Forward events from the start: the first events can share a TCP read with the subscribe reply and
+    // are dispatched before the handshake's continuation runs; attaching later would drop them.
+    connection.on('event', (event) => this.emit('event', event));
     this.#connecting = connection;
     this.#handshake(connection).then(
       () => {
@@ -127,7 +130,6 @@ export class InboundEslClient extends EventEmitter<InboundEslClientEvents> {
           return;
         }
         this.#current = connection;
-        connection.on('event', (event) => this.emit('event', event));
         connection.once('close', (error) => this.#onDropped(connection, error));
         this.#healthyTimer = this.#timers.setTimeout(() => {
           this.#healthyTimer = undefined;
@@ -138,6 +140,7 @@ export class InboundEslClient extends EventEmitter<InboundEslClientEvents> {
       },
       (error: unknown) => {
         this.#connecting = undefined;
+        connection.removeAllListeners('event');
         void connection.close();
         const failure = error instanceof Error ? error : new Error(String(error));
         this.emit('disconnected', failure);
