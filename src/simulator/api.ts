@@ -204,7 +204,8 @@ export class SimApi implements ApiRunner {
         initial_dest: p?.destinationNumber ?? '', initial_dialplan: p?.dialplan ?? '', initial_context: p?.context ?? '',
       };
     });
-    if (json) return rows.length === 0 ? '{"row_count": 0}\n' : `${JSON.stringify({ row_count: rows.length, rows })}\n`;
+    // Idle: with a space and a newline; with rows: compact and NO trailing newline (both as recorded).
+    if (json) return rows.length === 0 ? '{"row_count": 0}\n' : JSON.stringify({ row_count: rows.length, rows });
     if (rows.length === 0) return '\n0 total.\n';
     const cols = Object.keys(rows[0] ?? {});
     const lines = rows.map((r) => Object.values(r).join(','));

@@ -1,0 +1,147 @@
+// Replays the recorded inbound-ESL client bytes against the simulator and compares its bytes with what the
+// real FreeSWITCH 1.10.12 sent (see simulator-helpers.ts for what is compared and what is normalised).
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe as suite, expect, it } from 'vitest';
+import { CommandReader } from '../../src/simulator/command-reader.ts';
+import { FreeSwitchSimulator } from '../../src/simulator/simulator.ts';
+import { TRACE_DIR, describe, frames, perChannel, readTrace, type Described } from './simulator-helpers.ts';
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let sim: FreeSwitchSimulator | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  sim = undefined;
+});
+
+interface Hooks {
+  /** Runs before command `index` (0-based, in the order the client sent them) is sent. */
+  before?: (index: number, line: string, s: FreeSwitchSimulator) => Promise<void>;
+}
+
+/** Non-event frames FreeSWITCH sent after each client command (from the trace's summary). */
+function repliesPerCommand(name: string): number[] {
+  const summary = JSON.parse(readFileSync(join(TRACE_DIR, `${name}.summary.json`), 'utf8')) as {
+    sequence: Array<{ dir: string; event_name?: string; outer_headers?: Array<[string, string]> }>;
+  };
+  const counts: number[] = [];
+  let first = true;
+  for (const e of summary.sequence) {
+    if (e.dir === 'C->S') {
+      counts.push(0);
+      first = false;
+    } else if (e.event_name === undefined && !first) {
+      const ct = e.outer_headers?.find(([k]) => k === 'Content-Type')?.[1] ?? '';
+      if (!ct.startsWith('text/event-') && ct !== 'log/data') counts[counts.length - 1] = (counts.at(-1) ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described[]; want: Described[] }> {
+  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
+  const { eslPort } = await sim.start();
+  const trace = readTrace(name);
+  const commands = new CommandReader().push(trace.client);
+  const expected = repliesPerCommand(name);
+  const want = frames(trace.fs).map(describe);
+  const wantOther = frames(trace.fs).filter((f) => !describe(f).key.startsWith('event'));
+  const sock: Socket = connect(eslPort, '127.0.0.1');
+  let received = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+  const others = () => frames(received).filter((f) => !describe(f).key.startsWith('event'));
+  const waitFor = async (pred: () => boolean) => {
+    for (let i = 0; i < 400 && !pred(); i++) await sleep(5);
+  };
+  await waitFor(() => others().length >= 1); // auth/request banner
+  const uuidMap = new Map<string, string>();
+  let want_n = 1;
+  for (const [i, cmd] of commands.entries()) {
+    await hooks.before?.(i, cmd.line, sim);
+    let raw = cmd.raw;
+    for (const [t, s] of uuidMap) raw = raw.split(t).join(s);
+    sock.write(raw);
+    want_n += expected[i] ?? 1;
+    await waitFor(() => others().length >= want_n);
+    // Learn uuid mappings from the matching replies (originate results, show rows …).
+    const got = others();
+    for (let k = 0; k < Math.min(got.length, wantOther.length); k++) {
+      const a = JSON.stringify(wantOther[k]).match(UUID) ?? [];
+      const b = JSON.stringify(got[k]).match(UUID) ?? [];
+      a.forEach((u, j) => b[j] !== undefined && !uuidMap.has(u) && uuidMap.set(u, b[j] ?? u));
+    }
+  }
+  await sleep(30);
+  sock.destroy();
+  return { got: frames(received).map(describe), want };
+}
+
+function compare(got: Described[], want: Described[]): void {
+  expect(got.filter((d) => d.kind === 'other').map((d) => d.key)).toEqual(want.filter((d) => d.kind === 'other').map((d) => d.key));
+  const g = perChannel(got).filter((c) => c.uuid !== '');
+  const w = perChannel(want).filter((c) => c.uuid !== '');
+  expect(g.map((c) => c.events.map((e) => e.eventName))).toEqual(w.map((c) => c.events.map((e) => e.eventName)));
+  g.forEach((c, ci) =>
+    c.events.forEach((e, ei) => {
+      const we = w[ci]?.events[ei];
+      expect({ event: `${ci}:${ei}:${e.eventName}`, names: e.names }).toEqual({ event: `${ci}:${ei}:${we?.eventName}`, names: we?.names });
+    }),
+  );
+}
+
+async function callAfterSubscribe(index: number, line: string, s: FreeSwitchSimulator): Promise<void> {
+  if (line === 'exit') {
+    const call = s.placeCall({ from: 'sipp', to: '1000' });
+    await call.ended;
+    await sleep(20);
+  }
+  void index;
+}
+
+suite('simulator replays the inbound ESL traces', () => {
+  it('auth-wrong-password: -ERR invalid, disconnect notice, close', async () => {
+    const { got, want } = await replay('inbound-auth-wrong-password');
+    compare(got, want);
+  });
+
+  it('command-before-auth: -ERR command not found, socket stays open, later auth works', async () => {
+    const { got, want } = await replay('inbound-command-before-auth');
+    compare(got, want);
+  });
+
+  it('bgapi-plain: Job-UUID replies (caller-chosen honoured), BACKGROUND_JOB with inner body', async () => {
+    const { got, want } = await replay('inbound-bgapi-plain');
+    expect(got.filter((d) => d.kind === 'other').map((d) => d.key)).toEqual(want.filter((d) => d.kind === 'other').map((d) => d.key));
+    const jobs = (ds: Described[]) => ds.filter((d) => d.eventName === 'BACKGROUND_JOB').map((d) => d.names);
+    expect(jobs(got)).toEqual(jobs(want));
+  });
+
+  it('bgapi-json: the same in json', async () => {
+    const { got, want } = await replay('inbound-bgapi-json');
+    const jobs = (ds: Described[]) => ds.filter((d) => d.eventName === 'BACKGROUND_JOB').map((d) => d.names);
+    expect(jobs(got)).toEqual(jobs(want));
+  });
+
+  for (const fmt of ['plain', 'json', 'xml']) {
+    it(`event-${fmt}-call1000: the SIP call's events, per-event header order`, async () => {
+      const { got, want } = await replay(`inbound-event-${fmt}-call1000`, { before: callAfterSubscribe });
+      compare(got, want);
+    });
+  }
+
+  it('api-commands: replies to version, status, show channels, originate, uuid_*, errors', async () => {
+    const { got, want } = await replay('inbound-api-commands', {
+      before: async (i, line, s) => {
+        if (line === 'api show channels as json' && i > 12) await sleep(50);
+        if (i === 20) {
+          s.placeCall({ from: 'sipp', to: '3000' });
+          await sleep(20);
+        }
+      },
+    });
+    expect(got.filter((d) => d.kind === 'other').map((d) => d.key)).toEqual(want.filter((d) => d.kind === 'other').map((d) => d.key));
+  });
+});
