@@ -18,6 +18,15 @@ async function startServer(): Promise<{ server: OutboundSocketServer; port: numb
   return { server, port };
 }
 
+/** Open timers, sockets and servers of this process, by kind (Node's own view of what keeps it alive). */
+function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind === 'Timeout' || kind.startsWith('TCP')) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
 function nextCall(server: OutboundSocketServer): Promise<{ connection: EslConnection; data: EslEvent }> {
   return new Promise((resolve) => server.once('call', (connection, data) => resolve({ connection, data })));
 }
@@ -30,6 +39,7 @@ function dial(port: number, peer: TracePeer): Socket {
 
 describe('OutboundSocketServer with recorded calls', () => {
   it('linger call: channel data, answer, playback, hangup, linger notice, exit', async () => {
+    const before = activeResources();
     const { server, port } = await startServer();
     const peer = new TracePeer(loadTrace('outbound-socket-call2000-linger-plain'), { seed: 3 });
     const call = nextCall(server);
@@ -60,6 +70,9 @@ describe('OutboundSocketServer with recorded calls', () => {
     expect(events).toContain('CHANNEL_HANGUP_COMPLETE');
     expect(connection.pending).toBe(0);
     expect(server.openSockets).toBe(0);
+    await server.close();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(activeResources()).toEqual(before);
   });
 
   it('event-lock call: each execute resolves with its own EXECUTE_COMPLETE among interleaved events', async () => {
