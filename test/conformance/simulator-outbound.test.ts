@@ -1,0 +1,86 @@
+// Outbound-socket traces: the simulator's `socket` application connects to a test listener, which sends
+// the recorded client bytes; the simulator's bytes are compared per channel with FreeSWITCH's.
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe as suite, expect, it } from 'vitest';
+import { CommandReader } from '../../src/simulator/command-reader.ts';
+import { FreeSwitchSimulator } from '../../src/simulator/simulator.ts';
+import { describe, frames, perChannel, readTrace, type Described } from './simulator-helpers.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let sim: FreeSwitchSimulator | undefined;
+let server: Server | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  await new Promise<void>((r) => (server === undefined ? r() : server.close(() => r())));
+  sim = undefined;
+  server = undefined;
+});
+
+async function replayOutbound(name: string, callerHangsUpOnPlayback: boolean): Promise<{ got: Described[]; want: Described[] }> {
+  const trace = readTrace(name);
+  const commands = new CommandReader().push(trace.client);
+  let received = Buffer.alloc(0);
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
+  server = createServer((sock: Socket) => {
+    sock.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+    sock.on('close', () => done());
+    void (async () => {
+      for (const cmd of commands) {
+        if (cmd.line === 'exit') {
+          // The recorded client sent exit after the linger notice.
+          for (let i = 0; i < 400 && !received.includes('Content-Disposition: linger'); i++) await sleep(5);
+        }
+        const before = frames(received).filter((f) => f.outer[0]?.[0] !== 'Content-Length').length;
+        sock.write(cmd.raw);
+        for (let i = 0; i < 200 && frames(received).filter((f) => f.outer[0]?.[0] !== 'Content-Length').length <= before; i++) await sleep(5);
+      }
+    })();
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
+  await sim.start();
+  const call = sim.placeCall({ from: 'sipp', to: '2000' });
+  if (callerHangsUpOnPlayback) {
+    // The recorded caller hung up mid-playback, after all three sendmsg had been answered.
+    const oks = () => received.toString().split('Reply-Text: +OK\n').length - 1;
+    for (let i = 0; i < 400 && !(received.includes('PLAYBACK_START') && oks() >= 3); i++) await sleep(5);
+    call.hangup('NORMAL_CLEARING');
+  }
+  await Promise.race([finished, sleep(4000)]);
+  return { got: frames(received).map(describe), want: frames(trace.fs).map(describe) };
+}
+
+function compare(got: Described[], want: Described[]): void {
+  expect(got.filter((d) => d.kind === 'other').map((d) => d.key)).toEqual(want.filter((d) => d.kind === 'other').map((d) => d.key));
+  const g = perChannel(got).filter((c) => c.uuid !== '');
+  const w = perChannel(want).filter((c) => c.uuid !== '');
+  expect(g.map((c) => c.events.map((e) => e.eventName))).toEqual(w.map((c) => c.events.map((e) => e.eventName)));
+  g.forEach((c, ci) =>
+    c.events.forEach((e, ei) => expect([ci, ei, e.names]).toEqual([ci, ei, w[ci]?.events[ei]?.names])),
+  );
+}
+
+suite('simulator replays the outbound-socket traces', () => {
+  it('linger: connect reply, myevents, linger notice after HANGUP_COMPLETE, exit → bye + final notice', async () => {
+    const { got, want } = await replayOutbound('outbound-socket-call2000-linger-plain', false);
+    compare(got, want);
+  });
+
+  it('linger3: FreeSWITCH closes by itself after the linger time', async () => {
+    const { got, want } = await replayOutbound('outbound-socket-call2000-linger3-plain', false);
+    compare(got, want);
+  });
+
+  it('nolinger-json: disconnect notice right after CHANNEL_HANGUP_COMPLETE, then close', async () => {
+    const { got, want } = await replayOutbound('outbound-socket-call2000-nolinger-json', false);
+    compare(got, want);
+  });
+
+  it('eventlock-bye-midplayback: PLAYBACK ERROR, queued bridge never runs but its PRIVATE_COMMAND fires', async () => {
+    const { got, want } = await replayOutbound('outbound-socket-call2000-eventlock-bye-midplayback-plain', true);
+    compare(got, want);
+  });
+});
