@@ -183,7 +183,9 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
 
   async start(): Promise<{ eslPort: number }> {
     if (this.server !== undefined) throw new Error('simulator already started');
-    const server = createServer((sock) => {
+    // allowHalfOpen: a client may send `exit` and half-close at once (modesl does); FreeSWITCH still
+    // answers `+OK bye` and the disconnect notice before closing its side.
+    const server = createServer({ allowHalfOpen: true }, (sock) => {
       const conn = new EslConnection(sock, {
         core: this.core,
         engine: this.engine,
@@ -233,9 +235,11 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.engine.hangupAll('SYSTEM_SHUTDOWN');
-      for (const c of [...this.connections]) c.destroy();
+      // Close gracefully first (FIN), then force whatever is still open after a short grace period.
+      for (const c of [...this.connections]) c.close();
       const ends = [...this.engine.sessions.values()].map((s) => s.ended);
       await Promise.race([Promise.all(ends), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await new Promise((r) => setTimeout(r, 20).unref());
       for (const c of [...this.connections]) c.destroy();
       this.core.cancelAllTimers();
       const server = this.server;

@@ -33,7 +33,7 @@ function repliesPerCommand(name: string): number[] {
     if (e.dir === 'C->S') {
       counts.push(0);
       first = false;
-    } else if (e.event_name === undefined && !first) {
+    } else if (e.event_name === undefined && e.outer_headers !== undefined && e.outer_headers !== null && !first) {
       const ct = e.outer_headers?.find(([k]) => k === 'Content-Type')?.[1] ?? '';
       if (!ct.startsWith('text/event-') && ct !== 'log/data') counts[counts.length - 1] = (counts.at(-1) ?? 0) + 1;
     }
