@@ -18,6 +18,8 @@ afterEach(async () => {
 });
 
 interface Hooks {
+  /** Simulated-time factor; traces whose client paced commands against call timing need real time. */
+  timeScale?: number;
   /** Runs before command `index` (0-based, in the order the client sent them) is sent. */
   before?: (index: number, line: string, s: FreeSwitchSimulator) => Promise<void>;
 }
@@ -42,7 +44,7 @@ function repliesPerCommand(name: string): number[] {
 }
 
 async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described[]; want: Described[] }> {
-  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
+  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: hooks.timeScale ?? 0.01 });
   const { eslPort } = await sim.start();
   const trace = readTrace(name);
   const commands = new CommandReader().push(trace.client);
@@ -134,6 +136,8 @@ suite('simulator replays the inbound ESL traces', () => {
 
   it('api-commands: replies to version, status, show channels, originate, uuid_*, errors', async () => {
     const { got, want } = await replay('inbound-api-commands', {
+      // Real time: the originated loopback/1000 must still be up (4 s dialplan) when uuid_kill comes.
+      timeScale: 1,
       before: async (i, line, s) => {
         if (line === 'api show channels as json' && i > 12) await sleep(50);
         if (i === 20) {
