@@ -99,27 +99,29 @@ export class SimChannel {
   private profileHeaders(prefix: string, withIndex: boolean): HeaderList {
     const p = this.profile;
     if (p === undefined) return [];
-    const h: HeaderList = [
-      [`${prefix}Direction`, p.direction],
-      [`${prefix}Logical-Direction`, p.logicalDirection],
-      [`${prefix}Username`, p.username],
-      [`${prefix}Dialplan`, p.dialplan],
-      [`${prefix}Caller-ID-Name`, p.callerIdName],
-      [`${prefix}Caller-ID-Number`, p.callerIdNumber],
-      [`${prefix}Orig-Caller-ID-Name`, p.origCallerIdName],
-      [`${prefix}Orig-Caller-ID-Number`, p.origCallerIdNumber],
-    ];
-    if (p.calleeIdName !== undefined) h.push([`${prefix}Callee-ID-Name`, p.calleeIdName]);
-    if (p.calleeIdNumber !== undefined) h.push([`${prefix}Callee-ID-Number`, p.calleeIdNumber]);
-    h.push(
-      [`${prefix}Network-Addr`, p.networkAddr],
-      [`${prefix}ANI`, p.ani],
-      [`${prefix}Destination-Number`, p.destinationNumber],
-      [`${prefix}Unique-ID`, this.uuid],
-      [`${prefix}Source`, p.source],
-      [`${prefix}Context`, p.context],
-      [`${prefix}Channel-Name`, this.name],
-    );
+    // FreeSWITCH leaves out profile fields that are empty (an api originate has no caller name, no
+    // username, no network address), so the header set itself depends on who created the channel.
+    const h: HeaderList = [];
+    const add = (name: string, value: string | undefined): void => {
+      if (value !== undefined && value !== '') h.push([`${prefix}${name}`, value]);
+    };
+    add('Direction', p.direction);
+    add('Logical-Direction', p.logicalDirection);
+    add('Username', p.username);
+    add('Dialplan', p.dialplan);
+    add('Caller-ID-Name', p.callerIdName);
+    add('Caller-ID-Number', p.callerIdNumber);
+    add('Orig-Caller-ID-Name', p.origCallerIdName);
+    add('Orig-Caller-ID-Number', p.origCallerIdNumber);
+    add('Callee-ID-Name', p.calleeIdName);
+    add('Callee-ID-Number', p.calleeIdNumber);
+    add('Network-Addr', p.networkAddr);
+    add('ANI', p.ani);
+    add('Destination-Number', p.destinationNumber);
+    add('Unique-ID', this.uuid);
+    add('Source', p.source);
+    add('Context', p.context);
+    add('Channel-Name', this.name);
     if (withIndex) h.push([`${prefix}Profile-Index`, '1']);
     h.push(
       [`${prefix}Profile-Created-Time`, String(this.createdMicros)],

@@ -159,21 +159,39 @@ export class Engine {
     return this.dialSofia(dial, target, behaviour, timeoutSec, opts.caller);
   }
 
-  private outgoingLeg(name: string, dest: string, caller: CallSession | undefined, source: string): CallSession {
+  private outgoingLeg(name: string, dest: string, caller: CallSession | undefined, kind: 'sofia' | 'loopback'): CallSession {
     const ch = new SimChannel({ core: this.core, name, direction: 'outbound', hitDialplan: false });
     ch.state = 'CS_NONE';
     const s = this.newSession(ch);
     const from = caller?.ch.profile;
-    ch.profile = profile({ direction: 'outbound', from: from?.callerIdNumber ?? '0000000000', to: dest, source, networkAddr: from?.networkAddr ?? '' });
-    if (from === undefined) ch.profile = { ...ch.profile, callerIdName: 'Outbound Call', callerIdNumber: dest };
-    ch.profile.calleeIdName = 'Outbound Call';
-    ch.profile.calleeIdNumber = dest;
+    // With a caller (bridge) the leg inherits its identity; an api originate has none: 0000000000.
+    const cid = from?.callerIdNumber ?? '0000000000';
+    ch.profile = {
+      direction: 'outbound',
+      logicalDirection: 'outbound',
+      username: from?.username ?? '',
+      dialplan: from?.dialplan ?? (kind === 'loopback' ? 'xml' : ''),
+      callerIdName: from?.callerIdName ?? '',
+      callerIdNumber: cid,
+      origCallerIdName: from?.origCallerIdName ?? '',
+      origCallerIdNumber: from?.origCallerIdNumber ?? cid,
+      calleeIdName: 'Outbound Call',
+      calleeIdNumber: dest,
+      networkAddr: from?.networkAddr ?? '',
+      ani: from?.ani ?? cid,
+      destinationNumber: dest,
+      source: kind === 'loopback' ? 'mod_loopback' : from === undefined ? 'src/switch_ivr_originate.c' : 'mod_sofia',
+      context: 'default',
+    };
     if (caller !== undefined) {
       ch.callUuid = caller.ch.uuid;
       ch.other = { type: 'originator', channel: caller.ch };
     }
-    ch.readCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
-    ch.writeCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
+    // Loopback legs carry L16 from the start; a SIP leg gets its codec only once media is negotiated.
+    if (kind === 'loopback') {
+      ch.readCodec = { name: 'L16', rate: 8000, bitRate: 128000 };
+      ch.writeCodec = { name: 'L16', rate: 8000, bitRate: 128000 };
+    }
     ch.setVar('direction', 'outbound');
     ch.setVar('is_outbound', 'true');
     ch.setVar('uuid', ch.uuid);
@@ -188,7 +206,7 @@ export class Engine {
   }
 
   private async dialSofia(dial: string, target: string, b: EndpointBehaviour, timeoutSec: number, caller?: CallSession): Promise<{ cause?: string; session?: CallSession }> {
-    const s = this.outgoingLeg(dial.replace(/;.*$/, ''), target.split('@')[0] ?? target, caller, 'mod_sofia');
+    const s = this.outgoingLeg(dial.replace(/;.*$/, ''), target.split('@')[0] ?? target, caller, 'sofia');
     const fail = async (cause: string, sipStatus?: string): Promise<{ cause: string }> => {
       if (sipStatus !== undefined) s.ch.setVar('sip_term_status', sipStatus);
       s.hangup(cause);
@@ -197,6 +215,9 @@ export class Engine {
     };
     void s.runIdle();
     if (b.kind === 'unreachable') return fail('NORMAL_TEMPORARY_FAILURE', '503');
+    // The far end answered something: its address is now known (Caller-Network-Addr).
+    const host = /@([^:;]+)/.exec(target)?.[1] ?? '';
+    if (s.ch.profile !== undefined && s.ch.profile.networkAddr === '') s.ch.profile.networkAddr = host;
     if (b.kind === 'busy') return fail('USER_BUSY', '486');
     if (b.kind === 'reject') return fail(b.cause);
     s.ch.progressMicros = this.core.nowMicros();
@@ -208,17 +229,20 @@ export class Engine {
     }
     const outcome = await s.wait(b.answerAfterMs ?? 0, { breakable: false });
     if (outcome !== 'elapsed' || !s.ch.isUp) return { cause: s.ch.hangupCause ?? 'ORIGINATOR_CANCEL' };
+    // 200 OK with SDP: codecs are negotiated now.
+    s.ch.readCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
+    s.ch.writeCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
     markAnswered(s);
     if (b.hangupAfterMs !== undefined) this.core.schedule(b.hangupAfterMs, () => s.hangup('NORMAL_CLEARING'));
     return { session: s };
   }
 
   private async dialLoopback(ext: string, caller?: CallSession): Promise<{ cause?: string; session?: CallSession }> {
-    const a = this.outgoingLeg(`loopback/${ext}-a`, ext, caller, 'mod_loopback');
+    const a = this.outgoingLeg(`loopback/${ext}-a`, ext, caller, 'loopback');
     const apps = this.route(ext);
     const bch = new SimChannel({ core: this.core, name: `loopback/${ext}-b`, direction: 'inbound' });
     const b = this.newSession(bch);
-    bch.profile = { ...(a.ch.profile as CallerProfile), direction: 'inbound', logicalDirection: 'inbound', source: 'mod_loopback' };
+    bch.profile = { ...(a.ch.profile as CallerProfile), direction: 'inbound', logicalDirection: 'inbound' };
     bch.readCodec = a.ch.readCodec;
     bch.writeCodec = a.ch.writeCodec;
     bch.setVar('direction', 'inbound');
@@ -308,8 +332,19 @@ export class Engine {
       session.hangup('NO_ROUTE_DESTINATION');
       return { ok: false, reply: '-ERR NO_ROUTE_DESTINATION\n' };
     }
-    // The a-leg leaves its idle wait and runs the originate target (hangup stops the idle loop).
-    session.ch.setState('CS_EXECUTE');
+    // The a-leg now runs the originate target; FreeSWITCH flips its caller id to the callee's.
+    const ch = session.ch;
+    if (ch.profile !== undefined && ch.other === undefined) {
+      ch.profile = {
+        ...ch.profile,
+        callerIdName: ch.profile.calleeIdName ?? '',
+        callerIdNumber: ch.profile.calleeIdNumber ?? '',
+        calleeIdName: ch.profile.callerIdName,
+        calleeIdNumber: ch.profile.callerIdNumber,
+      };
+    }
+    ch.hitDialplan = true;
+    ch.setState('CS_EXECUTE');
     void this.runOnLeg(session, apps);
     return { ok: true, reply: `+OK ${session.ch.uuid}\n`, uuid: session.ch.uuid };
   }

@@ -95,6 +95,8 @@ export interface Described {
   names?: string[];
   /** PRIVATE_COMMAND / COMMAND are told apart by their first header. */
   first?: string;
+  /** The inner body of a plain event (BACKGROUND_JOB result), normalised. */
+  innerBody?: string;
 }
 
 export function describe(f: Frame): Described {
@@ -116,6 +118,7 @@ export function describe(f: Frame): Described {
       uniqueId: hs.find(([k]) => k === 'Unique-ID')?.[1],
       names,
       first,
+      innerBody: ct === 'text/event-plain' ? normalise(f.body.split('\n\n').slice(1).join('\n\n')) : undefined,
     };
   }
   const outerNames = f.outer.map(([k]) => k).join(',');
