@@ -114,10 +114,11 @@ function envSchema(mode: RunMode) {
   return z.object({
     FREESWITCH_ESL_HOST: host('127.0.0.1'),
     FREESWITCH_ESL_PORT: port(8021),
+    // The worker and the admin commands never talk to FreeSWITCH, so only the controller needs it.
     FREESWITCH_ESL_PASSWORD:
-      mode === 'demo'
-        ? optional(z.string()).transform((s) => s ?? DEMO_ESL_PASSWORD)
-        : z.preprocess(blankToUndefined, secretRequired('the event socket password of FreeSWITCH')),
+      mode === 'production'
+        ? z.preprocess(blankToUndefined, secretRequired('the event socket password of FreeSWITCH'))
+        : optional(z.string()).transform((s) => s ?? (mode === 'demo' ? DEMO_ESL_PASSWORD : '')),
     CONTROLLER_SOCKET_HOST: host('127.0.0.1'),
     CONTROLLER_SOCKET_PORT: port(8084),
     HTTP_HOST: host('127.0.0.1'),

@@ -7,6 +7,8 @@ export interface LiveChannel {
   uuid: string;
   direction: 'inbound' | 'outbound';
   callState: string;
+  /** The dialplan application the channel is running (`socket` = handed to a controller). */
+  application: string;
   fromNumber: string;
   toNumber: string;
 }
@@ -45,15 +47,23 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const vanished: KnownCall[] = [];
   const reattach: ReconcilePlan['reattach'] = [];
   for (const call of input.unendedCalls) {
+    // A call with a live session here is that session's business; FreeSWITCH's channel list is written
+    // asynchronously and can miss a channel created a moment ago (trace rule 11).
+    if (input.ownedFsUuids.has(call.fsUuid)) continue;
     const channel = liveByUuid.get(call.fsUuid);
     if (!channel) vanished.push(call);
-    else if (!input.ownedFsUuids.has(call.fsUuid)) reattach.push({ call, channel });
+    else reattach.push({ call, channel });
   }
 
   // Outbound legs are the far side of our own bridges and originates; they belong to an existing call.
+  // A channel running `socket` is being handed to a controller (this one, a moment from now, or another
+  // one that owns it): its outbound socket decides who owns it, not a resync.
   const adopt = input.channels.filter(
     (channel) =>
-      channel.direction === 'inbound' && !knownUuids.has(channel.uuid) && !input.ownedFsUuids.has(channel.uuid),
+      channel.direction === 'inbound' &&
+      channel.application !== 'socket' &&
+      !knownUuids.has(channel.uuid) &&
+      !input.ownedFsUuids.has(channel.uuid),
   );
 
   return { vanished, reattach, adopt, cause: VANISHED_CAUSE };

@@ -5,6 +5,7 @@ const channel = (uuid: string, direction: LiveChannel['direction'] = 'inbound'):
   uuid,
   direction,
   callState: 'ACTIVE',
+  application: 'park',
   fromNumber: '5551234567',
   toNumber: '2000',
 });
@@ -25,6 +26,15 @@ describe('reconciling FreeSWITCH channels with known calls', () => {
     expect(plan.reattach).toEqual([]);
   });
 
+  it('never ends a call whose session is alive here, even if the channel list does not show it yet', () => {
+    const plan = planReconcile({
+      channels: [],
+      unendedCalls: [{ id: 'call-1', fsUuid: 'fs-1' }],
+      ownedFsUuids: new Set(['fs-1']),
+    });
+    expect(plan.vanished).toEqual([]);
+  });
+
   it('adopts unknown inbound channels and leaves outbound legs alone', () => {
     const plan = planReconcile({
       channels: [channel('stranger'), channel('agent-leg', 'outbound')],
@@ -32,6 +42,15 @@ describe('reconciling FreeSWITCH channels with known calls', () => {
       ownedFsUuids: new Set(),
     });
     expect(plan.adopt.map((c) => c.uuid)).toEqual(['stranger']);
+  });
+
+  it('leaves channels that are being handed to a controller (socket application) to their outbound socket', () => {
+    const plan = planReconcile({
+      channels: [{ ...channel('arriving'), application: 'socket' }],
+      unendedCalls: [],
+      ownedFsUuids: new Set(),
+    });
+    expect(plan.adopt).toEqual([]);
   });
 
   it('re-attaches calls the database knows but no session here handles', () => {

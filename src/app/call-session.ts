@@ -1,0 +1,365 @@
+// One call, from the moment FreeSWITCH hands it to us on the outbound socket until every resource it held is
+// released. The session translates ESL events into state-machine inputs, performs the machine's commands on
+// the call's own connection, and journals every state change. It owns: the ESL connection, its listeners,
+// its timers, and its place in the registry; `#release()` frees all of them exactly once, whatever order
+// things happen in (caller hangs up while we answer, the socket drops, FreeSWITCH restarts).
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { CallRecord, CallState } from '../core/call.ts';
+import { initialCallState, transition, type CallCommand, type CallInput, type CallMachineState } from '../core/call-machine.ts';
+import type { Clock } from '../core/ports.ts';
+import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
+import type { EslEvent } from '../esl/protocol/event.ts';
+import type { CallJournal } from './call-journal.ts';
+import type { RegisteredCall } from './call-registry.ts';
+
+export interface CallSessionSettings {
+  greetingSound: string;
+  recordingsDir: string;
+  /** Longest a greeting may play before we stop waiting for its completion (ms). */
+  greetingTimeoutMs: number;
+  /** After the call ended, how long we wait for HANGUP_COMPLETE before we say `exit` anyway (ms). */
+  lingerGraceMs: number;
+}
+
+export type CallOutcome = 'completed' | 'abandoned' | 'failed';
+
+export interface CallSessionHooks {
+  /** Controller time from the call being handed to us to the greeting's playback command being written. */
+  onPickup?: (ms: number) => void;
+  onEnded?: (outcome: CallOutcome, session: CallSession) => void;
+  onIllegalTransition?: () => void;
+}
+
+export interface CallSessionOptions {
+  connection: EslConnection;
+  channelData: EslEvent;
+  journal: CallJournal;
+  clock: Clock;
+  logger: Logger;
+  settings: CallSessionSettings;
+  hooks?: CallSessionHooks;
+}
+
+const HANGUP_EVENTS = new Set(['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE']);
+
+export class CallSession implements RegisteredCall {
+  readonly callId = randomUUID();
+  readonly fsUuid: string;
+  readonly record: CallRecord;
+  readonly #connection: EslConnection;
+  readonly #journal: CallJournal;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #settings: CallSessionSettings;
+  readonly #hooks: CallSessionHooks;
+  readonly #offeredAtMs: number;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #machine: CallMachineState = initialCallState;
+  #seq = 0;
+  #hangupComplete = false;
+  #released: Promise<void> | undefined;
+  readonly #done: Promise<void>;
+  #resolveDone!: () => void;
+
+  constructor(options: CallSessionOptions) {
+    this.#connection = options.connection;
+    this.#journal = options.journal;
+    this.#clock = options.clock;
+    this.#settings = options.settings;
+    this.#hooks = options.hooks ?? {};
+    this.#offeredAtMs = this.#clock.monotonicMs();
+    const data = options.channelData.headers;
+    this.fsUuid = options.channelData.uniqueId ?? data.get('Channel-Call-UUID') ?? 'unknown';
+    this.#logger = options.logger.child({ callId: this.callId, fsUuid: this.fsUuid });
+    this.record = {
+      id: this.callId,
+      fsUuid: this.fsUuid,
+      direction: data.get('Call-Direction') === 'outbound' ? 'outbound' : 'inbound',
+      fromNumber: data.get('Caller-Caller-ID-Number') ?? data.get('Channel-Caller-ID-Number') ?? '',
+      toNumber: data.get('Caller-Destination-Number') ?? data.get('Channel-Destination-Number') ?? '',
+      location: null,
+      state: 'ringing',
+      startedAt: this.#clock.now(),
+      answeredAt: null,
+      endedAt: null,
+      hangupCause: null,
+    };
+    this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  get state(): CallState {
+    return this.#machine.state;
+  }
+
+  /** Resolves once the call has ended and every resource is released. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /** Starts handling the call. Commands go out before any database write so pickup is not held up by I/O. */
+  start(): void {
+    const connection = this.#connection;
+    connection.on('event', this.#onEvent);
+    connection.on('disconnectNotice', this.#onDisconnectNotice);
+    connection.on('close', this.#onClose);
+    this.#journal.create(this.record);
+    // Written back to back with the first commands; their replies come in the same order.
+    this.#background('myevents', connection.myevents());
+    // `myevents` covers the channel's life cycle but not the recording events; on a myevents connection
+    // this extra subscription is still limited to our own channel.
+    this.#background('event', connection.subscribe('plain', ['RECORD_START', 'RECORD_STOP']));
+    this.#background('linger', connection.linger());
+    this.#apply({ type: 'offered' });
+  }
+
+  /** Asks FreeSWITCH to hang up; the call ends when FreeSWITCH confirms it. */
+  requestHangup(cause = 'NORMAL_CLEARING'): void {
+    this.#apply({ type: 'hangup_requested', cause });
+  }
+
+  requestTransfer(target: string, reason: string): void {
+    this.#apply({ type: 'transfer_requested', target, reason });
+  }
+
+  /** Registry contract: end the session (controller shutdown). The caller is hung up if still there. */
+  async close(reason: string): Promise<void> {
+    if (this.#machine.state !== 'ended' && !this.#connection.closed) {
+      this.#logger.info({ reason }, 'closing call session');
+      await this.#connection.hangup({ cause: 'SYSTEM_SHUTDOWN' }).catch(() => undefined);
+      await this.#waitForEnd(this.#settings.lingerGraceMs);
+    }
+    if (this.#machine.state !== 'ended') this.#apply({ type: 'hung_up', cause: 'SYSTEM_SHUTDOWN' }, { reason });
+    await this.#release(reason);
+  }
+
+  /** Waits for FreeSWITCH to confirm the hangup, at most `ms`. */
+  async #waitForEnd(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    let check: ((event: EslEvent) => void) | undefined;
+    await new Promise<void>((resolve) => {
+      check = (event: EslEvent): void => {
+        if (HANGUP_EVENTS.has(event.name)) resolve();
+      };
+      this.#connection.on('event', check);
+      this.#connection.once('close', () => resolve());
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    if (check) this.#connection.off('event', check);
+  }
+
+  #apply(input: CallInput, data: Record<string, unknown> = {}): void {
+    const result = transition(this.#machine, input);
+    if (!result.ok) {
+      this.#hooks.onIllegalTransition?.();
+      this.#logger.warn({ input: input.type, state: result.from, reason: result.reason }, 'illegal call transition');
+      this.#journalEvent(`illegal:${input.type}`, result.from, result.from, { reason: result.reason, ...data });
+      return;
+    }
+    this.#machine = result.next;
+    if (result.from !== result.to || input.type === 'offered') {
+      this.#journalEvent(input.type, result.from, result.to, { ...inputData(input), ...data });
+      this.#journalStateChange(result.to);
+    }
+    for (const command of result.commands) this.#perform(command);
+  }
+
+  #perform(command: CallCommand): void {
+    const connection = this.#connection;
+    switch (command.type) {
+      case 'answer':
+        this.#background('answer', connection.executeAsync({ app: 'answer', eventLock: true }));
+        return;
+      case 'start_recording':
+        this.#background(
+          'record_session',
+          connection.executeAsync({
+            app: 'record_session',
+            arg: join(this.#settings.recordingsDir, `${this.callId}.wav`),
+            eventLock: true,
+          }),
+        );
+        return;
+      case 'play_greeting': {
+        const playback = connection.execute({
+          app: 'playback',
+          arg: this.#settings.greetingSound,
+          eventLock: true,
+          timeoutMs: this.#settings.greetingTimeoutMs,
+        });
+        this.#hooks.onPickup?.(this.#clock.monotonicMs() - this.#offeredAtMs);
+        playback.then(
+          (complete) => {
+            // A greeting cut off by the caller's hangup completes after the call ended: nothing to do.
+            if (this.#machine.state === 'ended') return;
+            const response = complete.headers.get('Application-Response') ?? '';
+            this.#apply({ type: 'greeting_finished', interrupted: response !== 'FILE PLAYED' }, { response });
+          },
+          (error: unknown) => this.#backgroundFailed('playback', error),
+        );
+        return;
+      }
+      case 'hold':
+        this.#background('park', connection.executeAsync({ app: 'park' }));
+        return;
+      case 'bridge': {
+        const bridge = connection.execute({ app: 'bridge', arg: command.target, timeoutMs: 24 * 60 * 60 * 1000 });
+        bridge.then(
+          (complete) => {
+            // A bridge that returns while we are still transferring never connected the caller.
+            if (this.#machine.state === 'transferring') {
+              this.#apply({ type: 'transfer_failed', cause: complete.headers.get('Application-Response') ?? 'UNKNOWN' });
+            }
+          },
+          (error: unknown) => this.#backgroundFailed('bridge', error),
+        );
+        return;
+      }
+      case 'hangup':
+        this.#background('hangup', connection.hangup({ cause: command.cause }));
+        return;
+      case 'release':
+        this.#afterEnd();
+        return;
+    }
+  }
+
+  readonly #onEvent = (event: EslEvent): void => {
+    if (event.uniqueId !== undefined && event.uniqueId !== this.fsUuid) return;
+    const headers = event.headers;
+    switch (event.name) {
+      case 'CHANNEL_ANSWER':
+        this.record.answeredAt = this.#clock.now();
+        this.#apply({ type: 'answered' });
+        this.#journal.update(this.callId, { answeredAt: this.record.answeredAt });
+        return;
+      case 'CHANNEL_BRIDGE':
+        this.#apply({ type: 'bridged', otherLegUuid: headers.get('Other-Leg-Unique-ID') ?? '' });
+        return;
+      case 'CHANNEL_UNBRIDGE':
+        if (this.#machine.state === 'bridged') this.#apply({ type: 'unbridged' });
+        return;
+      case 'RECORD_START':
+      case 'RECORD_STOP':
+        this.#journalEvent(event.name.toLowerCase(), this.state, this.state, {
+          path: headers.get('Record-File-Path'),
+          completionCause: headers.get('Record-Completion-Cause'),
+        });
+        return;
+    }
+    if (HANGUP_EVENTS.has(event.name)) {
+      if (event.name === 'CHANNEL_HANGUP_COMPLETE') this.#hangupComplete = true;
+      if (this.#machine.state !== 'ended') {
+        this.#apply({ type: 'hung_up', cause: headers.get('Hangup-Cause') ?? 'NORMAL_CLEARING' });
+      } else if (this.#hangupComplete) {
+        this.#finish('hangup complete');
+      }
+    }
+  };
+
+  readonly #onDisconnectNotice = (_notice: unknown, disposition: DisconnectDisposition): void => {
+    // A linger notice means the channel is gone but events keep coming until we say `exit`.
+    if (disposition === 'linger' && this.#machine.state !== 'ended') {
+      this.#journalEvent('linger', this.state, this.state, {});
+    }
+  };
+
+  readonly #onClose = (): void => {
+    if (this.#machine.state !== 'ended') {
+      // The socket went away without a hangup event: FreeSWITCH restarted or the network cut.
+      this.#apply({ type: 'hung_up', cause: 'CONTROLLER_SOCKET_LOST' }, { socketLost: true });
+    }
+    void this.#release('socket closed');
+  };
+
+  /** The call has ended: journal it, then close the socket once FreeSWITCH has told us everything. */
+  #afterEnd(): void {
+    const endedAt = this.#clock.now();
+    this.record.endedAt = endedAt;
+    this.record.hangupCause = this.#machine.hangupCause;
+    this.#journal.update(this.callId, { state: 'ended', endedAt, hangupCause: this.#machine.hangupCause });
+    if (this.#hangupComplete) this.#finish('hangup complete');
+    else this.#timer(this.#settings.lingerGraceMs, () => this.#finish('linger grace elapsed'));
+  }
+
+  #finish(reason: string): void {
+    void this.#release(reason);
+  }
+
+  #release(reason: string): Promise<void> {
+    this.#released ??= this.#doRelease(reason);
+    return this.#released;
+  }
+
+  async #doRelease(reason: string): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    const connection = this.#connection;
+    connection.off('event', this.#onEvent);
+    connection.off('disconnectNotice', this.#onDisconnectNotice);
+    connection.off('close', this.#onClose);
+    try {
+      if (!connection.closed) await connection.exit({ timeoutMs: 1000 });
+    } catch (error) {
+      this.#logger.debug({ err: error }, 'exit on release failed');
+    }
+    await connection.close();
+    this.#journalEvent('released', this.state, this.state, { reason });
+    await this.#journal.flush();
+    this.#hooks.onEnded?.(this.#outcome(), this);
+    this.#logger.info({ state: this.state, hangupCause: this.#machine.hangupCause, reason }, 'call released');
+    this.#resolveDone();
+  }
+
+  #outcome(): CallOutcome {
+    if (this.#machine.hangupCause === 'CONTROLLER_SOCKET_LOST') return 'failed';
+    return this.record.answeredAt === null ? 'abandoned' : 'completed';
+  }
+
+  #journalStateChange(state: CallState): void {
+    this.record.state = state;
+    if (state !== 'ended') this.#journal.update(this.callId, { state });
+  }
+
+  #journalEvent(type: string, fromState: CallState | null, toState: CallState | null, data: Record<string, unknown>): void {
+    this.#journal.append({
+      callId: this.callId,
+      seq: ++this.#seq,
+      type,
+      fromState,
+      toState,
+      at: this.#clock.now(),
+      monotonicMs: this.#clock.monotonicMs(),
+      data: { ...data, sinceOfferedMs: Math.round((this.#clock.monotonicMs() - this.#offeredAtMs) * 1000) / 1000 },
+    });
+  }
+
+  #timer(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  #background(what: string, promise: Promise<unknown>): void {
+    promise.catch((error: unknown) => this.#backgroundFailed(what, error));
+  }
+
+  #backgroundFailed(what: string, error: unknown): void {
+    // After the call ended, a command failing because the socket closed is expected, not news.
+    if (this.#machine.state === 'ended' || this.#connection.closed) {
+      this.#logger.debug({ err: error, command: what }, 'command ended with the call');
+      return;
+    }
+    this.#logger.warn({ err: error, command: what }, 'call command failed');
+    this.#journalEvent('command_failed', this.state, this.state, { command: what, error: (error as Error).message });
+  }
+}
+
+function inputData(input: CallInput): Record<string, unknown> {
+  const { type: _type, ...rest } = input;
+  return rest;
+}

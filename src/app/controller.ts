@@ -1,0 +1,244 @@
+// The composition root: the one place that builds the adapters and wires them together. Everything a
+// running controller holds is created here and released by close(), in reverse order, each step guarded so
+// a failing step cannot keep the rest from closing.
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { CallStore, Clock } from '../core/ports.ts';
+import { DrizzleCallStore, migrate, openDatabase, type Database } from '../db/index.ts';
+import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
+import { buildHttpServer, createMetrics, type Metrics } from '../http/index.ts';
+import { AdoptedCall } from './adopted-call.ts';
+import { CallJournal } from './call-journal.ts';
+import { CallRegistry, type RegisteredCall } from './call-registry.ts';
+import { CallSession, type CallOutcome } from './call-session.ts';
+import { systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { resync } from './resync.ts';
+
+export interface ControllerOptions {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** An already open database (tests, demo); otherwise opened from the configuration and closed by us. */
+  database?: Database;
+  /** Called with each new session (the demo follows its calls this way). */
+  onSession?: (session: CallSession) => void;
+  /** Controller time from a call's channel data to its greeting command (benchmark and demo figures). */
+  onPickup?: (session: CallSession, ms: number) => void;
+}
+
+export interface ControllerAddresses {
+  http: { host: string; port: number };
+  outboundSocket: { host: string; port: number };
+}
+
+const GREETING_TIMEOUT_MS = 5 * 60 * 1000;
+const LINGER_GRACE_MS = 2000;
+/** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness. */
+const INBOUND_EVENTS = ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'HEARTBEAT'];
+
+export class Controller {
+  readonly registry: CallRegistry<RegisteredCall>;
+  readonly metrics: Metrics;
+  readonly store: CallStore;
+  readonly addresses: ControllerAddresses;
+  readonly #database: Database;
+  readonly #ownsDatabase: boolean;
+  readonly #outbound: OutboundSocketServer;
+  readonly #inbound: InboundEslClient;
+  readonly #http: FastifyInstance;
+  readonly #logger: Logger;
+  #closing: Promise<void> | undefined;
+  readonly #firstResync: Promise<void>;
+
+  private constructor(parts: {
+    registry: CallRegistry<RegisteredCall>;
+    database: Database;
+    ownsDatabase: boolean;
+    store: CallStore;
+    metrics: Metrics;
+    outbound: OutboundSocketServer;
+    inbound: InboundEslClient;
+    http: FastifyInstance;
+    logger: Logger;
+    addresses: ControllerAddresses;
+    firstResync: Promise<void>;
+  }) {
+    this.registry = parts.registry;
+    this.#database = parts.database;
+    this.#ownsDatabase = parts.ownsDatabase;
+    this.store = parts.store;
+    this.metrics = parts.metrics;
+    this.#outbound = parts.outbound;
+    this.#inbound = parts.inbound;
+    this.#http = parts.http;
+    this.#logger = parts.logger;
+    this.addresses = parts.addresses;
+    this.#firstResync = parts.firstResync;
+  }
+
+  static async start(options: ControllerOptions): Promise<Controller> {
+    const { config, logger } = options;
+    const clock = options.clock ?? systemClock;
+    const ownsDatabase = options.database === undefined;
+    const database = options.database ?? (await openDatabase({
+      url: config.database.url,
+      pgliteDataDir: config.database.pgliteDataDir,
+      onIdleError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
+    }));
+    const opened: { close(): Promise<unknown> }[] = ownsDatabase ? [database] : [];
+    try {
+      await migrate(database);
+      await mkdir(config.recordingsDir, { recursive: true });
+      const store = new DrizzleCallStore({ db: database.db });
+      const metrics = createMetrics();
+      const registry = new CallRegistry<RegisteredCall>();
+      const connectionOptions = {
+        commandTimeoutMs: config.freeswitch.commandTimeoutMs,
+        onCommandLatency: (command: string, ms: number) => metrics.eslCommandDuration.observe({ command }, ms / 1000),
+      };
+
+      const onEnded = (outcome: CallOutcome | 'adopted', call: RegisteredCall): void => {
+        registry.remove(call);
+        metrics.activeCalls.set(registry.size);
+        metrics.callsTotal.inc({ outcome });
+      };
+
+      const outbound = new OutboundSocketServer({ connection: connectionOptions });
+      outbound.on('call', (connection: EslConnection, channelData: EslEvent) => {
+        const session = new CallSession({
+          connection,
+          channelData,
+          journal: new CallJournal({ store, logger }),
+          clock,
+          logger,
+          settings: {
+            greetingSound: config.greetingSound,
+            recordingsDir: config.recordingsDir,
+            greetingTimeoutMs: GREETING_TIMEOUT_MS,
+            lingerGraceMs: LINGER_GRACE_MS,
+          },
+          hooks: { onEnded, onPickup: (ms) => options.onPickup?.(session, ms) },
+        });
+        registry.add(session);
+        metrics.activeCalls.set(registry.size);
+        options.onSession?.(session);
+        session.start();
+      });
+      outbound.on('connectFailed', (error) => logger.warn({ err: error }, 'outbound socket connection failed before the call was handed over'));
+      opened.push(outbound);
+      const outboundAddress = await outbound.listen(config.controllerSocket);
+
+      const inbound = new InboundEslClient({
+        host: config.freeswitch.eslHost,
+        port: config.freeswitch.eslPort,
+        password: config.freeswitch.eslPassword,
+        events: INBOUND_EVENTS,
+        backoff: { initialMs: config.freeswitch.reconnectMinMs, maxMs: config.freeswitch.reconnectMaxMs },
+        connection: connectionOptions,
+      });
+      let everConnected = false;
+      inbound.on('connected', () => {
+        if (everConnected) metrics.eslReconnectsTotal.inc();
+        everConnected = true;
+        logger.info('inbound ESL connected');
+      });
+      inbound.on('disconnected', (error) => logger.warn({ err: error }, 'inbound ESL disconnected; reconnecting'));
+      let resolveFirstResync!: () => void;
+      const firstResync = new Promise<void>((resolve) => (resolveFirstResync = resolve));
+      inbound.on('resync', () => {
+        inbound
+          .showChannels()
+          .then((rows) =>
+            resync(rows, {
+              store,
+              registry,
+              clock,
+              logger,
+              onAdoptedEnded: (call: AdoptedCall) => onEnded('adopted', call),
+            }),
+          )
+          .then(() => metrics.activeCalls.set(registry.size))
+          .catch((error: unknown) => logger.error({ err: error }, 'resync with FreeSWITCH failed'))
+          .finally(resolveFirstResync);
+      });
+      inbound.on('event', (event) => {
+        if (event.name !== 'CHANNEL_HANGUP_COMPLETE' || event.uniqueId === undefined) return;
+        const call = registry.getByFsUuid(event.uniqueId);
+        // Sessions hear their own hangup on their outbound socket; only adopted calls rely on this one.
+        if (call instanceof AdoptedCall) call.hungUp(event.headers.get('Hangup-Cause') ?? 'NORMAL_CLEARING');
+      });
+      opened.push({ close: () => inbound.stop() });
+      await inbound.start();
+
+      const http = buildHttpServer({
+        logger,
+        callStore: store,
+        metrics,
+        apiToken: config.http.apiToken,
+        readinessChecks: [
+          {
+            name: 'esl',
+            check: async () => {
+              if (inbound.current() === undefined) throw new Error('inbound ESL connection is down');
+            },
+          },
+          { name: 'database', check: () => store.ping() },
+        ],
+      });
+      await http.listen({ host: config.http.host, port: config.http.port });
+      const httpAddress = http.server.address() as AddressInfo;
+
+      return new Controller({
+        registry,
+        database,
+        ownsDatabase,
+        store,
+        metrics,
+        outbound,
+        inbound,
+        http,
+        logger,
+        firstResync,
+        addresses: {
+          http: { host: config.http.host, port: httpAddress.port },
+          outboundSocket: { host: config.controllerSocket.host, port: outboundAddress.port },
+        },
+      });
+    } catch (error) {
+      for (const part of opened.reverse()) await part.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Resolves once the inbound ESL connection is up and the first resync is done (rejects after timeoutMs). */
+  async waitForFreeSwitch(options: { timeoutMs: number }): Promise<void> {
+    await this.#inbound.waitConnected(options);
+    await this.#firstResync;
+  }
+
+  /** Stops taking calls, ends the calls in progress, closes every connection. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const steps: [string, () => Promise<unknown>][] = [
+      ['http', () => this.#http.close()],
+      ['calls', () => this.registry.closeAll('controller shutdown')],
+      ['outbound socket', () => this.#outbound.close()],
+      ['inbound ESL', () => this.#inbound.stop()],
+    ];
+    if (this.#ownsDatabase) steps.push(['database', () => this.#database.close()]);
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.#logger.warn({ err: error, step: name }, 'shutdown step failed');
+      }
+    }
+  }
+}

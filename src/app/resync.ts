@@ -1,0 +1,113 @@
+// Reconciles the registry and the database with FreeSWITCH after the inbound connection (re)connects.
+// The decision is pure (core/reconcile.ts); this file gathers the inputs and carries the plan out.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { planReconcile, stateFromChannelCallState, type LiveChannel } from '../core/reconcile.ts';
+import type { CallStore, Clock } from '../core/ports.ts';
+import type { ChannelRow } from '../esl/channels.ts';
+import { AdoptedCall } from './adopted-call.ts';
+import { CallJournal } from './call-journal.ts';
+import type { CallRegistry, RegisteredCall } from './call-registry.ts';
+
+export interface ResyncDeps {
+  store: CallStore;
+  registry: CallRegistry<RegisteredCall>;
+  clock: Clock;
+  logger: Logger;
+  onAdoptedEnded: (call: AdoptedCall) => void;
+}
+
+export interface ResyncResult {
+  vanished: number;
+  adopted: number;
+  reattached: number;
+}
+
+export function toLiveChannel(row: ChannelRow): LiveChannel {
+  return {
+    uuid: row.uuid,
+    direction: row.direction === 'outbound' ? 'outbound' : 'inbound',
+    callState: row.callstate,
+    application: row.application ?? '',
+    fromNumber: row.cid_num,
+    toNumber: row.dest,
+  };
+}
+
+export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Promise<ResyncResult> {
+  const { store, registry, clock, logger } = deps;
+  const unended = await store.listUnendedCalls();
+  const plan = planReconcile({
+    channels: rows.map(toLiveChannel),
+    unendedCalls: unended.map((call) => ({ id: call.id, fsUuid: call.fsUuid })),
+    ownedFsUuids: registry.fsUuids(),
+  });
+  const journal = new CallJournal({ store, logger });
+
+  for (const call of plan.vanished) {
+    const existing = await store.getCall(call.id);
+    const seq = (existing?.events.at(-1)?.seq ?? 0) + 1;
+    journal.append({
+      callId: call.id,
+      seq,
+      type: 'hung_up',
+      fromState: existing?.state ?? null,
+      toState: 'ended',
+      at: clock.now(),
+      monotonicMs: clock.monotonicMs(),
+      data: { cause: plan.cause, via: 'resync' },
+    });
+    journal.update(call.id, { state: 'ended', endedAt: clock.now(), hangupCause: plan.cause });
+  }
+
+  for (const { call, channel } of plan.reattach) {
+    const existing = await store.getCall(call.id);
+    const adopted = new AdoptedCall({
+      callId: call.id,
+      fsUuid: call.fsUuid,
+      state: existing?.state ?? stateFromChannelCallState(channel.callState),
+      journal,
+      clock,
+      logger,
+      nextSeq: (existing?.events.at(-1)?.seq ?? 0) + 1,
+      onEnded: deps.onAdoptedEnded,
+    });
+    registry.add(adopted);
+    adopted.adopted('reattached');
+  }
+
+  for (const channel of plan.adopt) {
+    const state = stateFromChannelCallState(channel.callState);
+    const callId = randomUUID();
+    journal.create({
+      id: callId,
+      fsUuid: channel.uuid,
+      direction: 'inbound',
+      fromNumber: channel.fromNumber,
+      toNumber: channel.toNumber,
+      location: null,
+      state,
+      startedAt: clock.now(),
+      answeredAt: state === 'ringing' ? null : clock.now(),
+      endedAt: null,
+      hangupCause: null,
+    });
+    const adopted = new AdoptedCall({
+      callId,
+      fsUuid: channel.uuid,
+      state,
+      journal,
+      clock,
+      logger,
+      nextSeq: 1,
+      onEnded: deps.onAdoptedEnded,
+    });
+    registry.add(adopted);
+    adopted.adopted('adopted');
+  }
+
+  await journal.flush();
+  const result = { vanished: plan.vanished.length, adopted: plan.adopt.length, reattached: plan.reattach.length };
+  if (result.vanished + result.adopted + result.reattached > 0) logger.info(result, 'resynchronised with FreeSWITCH');
+  return result;
+}

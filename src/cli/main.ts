@@ -1,0 +1,115 @@
+// The `callbridge` command. Each subcommand parses its options, loads the configuration once, and hands
+// over to src/app/. Expected failures (bad configuration, bad input) print one clear message and exit with
+// a non-zero code, never a stack trace.
+import { Command, InvalidArgumentError } from 'commander';
+import { CallbridgeError, ConfigError } from '../core/errors.ts';
+import { CallStates, type CallState } from '../core/call.ts';
+import { loadConfig, type RunMode } from '../app/config.ts';
+import { runController } from '../app/main.ts';
+import { runDemo } from '../app/demo.ts';
+import { listCalls, migrateDatabase, showCall } from '../app/admin.ts';
+import { runSimulatorCommand } from '../app/simulator-command.ts';
+
+const EXIT_USAGE = 1;
+const EXIT_CONFIG = 2;
+
+function config(mode: RunMode) {
+  return loadConfig(process.env, { mode });
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return Number(value);
+  };
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port 0–65535');
+  return n;
+}
+
+function hostPort(value: string): { host: string; port: number } {
+  const match = /^(.+):(\d+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected host:port');
+  return { host: match[1] as string, port: portNumber(match[2] as string) };
+}
+
+function callState(value: string): CallState {
+  if (!(CallStates as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${CallStates.join(', ')}`);
+  }
+  return value as CallState;
+}
+
+const program = new Command()
+  .name('callbridge')
+  .description('Telephony controller for FreeSWITCH: call control over ESL, call store, HTTP API')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run the controller (outbound socket listener, inbound ESL client, HTTP API)')
+  .action(async () => {
+    await runController(config('production'));
+  });
+
+program
+  .command('demo')
+  .description('run the embedded default: simulator + controller + scripted calls, then print a timeline')
+  .action(async () => {
+    process.exitCode = await runDemo(config('demo'));
+  });
+
+program
+  .command('simulator')
+  .description('run the FreeSWITCH simulator alone')
+  .option('--esl-port <port>', 'inbound ESL port (0 = any free port)', portNumber, 8021)
+  .option('--esl-host <host>', 'address to listen on', '127.0.0.1')
+  .option('--password <password>', 'ESL password', 'ClueCon')
+  .option('--socket-target <host:port>', 'controller outbound-socket address for simulated calls', hostPort)
+  .option('--scenario <file>', 'JSON scenario file of calls to place')
+  .action(async (options: { eslPort: number; eslHost: string; password: string; socketTarget?: { host: string; port: number }; scenario?: string }) => {
+    await runSimulatorCommand(options);
+  });
+
+const db = program.command('db').description('database administration');
+db.command('migrate')
+  .description('apply the SQL migrations in sql/')
+  .action(async () => {
+    await migrateDatabase(config('worker'));
+  });
+
+const calls = program.command('calls').description('inspect calls');
+calls
+  .command('list')
+  .description('list recent calls, newest first')
+  .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
+  .option('--state <state>', 'only calls in this state', callState)
+  .option('--json', 'print JSON instead of a table')
+  .action(async (options: { limit: number; state?: CallState; json?: boolean }) => {
+    await listCalls(config('worker'), options);
+  });
+calls
+  .command('show')
+  .description('show one call with its events')
+  .argument('<id>', 'call id')
+  .option('--json', 'print JSON')
+  .action(async (id: string, options: { json?: boolean }) => {
+    process.exitCode = await showCall(config('worker'), id, options);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = EXIT_CONFIG;
+  } else if (error instanceof CallbridgeError) {
+    process.stderr.write(`callbridge: ${error.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else {
+    throw error;
+  }
+}

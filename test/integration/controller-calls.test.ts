@@ -1,0 +1,147 @@
+// The whole controller against the FreeSWITCH simulator over real TCP, on both database drivers: what a
+// caller experiences (answered, greeted, recorded, held), what the database keeps, and that nothing is
+// left behind after each scenario.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallWithEvents } from '../../src/core/call.ts';
+import type { Database } from '../../src/db/index.ts';
+import { driverFixtures } from './db-fixture.ts';
+import { activeHandles, eventually, startHarness, type Harness } from '../support/controller-harness.ts';
+
+describe.each(driverFixtures())('controller handling calls ($kind)', (fixture) => {
+  let database: Database;
+  let harness: Harness;
+  let sessions: CallSession[];
+
+  beforeAll(async () => {
+    database = await fixture.setup();
+  });
+  afterAll(async () => {
+    await fixture.teardown();
+  });
+
+  async function start(): Promise<Harness> {
+    sessions = [];
+    harness = await startHarness({ database, controller: { onSession: (s) => sessions.push(s) } });
+    return harness;
+  }
+
+  afterEach(async () => {
+    await harness?.close();
+  });
+
+  async function storedCall(session: CallSession): Promise<CallWithEvents> {
+    await session.done;
+    const call = await harness.controller.store.getCall(session.callId);
+    if (call === undefined) throw new Error('call not stored');
+    return call;
+  }
+
+  it('answers, records, greets and holds a caller, then ends the call when the caller hangs up', async () => {
+    const { simulator, controller } = await start();
+    const caller = simulator.placeCall({ from: '+15551234567', to: '+15559870100', callerHangsUpAfterMs: 3000 });
+    expect(await caller.ended).toBe('NORMAL_CLEARING');
+    await eventually(() => sessions.length === 1, 'the session');
+    const session = sessions[0] as CallSession;
+    const call = await storedCall(session);
+
+    expect(caller.applications.map((a) => a.app)).toEqual(['socket', 'answer', 'record_session', 'playback', 'park']);
+    const recording = caller.applications.find((a) => a.app === 'record_session');
+    expect(recording?.arg).toContain(call.id);
+
+    expect(call).toMatchObject({
+      fsUuid: caller.uuid,
+      direction: 'inbound',
+      fromNumber: '+15551234567',
+      toNumber: '+15559870100',
+      state: 'ended',
+      hangupCause: 'NORMAL_CLEARING',
+    });
+    expect(call.answeredAt).not.toBeNull();
+    expect(call.endedAt!.getTime()).toBeGreaterThanOrEqual(call.answeredAt!.getTime());
+    const transitions = call.events.filter((e) => e.fromState !== e.toState).map((e) => `${e.fromState}>${e.toState}`);
+    expect(transitions).toEqual(['ringing>answered', 'answered>in_conversation', 'in_conversation>ended']);
+    expect(call.events.map((e) => e.type)).toContain('record_start');
+    expect(call.events.map((e) => e.type)).not.toContain('command_failed');
+    expect(call.events.some((e) => e.type.startsWith('illegal'))).toBe(false);
+    // Ordered and monotonic.
+    expect(call.events.map((e) => e.seq)).toEqual(call.events.map((_, i) => i + 1));
+    for (let i = 1; i < call.events.length; i++) {
+      expect(call.events[i]!.monotonicMs).toBeGreaterThanOrEqual(call.events[i - 1]!.monotonicMs);
+    }
+    expect(controller.registry.size).toBe(0);
+  });
+
+  it('ends cleanly when the caller hangs up during the greeting', async () => {
+    const { simulator, controller } = await start();
+    const caller = simulator.placeCall({ from: '+15551230002', to: '+15559870100', callerHangsUpAfterMs: 300 });
+    await caller.ended;
+    await eventually(() => sessions.length === 1, 'the session');
+    const call = await storedCall(sessions[0] as CallSession);
+    expect(call.state).toBe('ended');
+    expect(call.events.map((e) => e.type)).not.toContain('greeting_finished');
+    expect(call.events.some((e) => e.type.startsWith('illegal') || e.type === 'command_failed')).toBe(false);
+    expect(caller.applications.map((a) => a.app)).not.toContain('park');
+    expect(controller.registry.size).toBe(0);
+  });
+
+  it('survives a caller who hangs up the instant the call reaches us', async () => {
+    const { simulator, controller } = await start();
+    const caller = simulator.placeCall({ from: '+15551230003', to: '+15559870100', callerHangsUpAfterMs: 1 });
+    await caller.ended;
+    await eventually(() => controller.registry.size === 0 && sessions.length <= 1, 'release');
+    for (const session of sessions) {
+      const call = await storedCall(session);
+      expect(call.state).toBe('ended');
+    }
+  });
+
+  it('handles twenty simultaneous calls and releases every one of them', async () => {
+    const { simulator, controller } = await start();
+    const callers = Array.from({ length: 20 }, (_, i) =>
+      simulator.placeCall({ from: `+1555100${String(i).padStart(4, '0')}`, to: '+15559870100', callerHangsUpAfterMs: 8000 + i * 50 }),
+    );
+    await Promise.all(callers.map((c) => c.ended));
+    await eventually(() => sessions.length === 20, 'twenty sessions');
+    await Promise.all(sessions.map((s) => s.done));
+    const stored = await Promise.all(sessions.map((s) => storedCall(s)));
+    expect(new Set(stored.map((c) => c.fsUuid))).toEqual(new Set(callers.map((c) => c.uuid)));
+    expect(stored.every((c) => c.state === 'ended' && c.hangupCause === 'NORMAL_CLEARING')).toBe(true);
+    expect(controller.registry.size).toBe(0);
+    expect(simulator.activeChannels).toBe(0);
+    const metrics = await controller.metrics.registry.getSingleMetricAsString('callbridge_calls_total');
+    expect(metrics).toContain('outcome="completed"} 20');
+  });
+
+  it('ends the call with a recorded cause when FreeSWITCH goes away mid-call', async () => {
+    const { simulator, controller } = await start();
+    simulator.placeCall({ from: '+15551230004', to: '+15559870100' });
+    await eventually(() => sessions[0]?.state === 'in_conversation', 'the call in conversation');
+    await simulator.stop();
+    const call = await storedCall(sessions[0] as CallSession);
+    expect(call.state).toBe('ended');
+    expect(call.hangupCause).not.toBeNull();
+    expect(controller.registry.size).toBe(0);
+  });
+
+  it('leaves no sockets, timers or listeners behind once controller and simulator are closed', async () => {
+    const before = activeHandles();
+    const { simulator } = await start();
+    const callers = [1, 2, 3].map((i) =>
+      simulator.placeCall({ from: `+1555200000${i}`, to: '+15559870100', callerHangsUpAfterMs: 400 * i }),
+    );
+    await Promise.all(callers.map((c) => c.ended));
+    await Promise.all(sessions.map((s) => s.done));
+    for (const session of sessions) {
+      // The session removed its listeners from its connection when it released the call.
+      expect(session.state).toBe('ended');
+    }
+    await harness.close();
+    await eventually(() => {
+      const after = activeHandles();
+      return (after.TCPSocketWrap ?? 0) <= (before.TCPSocketWrap ?? 0) && (after.TCPServerWrap ?? 0) <= (before.TCPServerWrap ?? 0);
+    }, 'sockets to close', 3000);
+    const after = activeHandles();
+    expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
+  });
+});

@@ -1,0 +1,99 @@
+// Wires the real controller to the FreeSWITCH simulator over real TCP, on a real database, the way
+// `callbridge start` does, with ephemeral ports and a fast simulated clock.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/app/config.ts';
+import { Controller, type ControllerOptions } from '../../src/app/controller.ts';
+import { freePort } from '../../src/app/free-port.ts';
+import { createLogger } from '../../src/app/logger.ts';
+import type { Database } from '../../src/db/index.ts';
+import { FreeSwitchSimulator, type SimulatorOptions } from '../../src/simulator/simulator.ts';
+
+export interface Harness {
+  controller: Controller;
+  simulator: FreeSwitchSimulator;
+  eslPort: number;
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  database: Database;
+  simulator?: Partial<SimulatorOptions>;
+  /** Start the simulator (with these calls already up) before the controller connects. */
+  beforeController?: (simulator: FreeSwitchSimulator) => Promise<void> | void;
+  controller?: Partial<Pick<ControllerOptions, 'onSession' | 'onPickup'>>;
+  env?: Record<string, string>;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const recordingsDir = await mkdtemp(join(tmpdir(), 'callbridge-rec-'));
+  const eslPort = await freePort();
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    format: 'json',
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    }),
+  });
+  const config = loadConfig(
+    {
+      FREESWITCH_ESL_PORT: String(eslPort),
+      FREESWITCH_ESL_PASSWORD: 'ClueCon',
+      CONTROLLER_SOCKET_PORT: String(await freePort()),
+      HTTP_PORT: String(await freePort()),
+      CALLBRIDGE_API_TOKEN: 'test-token-0123456789',
+      RECORDINGS_DIR: recordingsDir,
+      ESL_RECONNECT_MIN_MS: '20',
+      ESL_RECONNECT_MAX_MS: '100',
+      ...options.env,
+    },
+    { mode: 'production' },
+  );
+  let controller: Controller | undefined;
+  const simulator = new FreeSwitchSimulator({
+    eslPort,
+    password: 'ClueCon',
+    socketTarget: { host: '127.0.0.1', port: config.controllerSocket.port },
+    timeScale: 0.05,
+    ...options.simulator,
+  });
+  await simulator.start();
+  await options.beforeController?.(simulator);
+  controller = await Controller.start({ config, logger, database: options.database, ...options.controller });
+  await controller.waitForFreeSwitch({ timeoutMs: 5000 });
+  const started = controller;
+  return {
+    controller: started,
+    simulator,
+    eslPort,
+    logLines,
+    close: async () => {
+      await started.close();
+      await simulator.stop();
+      await rm(recordingsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns true (or throws with `what` after timeoutMs). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Handles (sockets, timers, servers) this process holds, by kind: compared before/after a scenario. */
+export function activeHandles(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
