@@ -153,6 +153,21 @@ export class SimApi implements ApiRunner {
         }
         return '+OK Success\n';
       }
+      case 'uuid_recv_dtmf':
+      case 'uuid_send_dtmf': {
+        const s = session(a[0]);
+        if (s === undefined) return '-ERR Cannot locate session!\n';
+        const spec = a[1] ?? '';
+        const [digits = '', dur] = spec.split('@');
+        if (!/^[0-9*#A-Da-dwW]+$/.test(digits)) return '-USAGE: <uuid> <dtmf_data>\n';
+        if (command === 'uuid_send_dtmf') return `+OK ${s.ch.uuid} sent DTMF ${spec}.\n`;
+        // Queued on the channel's read side: the running application dequeues them (DTMF-Source APP).
+        const ms = dur === undefined ? 250 : Number(dur);
+        for (const d of digits) {
+          s.ch.fire('DTMF', { post: [['DTMF-Digit', d], ['DTMF-Duration', String(ms * 8)], ['DTMF-Source', 'APP']] });
+        }
+        return `+OK ${s.ch.uuid} received DTMF ${spec}.\n`;
+      }
       case 'uuid_bridge': {
         if (a.length < 2) return '-USAGE: <uuid> <other_uuid>\n';
         const x = session(a[0]);

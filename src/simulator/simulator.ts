@@ -40,7 +40,7 @@ export interface PlaceCallOptions {
   /** The caller hangs up (BYE) after this many simulated ms. */
   callerHangsUpAfterMs?: number;
   /** Digits the caller presses (RFC 2833), each `atMs` simulated ms after the call starts. */
-  dtmf?: Array<{ atMs: number; digits: string }>;
+  dtmf?: Array<{ atMs: number; digits: string; durationMs?: number }>;
   sipHeaders?: Record<string, string>;
 }
 
@@ -221,7 +221,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
     const c = call;
     void c.ended.then(() => this.calls.delete(c.uuid));
     if (opts.callerHangsUpAfterMs !== undefined) this.core.schedule(opts.callerHangsUpAfterMs, () => c.hangup('NORMAL_CLEARING'));
-    for (const d of opts.dtmf ?? []) this.core.schedule(d.atMs, () => c.sendDtmf(d.digits));
+    for (const d of opts.dtmf ?? []) this.core.schedule(d.atMs, () => c.sendDtmf(d.digits, d.durationMs));
     this.emit('call', c);
     call = undefined;
     return c;

@@ -49,7 +49,7 @@ function perCommand(name: string): { replies: number[]; events: number[] } {
   return { replies: counts, events };
 }
 
-async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described[]; want: Described[] }> {
+async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described[]; want: Described[]; raw: string }> {
   sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: hooks.timeScale ?? 0.01 });
   const { eslPort } = await sim.start();
   const trace = readTrace(name);
@@ -89,7 +89,7 @@ async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described
   }
   await sleep(30);
   sock.destroy();
-  return { got: frames(received).map(describe), want };
+  return { got: frames(received).map(describe), want, raw: received.toString('utf8') };
 }
 
 function compare(got: Described[], want: Described[]): void {
@@ -169,6 +169,42 @@ suite('simulator replays the inbound ESL traces', () => {
       },
     });
     compare(got, want);
+  });
+
+  it('dtmf-rfc2833-call5000: RTP digits, uuid_recv_dtmf (APP), uuid_send_dtmf (no event), errors', async () => {
+    let call: ReturnType<FreeSwitchSimulator['placeCall']> | undefined;
+    const { got, want, raw } = await replay('inbound-dtmf-rfc2833-call5000-plain', {
+      paceByEvents: true,
+      before: async (i, line, s, uuidMap) => {
+        if (i === 2) {
+          // sipp calls 5000 (answer, park) and sends 1 2 3 # * 9 as RFC 2833, 1.0-4.0 s after the ACK.
+          const c = s.placeCall({
+            from: 'sipp',
+            to: '5000',
+            dtmf: [
+              { atMs: 1000, digits: '1', durationMs: 100 },
+              { atMs: 1600, digits: '2', durationMs: 160 },
+              { atMs: 2200, digits: '3', durationMs: 100 },
+              { atMs: 2800, digits: '#', durationMs: 200 },
+              { atMs: 3400, digits: '*', durationMs: 100 },
+              { atMs: 4000, digits: '9', durationMs: 100 },
+            ],
+          });
+          call = c;
+          uuidMap.set('c9ba9fc3-0d6e-4901-a2f6-b9b9268c2c6e', c.uuid);
+          await sleep(80);
+        }
+        if (line === 'exit' && call !== undefined) {
+          call.hangup('NORMAL_CLEARING');
+          await call.ended;
+        }
+      },
+    });
+    compare(got, want);
+    // `#` is URL-encoded, `*` is not (rule 20); durations are 8 kHz samples.
+    const trace = readTrace('inbound-dtmf-rfc2833-call5000-plain').fs.toString('utf8');
+    const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('DTMF-'));
+    expect(lines(raw)).toEqual(lines(trace));
   });
 
   it('api-commands: replies to version, status, show channels, originate, uuid_*, errors', async () => {
