@@ -71,7 +71,7 @@ async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described
   let want_n = 1;
   for (const [i, cmd] of commands.entries()) {
     await hooks.before?.(i, cmd.line, sim, uuidMap);
-    let raw = cmd.raw;
+    let raw = cmd.raw + (cmd.body ?? '');
     for (const [t, s] of uuidMap) raw = raw.split(t).join(s);
     sock.write(raw);
     want_n += expected[i] ?? 1;
@@ -205,6 +205,14 @@ suite('simulator replays the inbound ESL traces', () => {
     const trace = readTrace('inbound-dtmf-rfc2833-call5000-plain').fs.toString('utf8');
     const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('DTMF-'));
     expect(lines(raw)).toEqual(lines(trace));
+  });
+
+  it('misc-commands: event/nixevent/noevents/filter/linger/log/sendevent replies; sendevent echoed as CUSTOM', async () => {
+    const { got, want } = await replay('inbound-misc-commands');
+    compare(got, want);
+    const custom = (ds: Described[]) => ds.filter((d) => d.eventName === 'CUSTOM').map((d) => [d.names, d.innerBody]);
+    expect(custom(got)).toEqual(custom(want));
+    expect(custom(got)).toHaveLength(1);
   });
 
   it('api-commands: replies to version, status, show channels, originate, uuid_*, errors', async () => {

@@ -32,7 +32,7 @@ async function replayOutbound(name: string, callerHangsUpOnPlayback: boolean): P
           for (let i = 0; i < 400 && !received.includes('Content-Disposition: linger'); i++) await sleep(5);
         }
         const before = frames(received).filter((f) => f.outer[0]?.[0] !== 'Content-Length').length;
-        sock.write(cmd.raw);
+        sock.write(cmd.raw + (cmd.body ?? ''));
         for (let i = 0; i < 200 && frames(received).filter((f) => f.outer[0]?.[0] !== 'Content-Length').length <= before; i++) await sleep(5);
       }
     })();
