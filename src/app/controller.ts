@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CallStore, Clock } from '../core/ports.ts';
 import { DrizzleCallStore, migrate, openDatabase, type Database } from '../db/index.ts';
@@ -49,6 +50,7 @@ export class Controller {
   readonly #outbound: OutboundSocketServer;
   readonly #inbound: InboundEslClient;
   readonly #http: FastifyInstance;
+  readonly #redis: Redis | undefined;
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
   readonly #firstResync: Promise<void>;
@@ -62,6 +64,7 @@ export class Controller {
     outbound: OutboundSocketServer;
     inbound: InboundEslClient;
     http: FastifyInstance;
+    redis: Redis | undefined;
     logger: Logger;
     addresses: ControllerAddresses;
     firstResync: Promise<void>;
@@ -74,6 +77,7 @@ export class Controller {
     this.#outbound = parts.outbound;
     this.#inbound = parts.inbound;
     this.#http = parts.http;
+    this.#redis = parts.redis;
     this.#logger = parts.logger;
     this.addresses = parts.addresses;
     this.#firstResync = parts.firstResync;
@@ -173,6 +177,17 @@ export class Controller {
       opened.push({ close: () => inbound.stop() });
       await inbound.start();
 
+      // Redis carries the post-call queue (issue 7); until then readiness is all the controller needs it for.
+      const redis =
+        config.redis.url === undefined
+          ? undefined
+          : new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+      redis?.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+      if (redis) {
+        opened.push({ close: () => closeRedis(redis) });
+        await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable at start'));
+      }
+
       const http = buildHttpServer({
         logger,
         callStore: store,
@@ -186,6 +201,7 @@ export class Controller {
             },
           },
           { name: 'database', check: () => store.ping() },
+          ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
         ],
       });
       await http.listen({ host: config.http.host, port: config.http.port });
@@ -200,6 +216,7 @@ export class Controller {
         outbound,
         inbound,
         http,
+        redis,
         logger,
         firstResync,
         addresses: {
@@ -232,6 +249,8 @@ export class Controller {
       ['outbound socket', () => this.#outbound.close()],
       ['inbound ESL', () => this.#inbound.stop()],
     ];
+    const redis = this.#redis;
+    if (redis) steps.push(['redis', () => closeRedis(redis)]);
     if (this.#ownsDatabase) steps.push(['database', () => this.#database.close()]);
     for (const [name, step] of steps) {
       try {
@@ -241,4 +260,10 @@ export class Controller {
       }
     }
   }
+}
+
+/** QUIT when connected (clean), otherwise drop the socket: a dead Redis must not hold up shutdown. */
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
 }

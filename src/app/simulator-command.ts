@@ -96,11 +96,13 @@ export async function runSimulatorCommand(options: SimulatorCommandOptions): Pro
             break;
           }
           case 'hangup':
-            calls.get(args[0] ?? '')?.hangup(args[1]) ?? say('no such call');
+          case 'dtmf': {
+            const call = calls.get(args[0] ?? '');
+            if (call === undefined) say('no such call');
+            else if (verb === 'hangup') call.hangup(args[1]);
+            else call.sendDtmf(args[1] ?? '');
             break;
-          case 'dtmf':
-            calls.get(args[0] ?? '')?.sendDtmf(args[1] ?? '') ?? say('no such call');
-            break;
+          }
           case 'calls':
             say(calls.size === 0 ? 'no calls' : [...calls.keys()].join('\n'));
             break;
