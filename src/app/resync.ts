@@ -37,14 +37,31 @@ export function toLiveChannel(row: ChannelRow): LiveChannel {
 export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Promise<ResyncResult> {
   const { store, registry, clock, logger } = deps;
   const unended = await store.listUnendedCalls();
+  // Sessions learn about their own call on its outbound socket; adopted calls depend on the inbound
+  // connection that just came back, so they are reconciled like any other call the database knows.
+  const sessionUuids = new Set(
+    registry
+      .all()
+      .filter((call) => !(call instanceof AdoptedCall))
+      .map((call) => call.fsUuid),
+  );
   const plan = planReconcile({
     channels: rows.map(toLiveChannel),
     unendedCalls: unended.map((call) => ({ id: call.id, fsUuid: call.fsUuid })),
-    ownedFsUuids: registry.fsUuids(),
+    ownedFsUuids: sessionUuids,
   });
   const journal = new CallJournal({ store, logger });
+  const adoptedCall = (fsUuid: string): AdoptedCall | undefined => {
+    const call = registry.getByFsUuid(fsUuid);
+    return call instanceof AdoptedCall ? call : undefined;
+  };
 
   for (const call of plan.vanished) {
+    const adopted = adoptedCall(call.fsUuid);
+    if (adopted !== undefined) {
+      adopted.hungUp(plan.cause);
+      continue;
+    }
     const existing = await store.getCall(call.id);
     const seq = (existing?.events.at(-1)?.seq ?? 0) + 1;
     journal.append({
@@ -61,6 +78,7 @@ export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Pro
   }
 
   for (const { call, channel } of plan.reattach) {
+    if (adoptedCall(call.fsUuid) !== undefined) continue;
     const existing = await store.getCall(call.id);
     const adopted = new AdoptedCall({
       callId: call.id,
