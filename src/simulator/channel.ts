@@ -60,7 +60,8 @@ export class SimChannel {
   readCodec: Codec | undefined;
   writeCodec: Codec | undefined;
   hangupCause: string | undefined;
-  other: { type: 'originator' | 'originatee'; channel: SimChannel } | undefined;
+  /** The other leg; `profile` is a snapshot when FreeSWITCH copied it (the originator at originate time). */
+  other: { type: 'originator' | 'originatee'; channel: SimChannel; profile?: CallerProfile } | undefined;
   readonly vars = new Map<string, string>();
   readonly createdMicros: number;
   answeredMicros = 0;
@@ -96,8 +97,8 @@ export class SimChannel {
     return this.hangupCause === undefined;
   }
 
-  private profileHeaders(prefix: string, withIndex: boolean): HeaderList {
-    const p = this.profile;
+  private profileHeaders(prefix: string, withIndex: boolean, snapshot?: CallerProfile): HeaderList {
+    const p = snapshot ?? this.profile;
     if (p === undefined) return [];
     // FreeSWITCH leaves out profile fields that are empty (an api originate has no caller name, no
     // username, no network address), so the header set itself depends on who created the channel.
@@ -183,7 +184,7 @@ export class SimChannel {
     const h = [...this.stateBlock(), ...this.codecBlock(), ...this.profileHeaders('Caller-', true)];
     const other = this.other;
     if (other !== undefined && other.channel.profile !== undefined) {
-      h.push(['Other-Type', other.type], ...other.channel.profileHeaders('Other-Leg-', false));
+      h.push(['Other-Type', other.type], ...other.channel.profileHeaders('Other-Leg-', false, other.profile));
     }
     if (withVars) for (const [k, v] of this.vars) h.push([`variable_${k}`, v]);
     return h;

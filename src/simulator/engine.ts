@@ -2,7 +2,7 @@
 // sofia originates with configurable simulated endpoints, and bridging. ESL connections sit on top of it.
 import { randomUUID } from 'node:crypto';
 import { EVENT_KINDS } from './catalog.ts';
-import { SimChannel, type CallerProfile } from './channel.ts';
+import { SimChannel, type CallerProfile, type Codec } from './channel.ts';
 import { runApp, markAnswered, type AppContext } from './apps.ts';
 import type { SimCore } from './core.ts';
 import { CallSession, type AppCall, type SessionHooks } from './session.ts';
@@ -99,16 +99,7 @@ export class Engine {
     const s = this.newSession(ch);
     ch.fire('CHANNEL_STATE');
     ch.profile = profile({ direction: 'inbound', from: opts.from, to: opts.to, source: 'mod_sofia', networkAddr: SIP_HOST });
-    ch.readCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
-    ch.writeCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
-    ch.fire('CODEC', {
-      kind: EVENT_KINDS.CODEC_READ_REAL,
-      post: [['channel-read-codec-name', 'PCMU'], ['channel-read-codec-rate', '8000'], ['channel-read-codec-bit-rate', '64000']],
-    });
-    ch.fire('CODEC', {
-      kind: EVENT_KINDS.CODEC_WRITE,
-      post: [['Channel-Write-Codec-Name', 'PCMU'], ['Channel-Write-Codec-Rate', '8000'], ['Channel-Write-codec-bit-rate', '64000']],
-    });
+    fireCodecs(ch, PCMU, 'real');
     setSipVars(ch, opts.from, opts.to, opts.sipHeaders ?? {});
     ch.setState('CS_INIT');
     ch.fire('CHANNEL_CREATE');
@@ -164,6 +155,9 @@ export class Engine {
     ch.state = 'CS_NONE';
     const s = this.newSession(ch);
     const from = caller?.ch.profile;
+    // Loopback legs get their codec before anything else (CODEC ×2 precede CHANNEL_OUTGOING): the
+    // caller's codec when bridged, L16 for an api originate. A SIP leg gets one only once answered.
+    if (kind === 'loopback') fireCodecs(ch, caller === undefined ? L16 : PCMU, 'set');
     // With a caller (bridge) the leg inherits its identity; an api originate has none: 0000000000.
     const cid = from?.callerIdNumber ?? '0000000000';
     ch.profile = {
@@ -185,18 +179,13 @@ export class Engine {
     };
     if (caller !== undefined) {
       ch.callUuid = caller.ch.uuid;
-      ch.other = { type: 'originator', channel: caller.ch };
-    }
-    // Loopback legs carry L16 from the start; a SIP leg gets its codec only once media is negotiated.
-    if (kind === 'loopback') {
-      ch.readCodec = { name: 'L16', rate: 8000, bitRate: 128000 };
-      ch.writeCodec = { name: 'L16', rate: 8000, bitRate: 128000 };
+      ch.other = { type: 'originator', channel: caller.ch, profile: caller.ch.profile === undefined ? undefined : { ...caller.ch.profile } };
     }
     ch.setVar('direction', 'outbound');
     ch.setVar('is_outbound', 'true');
     ch.setVar('uuid', ch.uuid);
     ch.setVar('channel_name', name);
-    ch.fire('CHANNEL_OUTGOING', { pre: [['Direction', 'outbound']] });
+    ch.fire('CHANNEL_OUTGOING');
     ch.setState('CS_INIT');
     ch.fire('CHANNEL_CREATE');
     ch.fire('CHANNEL_ORIGINATE');
@@ -230,8 +219,7 @@ export class Engine {
     const outcome = await s.wait(b.answerAfterMs ?? 0, { breakable: false });
     if (outcome !== 'elapsed' || !s.ch.isUp) return { cause: s.ch.hangupCause ?? 'ORIGINATOR_CANCEL' };
     // 200 OK with SDP: codecs are negotiated now.
-    s.ch.readCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
-    s.ch.writeCodec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
+    fireCodecs(s.ch, PCMU, 'real');
     markAnswered(s);
     if (b.hangupAfterMs !== undefined) this.core.schedule(b.hangupAfterMs, () => s.hangup('NORMAL_CLEARING'));
     return { session: s };
@@ -242,9 +230,9 @@ export class Engine {
     const apps = this.route(ext);
     const bch = new SimChannel({ core: this.core, name: `loopback/${ext}-b`, direction: 'inbound' });
     const b = this.newSession(bch);
+    bch.state = 'CS_NONE';
+    fireCodecs(bch, a.ch.readCodec ?? L16, 'set');
     bch.profile = { ...(a.ch.profile as CallerProfile), direction: 'inbound', logicalDirection: 'inbound' };
-    bch.readCodec = a.ch.readCodec;
-    bch.writeCodec = a.ch.writeCodec;
     bch.setVar('direction', 'inbound');
     bch.setVar('uuid', bch.uuid);
     bch.setVar('call_uuid', bch.uuid);
@@ -296,6 +284,12 @@ export class Engine {
       if (a.ch.isUp) a.ch.setCallState(a.ch.answerState === 'answered' ? 'ACTIVE' : 'RINGING');
       return '_none_';
     }
+    // From here on the caller carries the callee's identity and the other leg's profile (and keeps
+    // them after the bridge ends, as FreeSWITCH does).
+    a.ch.other = { type: 'originatee', channel: b.ch };
+    if (a.ch.profile !== undefined) {
+      a.ch.profile = { ...a.ch.profile, calleeIdName: b.ch.profile?.calleeIdName, calleeIdNumber: b.ch.profile?.calleeIdNumber };
+    }
     if (a.ch.answerState !== 'answered') {
       a.ch.progressMicros = this.core.nowMicros();
       a.ch.fire('CHANNEL_PROGRESS');
@@ -305,18 +299,28 @@ export class Engine {
     }
     const now = this.core.nowMicros();
     a.ch.bridgedMicros = now;
-    a.ch.other = { type: 'originatee', channel: b.ch };
     a.ch.setVar('bridge_uuid', b.ch.uuid);
     a.ch.setVar('signal_bond', b.ch.uuid);
     a.ch.fire('CHANNEL_BRIDGE', { pre: [['Bridge-A-Unique-ID', a.ch.uuid], ['Bridge-B-Unique-ID', b.ch.uuid]] });
     b.ch.setState('CS_EXCHANGE_MEDIA');
+    if (a.ch.name.startsWith('sofia/')) {
+      // mod_sofia tells the caller's phone who it is now talking to.
+      a.ch.fire('CALL_UPDATE', {
+        kind: { file: 'mod_sofia.c', func: 'sofia_receive_message', line: 2100, vars: true },
+        pre: [
+          ['Direction', 'SEND'],
+          ['Sent-Callee-ID-Name', b.ch.profile?.calleeIdName ?? ''],
+          ['Sent-Callee-ID-Number', b.ch.profile?.calleeIdNumber ?? ''],
+          ['Bridged-To', b.ch.uuid],
+        ],
+      });
+    }
     const outcome = await a.wait(Number.POSITIVE_INFINITY, { breakable: false, until: b.ended });
     if (outcome !== 'elapsed') {
       b.hangup('NORMAL_CLEARING');
       await b.ended;
     }
     a.ch.fire('CHANNEL_UNBRIDGE', { pre: [['Bridge-A-Unique-ID', a.ch.uuid], ['Bridge-B-Unique-ID', b.ch.uuid]] });
-    a.ch.other = undefined;
     return '_none_';
   }
 
@@ -360,6 +364,29 @@ export class Engine {
   hangupAll(cause: string): void {
     for (const s of [...this.sessions.values()]) s.hangup(cause);
   }
+}
+
+const PCMU: Codec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
+const L16: Codec = { name: 'L16', rate: 8000, bitRate: 128000 };
+
+/**
+ * Set a channel's codecs with the two CODEC events FreeSWITCH fires: read codec (`real` for a SIP
+ * channel's negotiated codec, with lower-case channel-read-codec-* after the headers), then write codec
+ * (with a repeated Channel-Write-Codec-Name/Rate and an odd-case Channel-Write-codec-bit-rate).
+ */
+function fireCodecs(ch: SimChannel, codec: Codec, read: 'real' | 'set'): void {
+  const rate = String(codec.rate);
+  const bits = String(codec.bitRate);
+  ch.readCodec = codec;
+  ch.fire('CODEC', {
+    kind: read === 'real' ? EVENT_KINDS.CODEC_READ_REAL : EVENT_KINDS.CODEC_READ,
+    post: [['channel-read-codec-name', codec.name], ['channel-read-codec-rate', rate], ['channel-read-codec-bit-rate', bits]],
+  });
+  ch.writeCodec = codec;
+  ch.fire('CODEC', {
+    kind: EVENT_KINDS.CODEC_WRITE,
+    post: [['Channel-Write-Codec-Name', codec.name], ['Channel-Write-Codec-Rate', rate], ['Channel-Write-codec-bit-rate', bits]],
+  });
 }
 
 function profile(o: { direction: 'inbound' | 'outbound'; from: string; to: string; source: string; networkAddr: string }): CallerProfile {

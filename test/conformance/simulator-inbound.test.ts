@@ -98,10 +98,7 @@ function compare(got: Described[], want: Described[]): void {
   const w = perChannel(want).filter((c) => c.uuid !== '');
   expect(g.map((c) => c.events.map((e) => e.eventName))).toEqual(w.map((c) => c.events.map((e) => e.eventName)));
   g.forEach((c, ci) =>
-    c.events.forEach((e, ei) => {
-      const we = w[ci]?.events[ei];
-      expect({ event: `${ci}:${ei}:${e.eventName}`, names: e.names }).toEqual({ event: `${ci}:${ei}:${we?.eventName}`, names: we?.names });
-    }),
+    c.events.forEach((e, ei) => expect(e.names, `channel ${ci} event ${ei} ${e.eventName}`).toEqual(w[ci]?.events[ei]?.names)),
   );
 }
 

@@ -16,7 +16,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function replayOutbound(name: string, callerHangsUpOnPlayback: boolean): Promise<{ got: Described[]; want: Described[] }> {
+/** `hangUpOnPlayback`: the caller hangs up once this many PLAYBACK_START events were seen (0 = never). */
+async function replayOutbound(name: string, hangUpOnPlayback: number): Promise<{ got: Described[]; want: Described[] }> {
   const trace = readTrace(name);
   const commands = new CommandReader().push(trace.client);
   let received = Buffer.alloc(0);
@@ -43,10 +44,10 @@ async function replayOutbound(name: string, callerHangsUpOnPlayback: boolean): P
   sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
   await sim.start();
   const call = sim.placeCall({ from: 'sipp', to: '2000' });
-  if (callerHangsUpOnPlayback) {
+  if (hangUpOnPlayback > 0) {
     // The recorded caller hung up mid-playback, after all three sendmsg had been answered.
-    const oks = () => received.toString().split('Reply-Text: +OK\n').length - 1;
-    for (let i = 0; i < 400 && !(received.includes('PLAYBACK_START') && oks() >= 3); i++) await sleep(5);
+    const count = (s: string) => received.toString().split(s).length - 1;
+    for (let i = 0; i < 400 && !(count('Event-Name: PLAYBACK_START') >= hangUpOnPlayback && count('Reply-Text: +OK\n') >= 3); i++) await sleep(5);
     call.hangup('NORMAL_CLEARING');
   }
   await Promise.race([finished, sleep(4000)]);
@@ -59,28 +60,34 @@ function compare(got: Described[], want: Described[]): void {
   const w = perChannel(want).filter((c) => c.uuid !== '');
   expect(g.map((c) => c.events.map((e) => e.eventName))).toEqual(w.map((c) => c.events.map((e) => e.eventName)));
   g.forEach((c, ci) =>
-    c.events.forEach((e, ei) => expect([ci, ei, e.names]).toEqual([ci, ei, w[ci]?.events[ei]?.names])),
+    c.events.forEach((e, ei) => expect(e.names, `channel ${ci} event ${ei} ${e.eventName}`).toEqual(w[ci]?.events[ei]?.names)),
   );
 }
 
 suite('simulator replays the outbound-socket traces', () => {
+  it('eventlock-bridge: answer, playback, bridge to loopback/7000 one after another; BYE while bridged', async () => {
+    const { got, want } = await replayOutbound('outbound-socket-call2000-eventlock-bridge-plain', 2);
+    // Three channels (caller, loopback-a, loopback-b) interleave by thread timing: compare per channel.
+    compare(got, want);
+  });
+
   it('linger: connect reply, myevents, linger notice after HANGUP_COMPLETE, exit → bye + final notice', async () => {
-    const { got, want } = await replayOutbound('outbound-socket-call2000-linger-plain', false);
+    const { got, want } = await replayOutbound('outbound-socket-call2000-linger-plain', 0);
     compare(got, want);
   });
 
   it('linger3: FreeSWITCH closes by itself after the linger time', async () => {
-    const { got, want } = await replayOutbound('outbound-socket-call2000-linger3-plain', false);
+    const { got, want } = await replayOutbound('outbound-socket-call2000-linger3-plain', 0);
     compare(got, want);
   });
 
   it('nolinger-json: disconnect notice right after CHANNEL_HANGUP_COMPLETE, then close', async () => {
-    const { got, want } = await replayOutbound('outbound-socket-call2000-nolinger-json', false);
+    const { got, want } = await replayOutbound('outbound-socket-call2000-nolinger-json', 0);
     compare(got, want);
   });
 
   it('eventlock-bye-midplayback: PLAYBACK ERROR, queued bridge never runs but its PRIVATE_COMMAND fires', async () => {
-    const { got, want } = await replayOutbound('outbound-socket-call2000-eventlock-bye-midplayback-plain', true);
+    const { got, want } = await replayOutbound('outbound-socket-call2000-eventlock-bye-midplayback-plain', 1);
     compare(got, want);
   });
 });
