@@ -378,6 +378,8 @@ function fireCodecs(ch: SimChannel, codec: Codec, read: 'real' | 'set'): void {
   const rate = String(codec.rate);
   const bits = String(codec.bitRate);
   ch.readCodec = codec;
+  // A SIP channel's negotiated ("real") read codec is reported with the write codec already in place.
+  if (read === 'real') ch.writeCodec = codec;
   ch.fire('CODEC', {
     kind: read === 'real' ? EVENT_KINDS.CODEC_READ_REAL : EVENT_KINDS.CODEC_READ,
     post: [['channel-read-codec-name', codec.name], ['channel-read-codec-rate', rate], ['channel-read-codec-bit-rate', bits]],
