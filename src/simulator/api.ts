@@ -1,9 +1,14 @@
 // API commands (`api X` / `bgapi X`) with the reply bodies recorded from FreeSWITCH 1.10.12.
-import { SITE_API, SITE_BGJOB } from './catalog.ts';
+import { SITE_API, SITE_BGJOB, SITE_HEARTBEAT, SITE_SCHEDULE } from './catalog.ts';
 import type { SimCore } from './core.ts';
 import type { ApiRunner } from './connection.ts';
 import type { Engine } from './engine.ts';
 import { markAnswered } from './apps.ts';
+
+function upTime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `0 years, ${Math.floor(s / 86400)} days, ${Math.floor(s / 3600) % 24} hours, ${Math.floor(s / 60) % 60} minutes, ${s % 60} seconds, ${ms % 1000} milliseconds, 0 microseconds`;
+}
 
 const VERSION = 'FreeSWITCH Version 1.10.12-release~64bit ( 64bit)';
 
@@ -31,6 +36,47 @@ export class SimApi implements ApiRunner {
     ];
     if (args !== '') headers.push(['Job-Command-Arg', args]);
     this.core.fire({ name: 'BACKGROUND_JOB', headers, body });
+  }
+
+  fireHeartbeat(): void {
+    const c = this.core;
+    const upMs = Date.now() - c.startedAt;
+    c.fire({
+      name: 'HEARTBEAT',
+      headers: [
+        ['Event-Name', 'HEARTBEAT'],
+        ...c.standardHeaders(SITE_HEARTBEAT),
+        ['Event-Info', 'System Ready'],
+        ['Up-Time', upTime(upMs)],
+        ['FreeSWITCH-Version', '1.10.12-release~64bit'],
+        ['Uptime-msec', String(upMs)],
+        ['Session-Count', String(c.activeSessions)],
+        ['Max-Sessions', String(c.opts.maxSessions)],
+        ['Session-Per-Sec', '1000'],
+        ['Session-Per-Sec-Last', '0'],
+        ['Session-Per-Sec-Max', '0'],
+        ['Session-Per-Sec-FiveMin', '0'],
+        ['Session-Since-Startup', String(c.sessionsSinceStartup)],
+        ['Session-Peak-Max', String(c.sessionPeak)],
+        ['Session-Peak-FiveMin', String(c.sessionPeak)],
+        ['Idle-CPU', '99.000000'],
+      ],
+    });
+  }
+
+  fireReschedule(taskId: number, desc: string, inMs: number): void {
+    const c = this.core;
+    c.fire({
+      name: 'RE_SCHEDULE',
+      headers: [
+        ['Event-Name', 'RE_SCHEDULE'],
+        ...c.standardHeaders(SITE_SCHEDULE),
+        ['Task-ID', String(taskId)],
+        ['Task-Desc', desc],
+        ['Task-Group', 'core'],
+        ['Task-Runtime', String(Math.floor((Date.now() + inMs * c.opts.timeScale) / 1000))],
+      ],
+    });
   }
 
   async run(command: string, args: string, _opts: { background: boolean }): Promise<string> {
@@ -184,11 +230,8 @@ export class SimApi implements ApiRunner {
   }
 
   private status(): string {
-    const up = Date.now() - this.core.startedAt;
-    const ms = up % 1000;
-    const s = Math.floor(up / 1000);
     return (
-      `UP 0 years, ${Math.floor(s / 86400)} days, ${Math.floor(s / 3600) % 24} hours, ${Math.floor(s / 60) % 60} minutes, ${s % 60} seconds, ${ms} milliseconds, 0 microseconds\n` +
+      `UP ${upTime(Date.now() - this.core.startedAt)}\n` +
       'FreeSWITCH (Version 1.10.12-release  64bit) is ready\n' +
       `${this.core.sessionsSinceStartup} session(s) since startup\n` +
       `${this.core.activeSessions} session(s) - peak ${this.core.sessionPeak}, last 5min ${this.core.sessionPeak} \n` +

@@ -32,6 +32,8 @@ export interface SimulatorOptions {
   /** Duration of a playback of a real file (simulated ms, default 2000). */
   fileDurationMs?: number;
   maxSessions?: number;
+  /** HEARTBEAT period in simulated ms (FreeSWITCH: 20 s); 0 disables it. */
+  heartbeatMs?: number;
 }
 
 export interface PlaceCallOptions {
@@ -203,6 +205,8 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
         resolve();
       });
     });
+    const period = this.opts.heartbeatMs ?? 20_000;
+    if (period > 0) this.scheduleHeartbeat(period, 0);
     const addr = server.address();
     return { eslPort: typeof addr === 'object' && addr !== null ? addr.port : 0 };
   }
@@ -225,6 +229,17 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
     this.emit('call', c);
     call = undefined;
     return c;
+  }
+
+  /** HEARTBEAT + its RE_SCHEDULE every period; the check_ip task is re-scheduled once a minute. */
+  private scheduleHeartbeat(period: number, tick: number): void {
+    this.core.schedule(period, () => {
+      if (this.stopping !== undefined) return;
+      this.api.fireHeartbeat();
+      this.api.fireReschedule(1, 'heartbeat', period);
+      if (tick % Math.max(1, Math.round(60_000 / period)) === 0) this.api.fireReschedule(2, 'check_ip', 60_000);
+      this.scheduleHeartbeat(period, tick + 1);
+    });
   }
 
   get activeChannels(): number {

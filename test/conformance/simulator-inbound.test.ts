@@ -20,6 +20,7 @@ afterEach(async () => {
 interface Hooks {
   /** Simulated-time factor; traces whose client paced commands against call timing need real time. */
   timeScale?: number;
+  heartbeat?: boolean;
   /** Also wait, after each command, for as many events as the recorded client saw before its next one. */
   paceByEvents?: boolean;
   /** Runs before command `index` (0-based, in the order the client sent them) is sent. */
@@ -50,7 +51,8 @@ function perCommand(name: string): { replies: number[]; events: number[] } {
 }
 
 async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described[]; want: Described[]; raw: string }> {
-  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: hooks.timeScale ?? 0.01 });
+  // Heartbeats only where the trace is about them: elsewhere they would only add noise to the pacing.
+  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: hooks.timeScale ?? 0.01, heartbeatMs: hooks.heartbeat === true ? 20_000 : 0 });
   const { eslPort } = await sim.start();
   const trace = readTrace(name);
   const commands = new CommandReader().push(trace.client);
@@ -231,6 +233,21 @@ suite('simulator replays the inbound ESL traces', () => {
     const layouts = (ds: Described[]) => [...new Set(ds.filter((d) => d.kind === 'event').map((d) => `${d.eventName}: ${d.names?.join(' ')}`))].sort();
     expect(layouts(got)).toEqual(layouts(want));
   });
+
+  for (const fmt of ['plain', 'json']) {
+    it(`heartbeat-${fmt}: HEARTBEAT every 20 s with its RE_SCHEDULE, check_ip once a minute`, async () => {
+      // 20 s × 0.01 = 200 ms per heartbeat; the recorded client idled through two of them.
+      const { got, want } = await replay(`inbound-heartbeat-${fmt}`, {
+        heartbeat: true,
+        before: async (_i, line) => {
+          if (line === 'exit') await sleep(500);
+        },
+      });
+      expect(got.filter((d) => d.kind === 'other').map((d) => d.key)).toEqual(want.filter((d) => d.kind === 'other').map((d) => d.key));
+      const events = (ds: Described[]) => ds.filter((d) => d.kind === 'event').map((d) => [d.eventName, d.names]);
+      expect(events(got)).toEqual(events(want));
+    });
+  }
 
   it('api-commands: replies to version, status, show channels, originate, uuid_*, errors', async () => {
     const { got, want } = await replay('inbound-api-commands', {
