@@ -4,6 +4,7 @@ import type { SimCore } from './core.ts';
 import type { ApiRunner } from './connection.ts';
 import type { Engine } from './engine.ts';
 import { markAnswered } from './apps.ts';
+import { uuidBridge } from './bridging.ts';
 
 function upTime(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -219,9 +220,7 @@ export class SimApi implements ApiRunner {
         const x = session(a[0]);
         const y = session(a[1]);
         if (x === undefined || y === undefined) return '-ERR Invalid uuid\n';
-        x.ch.other = { type: 'originatee', channel: y.ch };
-        y.ch.other = { type: 'originator', channel: x.ch };
-        x.ch.fire('CHANNEL_BRIDGE', { pre: [['Bridge-A-Unique-ID', x.ch.uuid], ['Bridge-B-Unique-ID', y.ch.uuid]] });
+        uuidBridge(e, x, y);
         return `+OK ${y.ch.uuid}\n`;
       }
       default:

@@ -21,6 +21,7 @@ export function markAnswered(session: CallSession): void {
   ch.setVar('endpoint_disposition', 'ANSWER');
   ch.fire('CHANNEL_ANSWER');
   ch.setCallState('ACTIVE');
+  session.notifyAnswered(true);
 }
 
 export function markPreAnswered(session: CallSession): void {

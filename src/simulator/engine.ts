@@ -1,10 +1,11 @@
 // The call side of the simulated switch: channel registry, dialplan, inbound SIP-like calls, loopback and
 // sofia originates with configurable simulated endpoints, and bridging. ESL connections sit on top of it.
 import { randomUUID } from 'node:crypto';
-import { EVENT_KINDS } from './catalog.ts';
-import { SimChannel, type CallerProfile, type Codec } from './channel.ts';
-import { runApp, markAnswered, type AppContext } from './apps.ts';
+import { SimChannel, type CallerProfile } from './channel.ts';
+import { runApp, type AppContext } from './apps.ts';
+import { bridgeApp } from './bridging.ts';
 import type { SimCore } from './core.ts';
+import { dial, fireCodecs, PCMU } from './legs.ts';
 import { CallSession, type AppCall, type SessionHooks } from './session.ts';
 
 /** How a simulated far end answers an outgoing leg. */
@@ -41,7 +42,7 @@ export class Engine {
   readonly core: SimCore;
   readonly opts: EngineOptions;
   readonly sessions = new Map<string, CallSession>();
-  private readonly partners = new Map<string, CallSession>();
+  private readonly partners = new Map<string, Set<CallSession>>();
   /** Extra hooks (outbound socket link) by channel uuid. */
   readonly holders = new Map<string, { onHangup(s: CallSession): void; onHangupComplete(s: CallSession): void; gate: Promise<void> }>();
   private readonly appCtx: AppContext;
@@ -52,7 +53,7 @@ export class Engine {
     this.opts = opts;
     this.appCtx = {
       fileDurationMs: opts.fileDurationMs,
-      bridge: (s, dest) => this.bridge(s, dest),
+      bridge: (s, dest) => bridgeApp(this, s, dest),
       socket: (s, arg) => opts.socketApp(s, arg),
     };
     this.hooks = {
@@ -60,13 +61,14 @@ export class Engine {
       route: (_s, ext) => this.route(ext),
       onHangup: (s) => {
         this.holders.get(s.ch.uuid)?.onHangup(s);
-        // Loopback legs share their fate.
-        this.partners.get(s.ch.uuid)?.hangup(s.ch.hangupCause ?? 'NORMAL_CLEARING');
+        // Loopback pairs and uuid_bridge'd legs share their fate.
+        for (const p of this.partners.get(s.ch.uuid) ?? []) p.hangup(s.ch.hangupCause ?? 'NORMAL_CLEARING');
       },
       onHangupComplete: (s) => this.holders.get(s.ch.uuid)?.onHangupComplete(s),
       destroyGate: (s) => this.holders.get(s.ch.uuid)?.gate ?? Promise.resolve(),
       onDestroyed: (s) => {
         this.sessions.delete(s.ch.uuid);
+        for (const p of this.partners.get(s.ch.uuid) ?? []) this.partners.get(p.ch.uuid)?.delete(s);
         this.partners.delete(s.ch.uuid);
         this.holders.delete(s.ch.uuid);
         this.core.activeSessions--;
@@ -78,7 +80,7 @@ export class Engine {
     return this.opts.dialplan[extension] ?? this.opts.fallbackDialplan?.(extension);
   }
 
-  private newSession(ch: SimChannel): CallSession {
+  newSession(ch: SimChannel): CallSession {
     const s = new CallSession(ch, this.hooks);
     this.sessions.set(ch.uuid, s);
     this.core.activeSessions++;
@@ -116,217 +118,9 @@ export class Engine {
     return s;
   }
 
-  /** originate / bridge: create the outgoing leg for `dial`; resolves once it answered or failed. */
-  async dial(opts: { dial: string; caller?: CallSession; timeoutSec?: number; vars?: Record<string, string> }): Promise<{ cause?: string; session?: CallSession }> {
-    let dial = opts.dial.trim();
-    const vars: Record<string, string> = { ...opts.vars };
-    const varBlock = /^\{([^}]*)\}/.exec(dial);
-    if (varBlock !== null) {
-      for (const kv of (varBlock[1] ?? '').split(',')) {
-        const i = kv.indexOf('=');
-        if (i > 0) vars[kv.slice(0, i)] = kv.slice(i + 1);
-      }
-      dial = dial.slice(varBlock[0].length);
-    }
-    const timeoutSec = Number(vars.originate_timeout ?? opts.timeoutSec ?? 60);
-    if (dial.startsWith('loopback/')) return this.dialLoopback(dial.slice('loopback/'.length), opts.caller);
-    if (!dial.startsWith('sofia/')) return { cause: 'CHAN_NOT_IMPLEMENTED' };
-    const rest = dial.slice('sofia/'.length);
-    let behaviour: EndpointBehaviour;
-    let target: string;
-    if (rest.startsWith('gateway/')) {
-      const [gw = '', ...numParts] = rest.slice('gateway/'.length).split('/');
-      if (!this.opts.gateways.includes(gw)) return { cause: 'INVALID_GATEWAY' };
-      target = numParts.join('/');
-      behaviour = this.opts.endpoints[`gateway/${gw}/${target}`] ?? this.opts.endpoints[`gateway/${gw}`] ?? this.opts.endpoints[target] ?? this.opts.defaultEndpoint;
-    } else {
-      const slash = rest.indexOf('/');
-      const prof = rest.slice(0, slash);
-      if (slash < 0 || !this.opts.profiles.includes(prof)) return { cause: 'INVALID_PROFILE' };
-      target = rest.slice(slash + 1).replace(/;.*$/, '');
-      const user = target.split('@')[0] ?? target;
-      behaviour = this.opts.endpoints[target] ?? this.opts.endpoints[user] ?? this.opts.defaultEndpoint;
-    }
-    return this.dialSofia(dial, target, behaviour, timeoutSec, opts.caller);
-  }
-
-  private outgoingLeg(name: string, dest: string, caller: CallSession | undefined, kind: 'sofia' | 'loopback'): CallSession {
-    const ch = new SimChannel({ core: this.core, name, direction: 'outbound', hitDialplan: false });
-    ch.state = 'CS_NONE';
-    const s = this.newSession(ch);
-    const from = caller?.ch.profile;
-    // Loopback legs get their codec before anything else (CODEC ×2 precede CHANNEL_OUTGOING): the
-    // caller's codec when bridged, L16 for an api originate. A SIP leg gets one only once answered.
-    if (kind === 'loopback') fireCodecs(ch, caller === undefined ? L16 : PCMU, 'set');
-    // With a caller (bridge) the leg inherits its identity; an api originate has none: 0000000000.
-    const cid = from?.callerIdNumber ?? '0000000000';
-    ch.profile = {
-      direction: 'outbound',
-      logicalDirection: 'outbound',
-      username: from?.username ?? '',
-      dialplan: from?.dialplan ?? (kind === 'loopback' ? 'xml' : ''),
-      callerIdName: from?.callerIdName ?? '',
-      callerIdNumber: cid,
-      origCallerIdName: from?.origCallerIdName ?? '',
-      origCallerIdNumber: from?.origCallerIdNumber ?? cid,
-      calleeIdName: 'Outbound Call',
-      calleeIdNumber: dest,
-      networkAddr: from?.networkAddr ?? '',
-      ani: from?.ani ?? cid,
-      destinationNumber: dest,
-      source: kind === 'loopback' ? 'mod_loopback' : from === undefined ? 'src/switch_ivr_originate.c' : 'mod_sofia',
-      context: 'default',
-    };
-    if (caller !== undefined) {
-      ch.callUuid = caller.ch.uuid;
-      ch.other = { type: 'originator', channel: caller.ch, profile: caller.ch.profile === undefined ? undefined : { ...caller.ch.profile } };
-    }
-    ch.setVar('direction', 'outbound');
-    ch.setVar('is_outbound', 'true');
-    ch.setVar('uuid', ch.uuid);
-    ch.setVar('channel_name', name);
-    ch.fire('CHANNEL_OUTGOING');
-    ch.setState('CS_INIT');
-    ch.fire('CHANNEL_CREATE');
-    ch.fire('CHANNEL_ORIGINATE');
-    ch.setState('CS_ROUTING');
-    ch.setState('CS_CONSUME_MEDIA');
-    return s;
-  }
-
-  private async dialSofia(dial: string, target: string, b: EndpointBehaviour, timeoutSec: number, caller?: CallSession): Promise<{ cause?: string; session?: CallSession }> {
-    const s = this.outgoingLeg(dial.replace(/;.*$/, ''), target.split('@')[0] ?? target, caller, 'sofia');
-    const fail = async (cause: string, sipStatus?: string): Promise<{ cause: string }> => {
-      if (sipStatus !== undefined) s.ch.setVar('sip_term_status', sipStatus);
-      s.hangup(cause);
-      await s.ended;
-      return { cause };
-    };
-    void s.runIdle();
-    if (b.kind === 'unreachable') return fail('NORMAL_TEMPORARY_FAILURE', '503');
-    // The far end answered something: its address is now known (Caller-Network-Addr).
-    const host = /@([^:;]+)/.exec(target)?.[1] ?? '';
-    if (s.ch.profile !== undefined && s.ch.profile.networkAddr === '') s.ch.profile.networkAddr = host;
-    if (b.kind === 'busy') return fail('USER_BUSY', '486');
-    if (b.kind === 'reject') return fail(b.cause);
-    s.ch.progressMicros = this.core.nowMicros();
-    s.ch.fire('CHANNEL_PROGRESS');
-    s.ch.setCallState('RINGING');
-    if (b.kind === 'no_answer') {
-      await s.wait(timeoutSec * 1000, { breakable: false });
-      return fail('NO_ANSWER');
-    }
-    const outcome = await s.wait(b.answerAfterMs ?? 0, { breakable: false });
-    if (outcome !== 'elapsed' || !s.ch.isUp) return { cause: s.ch.hangupCause ?? 'ORIGINATOR_CANCEL' };
-    // 200 OK with SDP: codecs are negotiated now.
-    fireCodecs(s.ch, PCMU, 'real');
-    markAnswered(s);
-    if (b.hangupAfterMs !== undefined) this.core.schedule(b.hangupAfterMs, () => s.hangup('NORMAL_CLEARING'));
-    return { session: s };
-  }
-
-  private async dialLoopback(ext: string, caller?: CallSession): Promise<{ cause?: string; session?: CallSession }> {
-    const a = this.outgoingLeg(`loopback/${ext}-a`, ext, caller, 'loopback');
-    const apps = this.route(ext);
-    const bch = new SimChannel({ core: this.core, name: `loopback/${ext}-b`, direction: 'inbound' });
-    const b = this.newSession(bch);
-    bch.state = 'CS_NONE';
-    fireCodecs(bch, a.ch.readCodec ?? L16, 'set');
-    bch.profile = { ...(a.ch.profile as CallerProfile), direction: 'inbound', logicalDirection: 'inbound' };
-    bch.setVar('direction', 'inbound');
-    bch.setVar('uuid', bch.uuid);
-    bch.setVar('call_uuid', bch.uuid);
-    bch.setVar('channel_name', bch.name);
-    bch.setVar('other_loopback_leg_uuid', a.ch.uuid);
-    a.ch.setVar('other_loopback_leg_uuid', bch.uuid);
-    this.partners.set(a.ch.uuid, b);
-    this.partners.set(bch.uuid, a);
-    bch.setState('CS_INIT');
-    bch.fire('CHANNEL_CREATE');
-    bch.state = 'CS_ROUTING';
-    bch.setCallState('RINGING');
-    bch.fire('CHANNEL_STATE');
-    void a.runIdle();
-    if (apps === undefined) {
-      b.hangup('NO_ROUTE_DESTINATION');
-      void b.runIdle();
-      await a.ended;
-      return { cause: 'NO_ROUTE_DESTINATION' };
-    }
-    bch.setState('CS_EXECUTE');
-    // The a-leg answers when the b-leg's dialplan answers (or ends).
-    const answered = new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (bch.answerState === 'answered' || !bch.isUp) resolve();
-        else this.core.schedule(1, check);
-      };
-      this.core.schedule(0, check);
-    });
-    void b.run(apps);
-    await answered;
-    if (!bch.isUp || !a.ch.isUp) {
-      await a.ended;
-      return { cause: a.ch.hangupCause ?? bch.hangupCause ?? 'NORMAL_CLEARING' };
-    }
-    markAnswered(a);
-    return { session: a };
-  }
-
-  /** The `bridge` application on `a` to `dest`. */
-  async bridge(a: CallSession, dest: string): Promise<string> {
-    if (!a.ch.isUp) return '_none_';
-    a.ch.setCallState('RING_WAIT');
-    const { cause, session: b } = await this.dial({ dial: dest, caller: a });
-    if (b === undefined || !a.ch.isUp) {
-      a.ch.setVar('originate_disposition', cause ?? 'ORIGINATOR_CANCEL');
-      a.ch.setVar('DIALSTATUS', cause === 'USER_BUSY' ? 'BUSY' : 'FAIL');
-      if (b !== undefined) b.hangup('ORIGINATOR_CANCEL');
-      if (a.ch.isUp) a.ch.setCallState(a.ch.answerState === 'answered' ? 'ACTIVE' : 'RINGING');
-      return '_none_';
-    }
-    // From here on the caller carries the callee's identity and the other leg's profile (and keeps
-    // them after the bridge ends, as FreeSWITCH does).
-    a.ch.other = { type: 'originatee', channel: b.ch };
-    if (a.ch.profile !== undefined) {
-      a.ch.profile = { ...a.ch.profile, calleeIdName: b.ch.profile?.calleeIdName, calleeIdNumber: b.ch.profile?.calleeIdNumber };
-    }
-    if (a.ch.answerState !== 'answered') {
-      a.ch.progressMicros = this.core.nowMicros();
-      a.ch.fire('CHANNEL_PROGRESS');
-      markAnswered(a);
-    } else {
-      a.ch.setCallState('ACTIVE');
-    }
-    const now = this.core.nowMicros();
-    a.ch.bridgedMicros = now;
-    a.ch.setVar('bridge_uuid', b.ch.uuid);
-    a.ch.setVar('signal_bond', b.ch.uuid);
-    a.ch.fire('CHANNEL_BRIDGE', { pre: [['Bridge-A-Unique-ID', a.ch.uuid], ['Bridge-B-Unique-ID', b.ch.uuid]] });
-    b.ch.setState('CS_EXCHANGE_MEDIA');
-    if (a.ch.name.startsWith('sofia/')) {
-      // mod_sofia tells the caller's phone who it is now talking to.
-      a.ch.fire('CALL_UPDATE', {
-        kind: { file: 'mod_sofia.c', func: 'sofia_receive_message', line: 2100, vars: true },
-        pre: [
-          ['Direction', 'SEND'],
-          ['Sent-Callee-ID-Name', b.ch.profile?.calleeIdName ?? ''],
-          ['Sent-Callee-ID-Number', b.ch.profile?.calleeIdNumber ?? ''],
-          ['Bridged-To', b.ch.uuid],
-        ],
-      });
-    }
-    const outcome = await a.wait(Number.POSITIVE_INFINITY, { breakable: false, until: b.ended });
-    if (outcome !== 'elapsed') {
-      b.hangup('NORMAL_CLEARING');
-      await b.ended;
-    }
-    a.ch.fire('CHANNEL_UNBRIDGE', { pre: [['Bridge-A-Unique-ID', a.ch.uuid], ['Bridge-B-Unique-ID', b.ch.uuid]] });
-    return '_none_';
-  }
-
   /** `originate <dial> <&app(args)|exten>`: result reply plus, on success, the a-leg running its target. */
-  async originate(dial: string, target: string): Promise<OriginateResult> {
-    const { cause, session } = await this.dial({ dial });
+  async originate(dialString: string, target: string): Promise<OriginateResult> {
+    const { cause, session } = await dial(this, { dial: dialString });
     if (session === undefined) return { ok: false, reply: `-ERR ${cause ?? 'NORMAL_CLEARING'}\n` };
     let apps: AppCall[] | undefined;
     const app = /^&([A-Za-z0-9_]+)(?:\((.*)\))?$/.exec(target);
@@ -336,7 +130,7 @@ export class Engine {
       session.hangup('NO_ROUTE_DESTINATION');
       return { ok: false, reply: '-ERR NO_ROUTE_DESTINATION\n' };
     }
-    // The a-leg now runs the originate target; FreeSWITCH flips its caller id to the callee's.
+    // The a-leg now runs the originate target; FreeSWITCH first flips its caller id to the callee's.
     const ch = session.ch;
     if (ch.profile !== undefined && ch.other === undefined) {
       ch.profile = {
@@ -346,49 +140,32 @@ export class Engine {
         calleeIdName: ch.profile.callerIdName,
         calleeIdNumber: ch.profile.callerIdNumber,
       };
+      ch.fire('CALL_UPDATE', { kind: { file: 'switch_channel.c', func: 'switch_channel_flip_cid', line: 3277, vars: true }, pre: [['Direction', 'RECV']] });
     }
     ch.hitDialplan = true;
     ch.setState('CS_EXECUTE');
-    void this.runOnLeg(session, apps);
-    return { ok: true, reply: `+OK ${session.ch.uuid}\n`, uuid: session.ch.uuid };
+    void session.run(apps);
+    return { ok: true, reply: `+OK ${ch.uuid}\n`, uuid: ch.uuid };
   }
 
-  private async runOnLeg(s: CallSession, apps: AppCall[]): Promise<void> {
-    for (const call of apps) {
-      if (!s.ch.isUp) return;
-      await s.exec(call);
+  /** Legs that share their fate: a loopback pair, or two channels joined by uuid_bridge. */
+  link(a: CallSession, b: CallSession): void {
+    this.partnerSet(a.ch.uuid).add(b);
+    this.partnerSet(b.ch.uuid).add(a);
+  }
+
+  private partnerSet(uuid: string): Set<CallSession> {
+    let set = this.partners.get(uuid);
+    if (set === undefined) {
+      set = new Set();
+      this.partners.set(uuid, set);
     }
-    if (s.ch.isUp) await s.serveMessages();
+    return set;
   }
 
   hangupAll(cause: string): void {
     for (const s of [...this.sessions.values()]) s.hangup(cause);
   }
-}
-
-const PCMU: Codec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
-const L16: Codec = { name: 'L16', rate: 8000, bitRate: 128000 };
-
-/**
- * Set a channel's codecs with the two CODEC events FreeSWITCH fires: read codec (`real` for a SIP
- * channel's negotiated codec, with lower-case channel-read-codec-* after the headers), then write codec
- * (with a repeated Channel-Write-Codec-Name/Rate and an odd-case Channel-Write-codec-bit-rate).
- */
-function fireCodecs(ch: SimChannel, codec: Codec, read: 'real' | 'set'): void {
-  const rate = String(codec.rate);
-  const bits = String(codec.bitRate);
-  ch.readCodec = codec;
-  // A SIP channel's negotiated ("real") read codec is reported with the write codec already in place.
-  if (read === 'real') ch.writeCodec = codec;
-  ch.fire('CODEC', {
-    kind: read === 'real' ? EVENT_KINDS.CODEC_READ_REAL : EVENT_KINDS.CODEC_READ,
-    post: [['channel-read-codec-name', codec.name], ['channel-read-codec-rate', rate], ['channel-read-codec-bit-rate', bits]],
-  });
-  ch.writeCodec = codec;
-  ch.fire('CODEC', {
-    kind: EVENT_KINDS.CODEC_WRITE,
-    post: [['Channel-Write-Codec-Name', codec.name], ['Channel-Write-Codec-Rate', rate], ['Channel-Write-codec-bit-rate', bits]],
-  });
 }
 
 function profile(o: { direction: 'inbound' | 'outbound'; from: string; to: string; source: string; networkAddr: string }): CallerProfile {

@@ -70,6 +70,9 @@ export class CallSession {
   hangupFromController = false;
   private messagesRun = 0;
   private transferTarget: string | undefined;
+  /** Set by uuid_bridge: what the session runs instead of its current application. */
+  private takeover: (() => Promise<void>) | undefined;
+  private answerWaiters: Array<(answered: boolean) => void> = [];
   private resolveEnded: (cause: string) => void = () => {};
   readonly ended: Promise<string>;
   private running = false;
@@ -130,6 +133,27 @@ export class CallSession {
     for (const w of [...this.waiters]) if (w.wantsMessages) w.finish('message');
   }
 
+  /** Resolves true once the channel is answered, false if it ends first. */
+  whenAnswered(): Promise<boolean> {
+    if (this.ch.answerState === 'answered') return Promise.resolve(true);
+    if (!this.ch.isUp) return Promise.resolve(false);
+    return new Promise((r) => this.answerWaiters.push(r));
+  }
+
+  notifyAnswered(answered: boolean): void {
+    for (const r of this.answerWaiters.splice(0)) r(answered);
+  }
+
+  /** Leave the running application and run `fn` instead (uuid_bridge). */
+  takeOver(fn: () => Promise<void>): void {
+    this.takeover = fn;
+    this.interrupt('transfer');
+  }
+
+  private get redirected(): boolean {
+    return this.transferTarget !== undefined || this.takeover !== undefined;
+  }
+
   transfer(extension: string): void {
     this.transferTarget = extension;
     this.ch.transferMicros = this.core.nowMicros();
@@ -146,6 +170,7 @@ export class CallSession {
     ch.setVar('hangup_cause', cause);
     ch.setVar('hangup_cause_q850', String(Q850[cause] ?? 16));
     ch.fire('CHANNEL_HANGUP');
+    this.notifyAnswered(false);
     this.hooks.onHangup(this);
     this.interrupt('hangup');
     if (!this.running) void this.teardown();
@@ -162,19 +187,18 @@ export class CallSession {
         for (const call of current) {
           if (!this.ch.isUp) break;
           await this.exec(call);
-          if (this.transferTarget !== undefined) break;
+          if (this.redirected) break;
+        }
+        if (this.takeover !== undefined && this.ch.isUp) {
+          const fn = this.takeover;
+          this.takeover = undefined;
+          await fn();
+          break;
         }
         if (this.transferTarget !== undefined && this.ch.isUp) {
-          const target = this.transferTarget;
+          list = this.reroute(this.transferTarget);
           this.transferTarget = undefined;
-          this.ch.profile = this.ch.profile === undefined ? undefined : { ...this.ch.profile, destinationNumber: target };
-          this.ch.setState('CS_ROUTING');
-          list = this.hooks.route(this, target);
-          if (list === undefined) {
-            this.hangup('NO_ROUTE_DESTINATION');
-            break;
-          }
-          this.ch.setState('CS_EXECUTE');
+          if (list === undefined) this.hangup('NO_ROUTE_DESTINATION');
           continue;
         }
         // Between and after dialplan apps the session still runs queued messages (inbound sendmsg).
@@ -185,6 +209,22 @@ export class CallSession {
       this.running = false;
     }
     await this.teardown();
+  }
+
+  /** uuid_transfer: back through CS_ROUTING (call state RINGING) to CS_EXECUTE of the new extension. */
+  private reroute(target: string): AppCall[] | undefined {
+    const ch = this.ch;
+    ch.other = undefined;
+    if (ch.profile !== undefined) ch.profile = { ...ch.profile, destinationNumber: target };
+    ch.state = 'CS_ROUTING';
+    ch.setCallState('RINGING');
+    ch.fire('CHANNEL_STATE');
+    const list = this.hooks.route(this, target);
+    if (list === undefined) return undefined;
+    ch.state = 'CS_EXECUTE';
+    if (ch.answerState === 'answered') ch.setCallState('ACTIVE');
+    ch.fire('CHANNEL_STATE');
+    return list;
   }
 
   /** A leg with no application of its own (bridged B-leg): just wait for the hangup, then tear down. */
@@ -241,7 +281,7 @@ export class CallSession {
       if (outcome === 'hangup' || outcome === 'transfer') return outcome;
       await this.drainMessages();
       if (!this.ch.isUp) return 'hangup';
-      if (this.transferTarget !== undefined) return 'transfer';
+      if (this.redirected) return 'transfer';
     }
   }
 
