@@ -93,6 +93,12 @@ export class CallSession implements RegisteredCall {
     return this.#machine.state;
   }
 
+  /** Listeners this session still has on its connection (0 once released; for leak checks). */
+  connectionListeners(): number {
+    const c = this.#connection;
+    return c.listenerCount('event') + c.listenerCount('disconnectNotice') + c.listenerCount('close');
+  }
+
   /** Resolves once the call has ended and every resource is released. */
   get done(): Promise<void> {
     return this.#done;
@@ -134,20 +140,24 @@ export class CallSession implements RegisteredCall {
     await this.#release(reason);
   }
 
-  /** Waits for FreeSWITCH to confirm the hangup, at most `ms`. */
+  /** Waits for FreeSWITCH to confirm the hangup (or the socket to close), at most `ms`. */
   async #waitForEnd(ms: number): Promise<void> {
+    const connection = this.#connection;
+    let onEvent: ((event: EslEvent) => void) | undefined;
+    let onClose: (() => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
-    let check: ((event: EslEvent) => void) | undefined;
     await new Promise<void>((resolve) => {
-      check = (event: EslEvent): void => {
+      onEvent = (event) => {
         if (HANGUP_EVENTS.has(event.name)) resolve();
       };
-      this.#connection.on('event', check);
-      this.#connection.once('close', () => resolve());
+      onClose = resolve;
+      connection.on('event', onEvent);
+      connection.on('close', onClose);
       timer = setTimeout(resolve, ms);
     });
     clearTimeout(timer);
-    if (check) this.#connection.off('event', check);
+    if (onEvent) connection.off('event', onEvent);
+    if (onClose) connection.off('close', onClose);
   }
 
   #apply(input: CallInput, data: Record<string, unknown> = {}): void {

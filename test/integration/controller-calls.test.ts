@@ -4,30 +4,45 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSession } from '../../src/app/call-session.ts';
 import type { CallWithEvents } from '../../src/core/call.ts';
-import type { Database } from '../../src/db/index.ts';
-import { driverFixtures } from './db-fixture.ts';
-import { activeHandles, eventually, startHarness, type Harness } from '../support/controller-harness.ts';
+import {
+  activeHandles,
+  eventually,
+  scenarioDatabases,
+  startHarness,
+  type DatabaseForHarness,
+  type Harness,
+} from '../support/controller-harness.ts';
 
-describe.each(driverFixtures())('controller handling calls ($kind)', (fixture) => {
-  let database: Database;
+describe.each(scenarioDatabases)('controller handling calls ($kind)', (driver) => {
+  let database: DatabaseForHarness;
   let harness: Harness;
   let sessions: CallSession[];
 
   beforeAll(async () => {
-    database = await fixture.setup();
+    database = await driver.open();
   });
   afterAll(async () => {
-    await fixture.teardown();
+    await database.close();
   });
+
+  let baseline: Record<string, number>;
 
   async function start(): Promise<Harness> {
     sessions = [];
-    harness = await startHarness({ database, controller: { onSession: (s) => sessions.push(s) } });
+    baseline = activeHandles();
+    harness = await startHarness({ ...database.harness, controller: { onSession: (s) => sessions.push(s) } });
     return harness;
   }
 
+  // After every scenario: no active calls, and once controller and simulator are closed, no sockets,
+  // servers or timers beyond what the process had before.
   afterEach(async () => {
-    await harness?.close();
+    expect(harness.controller.registry.size).toBe(0);
+    await harness.close();
+    await eventually(() => {
+      const now = activeHandles();
+      return ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'].every((kind) => (now[kind] ?? 0) <= (baseline[kind] ?? 0));
+    }, `handles back to ${JSON.stringify(baseline)} (now ${JSON.stringify(activeHandles())})`, 3000);
   });
 
   async function storedCall(session: CallSession): Promise<CallWithEvents> {
@@ -102,7 +117,7 @@ describe.each(driverFixtures())('controller handling calls ($kind)', (fixture) =
       simulator.placeCall({ from: `+1555100${String(i).padStart(4, '0')}`, to: '+15559870100', callerHangsUpAfterMs: 8000 + i * 50 }),
     );
     await Promise.all(callers.map((c) => c.ended));
-    await eventually(() => sessions.length === 20, 'twenty sessions');
+    await eventually(() => sessions.length === 20, `twenty sessions (have ${sessions.length})`);
     await Promise.all(sessions.map((s) => s.done));
     const stored = await Promise.all(sessions.map((s) => storedCall(s)));
     expect(new Set(stored.map((c) => c.fsUuid))).toEqual(new Set(callers.map((c) => c.uuid)));
@@ -124,24 +139,17 @@ describe.each(driverFixtures())('controller handling calls ($kind)', (fixture) =
     expect(controller.registry.size).toBe(0);
   });
 
-  it('leaves no sockets, timers or listeners behind once controller and simulator are closed', async () => {
-    const before = activeHandles();
+  it('releases every listener of a call on its connection when the call ends', async () => {
     const { simulator } = await start();
     const callers = [1, 2, 3].map((i) =>
       simulator.placeCall({ from: `+1555200000${i}`, to: '+15559870100', callerHangsUpAfterMs: 400 * i }),
     );
     await Promise.all(callers.map((c) => c.ended));
+    await eventually(() => sessions.length === 3, 'three sessions');
     await Promise.all(sessions.map((s) => s.done));
     for (const session of sessions) {
-      // The session removed its listeners from its connection when it released the call.
       expect(session.state).toBe('ended');
+      expect(session.connectionListeners()).toBe(0);
     }
-    await harness.close();
-    await eventually(() => {
-      const after = activeHandles();
-      return (after.TCPSocketWrap ?? 0) <= (before.TCPSocketWrap ?? 0) && (after.TCPServerWrap ?? 0) <= (before.TCPServerWrap ?? 0);
-    }, 'sockets to close', 3000);
-    const after = activeHandles();
-    expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
   });
 });

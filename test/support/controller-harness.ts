@@ -8,7 +8,8 @@ import { loadConfig } from '../../src/app/config.ts';
 import { Controller, type ControllerOptions } from '../../src/app/controller.ts';
 import { freePort } from '../../src/app/free-port.ts';
 import { createLogger } from '../../src/app/logger.ts';
-import type { Database } from '../../src/db/index.ts';
+import { migrate, openDatabase, type Database } from '../../src/db/index.ts';
+import { createScratchPostgres } from '../integration/db-fixture.ts';
 import { FreeSwitchSimulator, type SimulatorOptions } from '../../src/simulator/simulator.ts';
 
 export interface Harness {
@@ -20,7 +21,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  database: Database;
+  /** An open database to share; without it the controller opens (and closes) its own from `env`. */
+  database?: Database;
   simulator?: Partial<SimulatorOptions>;
   /** Start the simulator (with these calls already up) before the controller connects. */
   beforeController?: (simulator: FreeSwitchSimulator) => Promise<void> | void;
@@ -56,7 +58,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     },
     { mode: 'production' },
   );
-  let controller: Controller | undefined;
   const simulator = new FreeSwitchSimulator({
     eslPort,
     password: 'ClueCon',
@@ -66,9 +67,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   await simulator.start();
   await options.beforeController?.(simulator);
-  controller = await Controller.start({ config, logger, database: options.database, ...options.controller });
-  await controller.waitForFreeSwitch({ timeoutMs: 5000 });
-  const started = controller;
+  const started = await Controller.start({
+    config,
+    logger,
+    ...(options.database ? { database: options.database } : {}),
+    ...options.controller,
+  });
+  await started.waitForFreeSwitch({ timeoutMs: 5000 });
   return {
     controller: started,
     simulator,
@@ -97,3 +102,32 @@ export function activeHandles(): Record<string, number> {
   for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
 }
+
+export interface DatabaseForHarness {
+  kind: 'postgres' | 'pglite';
+  /** Options that point a harness at this database. */
+  harness: Pick<HarnessOptions, 'database' | 'env'>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh database per scenario on each driver. On Postgres the controller opens and closes its own pool
+ * from DATABASE_URL (as in production), so after close() no socket of the scenario may remain.
+ */
+export const scenarioDatabases: { kind: 'postgres' | 'pglite'; open(): Promise<DatabaseForHarness> }[] = [
+  {
+    kind: 'postgres',
+    async open() {
+      const scratch = await createScratchPostgres();
+      return { kind: 'postgres', harness: { env: { DATABASE_URL: scratch.url } }, close: () => scratch.drop() };
+    },
+  },
+  {
+    kind: 'pglite',
+    async open() {
+      const database = await openDatabase({ pgliteDataDir: 'memory://' });
+      await migrate(database);
+      return { kind: 'pglite', harness: { database }, close: () => database.close() };
+    },
+  },
+];
