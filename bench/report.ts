@@ -1,0 +1,135 @@
+// Turns the raw measurements into bench/results.json and the tables printed at the end of `npm run bench`.
+import { cpus, totalmem } from 'node:os';
+import type { CallBenchOutcome } from './calls/index.ts';
+import type { RoundResult } from './calls/round.ts';
+import type { ParseBenchResult } from './parse/index.ts';
+import { PARSER_NAMES } from './parse/parsers.ts';
+import { round, table, type Summary } from './stats.ts';
+
+type Databases = Record<'pglite' | 'postgres', CallBenchOutcome>;
+
+const KB = 1024;
+
+function roundFigures(r: RoundResult) {
+  return {
+    calls: r.calls,
+    handled: r.handled,
+    greetedAndHeld: r.greetedAndHeld,
+    controllerPickupMs: r.pickupMs,
+    placedToSessionMs: r.placedToSessionMs,
+    placedToGreetingCommandMs: r.placedToPickupMs,
+    allHeldAfterMs: r.allHeldAfterMs,
+    controllerCpuMsPerCall: r.setupCpuMsPerCall,
+    released: r.hangup.released,
+    registryAfterRelease: r.hangup.registryAfter,
+    releaseMs: r.hangup.releaseMs,
+    simulatorHangupCauses: r.hangup.simulatorCauses,
+    channelsWithExpectedApps: r.hangup.channelsWithExpectedApps,
+    stored: r.stored,
+  };
+}
+
+export function buildResults(parse: ParseBenchResult | undefined, calls: Databases | undefined, startedAt: Date, seconds: number) {
+  const eslParse = parse && {
+    input: parse.input,
+    method: parse.method,
+    results: Object.fromEntries(
+      Object.keys(parse.variants).map((key) => {
+        const v = parse.variants[key];
+        const cases = parse.cases.filter((c) => c.readSize === v?.readSize && c.withXml === v?.withXml);
+        const perParser = Object.fromEntries(
+          cases.map((c) => [
+            c.parser,
+            {
+              mbPerSecond: round(c.mbPerSecond, 1),
+              messagesPerSecond: Math.round(c.messagesPerSecond),
+              messages: c.counts.messages,
+              events: c.counts.events,
+              errors: c.counts.errors,
+              dropped: c.counts.dropped,
+              bytes: c.bytes,
+              runsMs: c.runsMs,
+            },
+          ]),
+        );
+        return [key, { ...perParser, oursOverModesl: round(parse.ratios[key]?.oursOverModesl ?? NaN, 2), oursOverEsl: round(parse.ratios[key]?.oursOverEsl ?? NaN, 2) }];
+      }),
+    ),
+    messageCounts: parse.messageCounts,
+    discrepancies: parse.discrepancies,
+  };
+  const perDatabase = <T>(pick: (outcome: Extract<CallBenchOutcome, { ok: true }>) => T) =>
+    calls && Object.fromEntries(Object.entries(calls).map(([db, o]) => [db, o.ok ? pick(o) : { skipped: o.reason }]));
+  return {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, memoryGiB: round(totalmem() / KB ** 3, 1) },
+    date: startedAt.toISOString(),
+    durationSeconds: round(seconds, 1),
+    esl_parse: eslParse,
+    call_setup: perDatabase((o) => ({
+      database: o.result.database,
+      rounds: Object.fromEntries(o.result.rounds.map((r) => [String(r.calls), roundFigures(r)])),
+      logLines: o.result.logLines,
+      warnings: o.result.warnings,
+    })),
+    memory: perDatabase((o) => ({
+      baseline: o.result.baseline,
+      heldCalls: Object.fromEntries(
+        o.result.rounds.filter((r) => r.memory !== undefined).map((r) => [String(r.calls), { ...r.memory?.sample, perCallBytes: r.memory?.perCallBytes, perCallHeapBytes: r.memory?.perCallHeapBytes }]),
+      ),
+    })),
+  };
+}
+
+export type BenchResults = ReturnType<typeof buildResults>;
+
+const ms = (s: Summary): string => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.max.toFixed(1)}`;
+
+export function renderTables(parse: ParseBenchResult | undefined, calls: Databases | undefined): string {
+  const out: string[] = [];
+  if (parse) {
+    out.push('ESL parse throughput (same trace bytes, one process per parser)');
+    const rows: (string | number)[][] = [];
+    for (const [key, variant] of Object.entries(parse.variants)) {
+      for (const name of PARSER_NAMES) {
+        const c = parse.cases.find((x) => x.parser === name && x.readSize === variant.readSize && x.withXml === variant.withXml);
+        if (c === undefined) continue;
+        const ours = parse.cases.find((x) => x.parser === 'ours' && x.readSize === c.readSize && x.withXml === c.withXml);
+        const ratio = name === 'ours' || ours === undefined ? '' : `${(ours.mbPerSecond / c.mbPerSecond).toFixed(2)}×`;
+        const notes = [c.counts.errors > 0 ? `${c.counts.errors} errors` : '', c.counts.dropped > 0 ? `${c.counts.dropped} XML events dropped` : ''].filter(Boolean).join(', ');
+        rows.push([key, name, c.mbPerSecond.toFixed(1), Math.round(c.messagesPerSecond), c.counts.messages, c.counts.events, ratio, notes]);
+      }
+    }
+    out.push(table(['input', 'parser', 'MB/s', 'msgs/s', 'messages', 'events', 'ours is', 'notes'], rows));
+    if (parse.discrepancies.length > 0) out.push(`Differences: ${parse.discrepancies.join('; ')}`);
+  }
+  if (calls) {
+    const rows: (string | number)[][] = [];
+    const memRows: (string | number)[][] = [];
+    for (const [db, outcome] of Object.entries(calls)) {
+      if (!outcome.ok) {
+        rows.push([db, outcome.reason, '', '', '', '', '', '']);
+        continue;
+      }
+      for (const r of outcome.result.rounds) {
+        rows.push([
+          db,
+          r.calls,
+          `${r.handled}/${r.greetedAndHeld}`,
+          ms(r.pickupMs),
+          ms(r.placedToPickupMs),
+          r.setupCpuMsPerCall.toFixed(2),
+          `${r.hangup.released}/${r.hangup.registryAfter}`,
+          `${r.stored.lifecycleOk}/${r.stored.recordStartStored}`,
+        ]);
+        if (r.memory) {
+          memRows.push([db, r.calls, (r.memory.perCallBytes / KB).toFixed(1), (r.memory.perCallHeapBytes / KB).toFixed(1), (r.memory.sample.heapUsed / KB ** 2).toFixed(1), (r.memory.sample.external / KB ** 2).toFixed(1), (r.memory.sample.rss / KB ** 2).toFixed(0)]);
+        }
+      }
+    }
+    out.push('', 'Call setup (all calls placed at once; ms p50 / p95 / p99 / max)');
+    out.push(table(['database', 'calls', 'handled/held', 'controller pickup ms', 'placed → greeting cmd ms', 'CPU ms/call', 'released/left', 'stored ok/rec_start'], rows));
+    out.push('', 'Controller memory with the calls held (after GC, minus the idle baseline)');
+    out.push(table(['database', 'calls held', 'KiB/call heap+ext', 'KiB/call heap', 'heapUsed MiB', 'external MiB', 'rss MiB'], memRows));
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,79 @@
+// `npm run bench`: ESL parse throughput, call setup latency, memory per held call and a 1000-call burst,
+// measured on this machine and written to bench/results.json. Figures to read, never a pass/fail gate.
+//   --quick         small sizes, for checking that the benchmark itself works
+//   --parse-only / --calls-only
+//   (results.json is only written by a full run)
+//   --no-postgres   skip the second call run on a real Postgres server
+//   --postgres-url  admin URL of that server (default: the local one the test suite uses)
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runCallBench } from './calls/index.ts';
+import { runParseBench, type ParseBenchResult } from './parse/index.ts';
+import { buildResults, renderTables } from './report.ts';
+import { targetLines } from './targets.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'parse-only': { type: 'boolean', default: false },
+    'calls-only': { type: 'boolean', default: false },
+    'no-postgres': { type: 'boolean', default: false },
+    'postgres-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+  },
+});
+
+const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+const startedAt = new Date();
+const started = performance.now();
+let parse: ParseBenchResult | undefined;
+if (!args['calls-only']) {
+  say('ESL parse throughput …');
+  parse = await runParseBench(
+    {
+      targetBytes: args.quick ? 5e6 : 50e6,
+      variants: [
+        { readSize: 64 * 1024, withXml: true },
+        { readSize: 4 * 1024, withXml: true },
+        { readSize: 64 * 1024, withXml: false },
+      ],
+      runs: args.quick ? 1 : 3,
+      timeoutMs: 120_000,
+    },
+    say,
+  );
+}
+let calls: Awaited<ReturnType<typeof runCallBench>> | undefined;
+if (!args['parse-only']) {
+  say('Call setup, memory and concurrency …');
+  calls = await runCallBench(
+    {
+      warmupCalls: 20,
+      rounds: args.quick
+        ? [{ calls: 20, memory: true }]
+        : [
+            { calls: 50, memory: false },
+            { calls: 200, memory: true },
+            { calls: 1000, memory: true },
+          ],
+      roundTimeoutMs: 90_000,
+      settleMs: 1000,
+      postgresAdminUrl: args['no-postgres'] ? undefined : args['postgres-url'],
+    },
+    say,
+  );
+}
+const seconds = (performance.now() - started) / 1000;
+const results = buildResults(parse, calls, startedAt, seconds);
+say('');
+say(renderTables(parse, calls));
+say('');
+for (const line of targetLines(results)) say(line);
+if (args.quick || args['parse-only'] || args['calls-only']) {
+  say(`\n(partial run: bench/results.json left unchanged) ${seconds.toFixed(0)} s`);
+} else {
+  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  say(`\nWrote bench/results.json (${seconds.toFixed(0)} s)`);
+}

@@ -1,0 +1,54 @@
+// The DESIGN.md targets this benchmark can speak to, each with the measured figure next to it. Reported,
+// never enforced: a missed target is news for the closing note, not a failing build.
+import type { BenchResults } from './report.ts';
+
+interface RoundFigures {
+  handled: number;
+  greetedAndHeld: number;
+  released: number;
+  registryAfterRelease: number;
+  controllerPickupMs: { p99: number };
+  placedToGreetingCommandMs: { p99: number };
+  stored: { checked: number; lifecycleOk: number; recordStartStored: number };
+}
+
+const mark = (met: boolean): string => (met ? 'met' : 'NOT met');
+
+export function targetLines(results: BenchResults): string[] {
+  const lines = ['Targets (DESIGN.md) — figures, not gates:'];
+  const parse = results.esl_parse?.results as Record<string, { oursOverModesl: number }> | undefined;
+  if (parse) {
+    for (const [key, r] of Object.entries(parse)) {
+      lines.push(`  ESL parsing ≥ 3× modesl (${key}): ${r.oursOverModesl.toFixed(2)}× — ${mark(r.oursOverModesl >= 3)}`);
+    }
+  }
+  for (const [db, value] of Object.entries(results.call_setup ?? {})) {
+    if ('skipped' in value) {
+      lines.push(`  [${db}] ${String(value.skipped)}`);
+      continue;
+    }
+    const rounds = value.rounds as Record<string, RoundFigures>;
+    const r200 = rounds['200'];
+    if (r200) {
+      const p99 = r200.controllerPickupMs.p99;
+      lines.push(
+        `  [${db}] pickup p99 < 20 ms controller time at 200 calls: ${p99.toFixed(1)} ms — ${mark(p99 < 20)}` +
+          ` (placed → greeting command p99 ${r200.placedToGreetingCommandMs.p99.toFixed(0)} ms end to end)`,
+      );
+    }
+    const memory = (results.memory as Record<string, { heldCalls?: Record<string, { perCallBytes: number }> }> | undefined)?.[db]?.heldCalls ?? {};
+    for (const [n, m] of Object.entries(memory)) {
+      lines.push(`  [${db}] memory per active call < 200 KB (${n} held): ${(m.perCallBytes / 1024).toFixed(1)} KiB — ${mark(m.perCallBytes < 200 * 1024)}`);
+    }
+    const r1000 = rounds['1000'];
+    if (r1000) {
+      const s = r1000.stored;
+      const complete = r1000.handled === 1000 && r1000.greetedAndHeld === 1000 && r1000.released === 1000 && r1000.registryAfterRelease === 0 && s.lifecycleOk === 1000;
+      lines.push(
+        `  [${db}] ≥ 1000 concurrent calls, none lost: handled ${r1000.handled}, held ${r1000.greetedAndHeld}, released ${r1000.released}, ` +
+          `life cycle stored ${s.lifecycleOk}/${s.checked} — ${mark(complete)}; RECORD_START stored for ${s.recordStartStored}/${s.checked}`,
+      );
+    }
+  }
+  return lines;
+}
