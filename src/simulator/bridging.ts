@@ -35,15 +35,17 @@ export async function bridgeApp(engine: Engine, a: CallSession, dest: string): P
   }
   void b.runIdle();
   // From here on the caller carries the callee's identity and the other leg's profile (and keeps them
-  // after the bridge ends, as FreeSWITCH does).
-  a.ch.other = { type: 'originatee', channel: b.ch };
+  // after the bridge ends, as FreeSWITCH does). An unanswered caller is answered first, before the other
+  // leg is attached; an answered one sees it already on its RING_WAIT → ACTIVE call state.
   const bp = b.ch.profile;
   if (a.ch.profile !== undefined) a.ch.profile = { ...a.ch.profile, calleeIdName: bp?.calleeIdName, calleeIdNumber: bp?.calleeIdNumber };
   if (a.ch.answerState !== 'answered') {
     a.ch.progressMicros = engine.core.nowMicros();
     a.ch.fire('CHANNEL_PROGRESS');
     markAnswered(a);
+    a.ch.other = { type: 'originatee', channel: b.ch };
   } else {
+    a.ch.other = { type: 'originatee', channel: b.ch };
     a.ch.setCallState('ACTIVE');
   }
   a.ch.bridgedMicros = engine.core.nowMicros();
@@ -67,11 +69,15 @@ export async function bridgeApp(engine: Engine, a: CallSession, dest: string): P
  * CS_RESET and CS_SOFT_EXECUTE, "execute" uuid_bridge and end up bridged; when one hangs up, so does the other.
  */
 export function uuidBridge(engine: Engine, x: CallSession, y: CallSession): void {
+  // The second leg keeps a copy of the first's profile as it was; the first then takes over the
+  // second's callee identity. Both are "transferred" into the bridge (Transfer-Source).
   x.ch.other = { type: 'originatee', channel: y.ch };
-  y.ch.other = { type: 'originator', channel: x.ch };
+  y.ch.other = { type: 'originator', channel: x.ch, profile: x.ch.profile === undefined ? undefined : { ...x.ch.profile } };
+  const source = `${Math.floor(engine.core.nowMicros() / 1e6)}:${x.ch.uuid}:uuid_br:${y.ch.uuid}`;
   if (x.ch.profile !== undefined) {
-    x.ch.profile = { ...x.ch.profile, calleeIdName: y.ch.profile?.calleeIdName, calleeIdNumber: y.ch.profile?.calleeIdNumber };
+    x.ch.profile = { ...x.ch.profile, calleeIdName: y.ch.profile?.calleeIdName, calleeIdNumber: y.ch.profile?.calleeIdNumber, transferSource: source };
   }
+  if (y.ch.profile !== undefined) y.ch.profile = { ...y.ch.profile, transferSource: source };
   let yReady: () => void = () => {};
   const yIsReady = new Promise<void>((r) => (yReady = r));
   const soft = (s: CallSession, peer: CallSession, line: number): void => {

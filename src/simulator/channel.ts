@@ -27,6 +27,9 @@ export interface CallerProfile {
   destinationNumber: string;
   source: string;
   context: string;
+  /** Set by a transfer: who transferred, and the number dialled before (Caller-RDNIS). */
+  transferSource?: string;
+  rdnis?: string;
 }
 
 export interface Codec {
@@ -121,7 +124,10 @@ export class SimChannel {
     add('Destination-Number', p.destinationNumber);
     add('Unique-ID', this.uuid);
     add('Source', p.source);
+    // The other leg's block leaves the transfer source out (RDNIS stays).
+    if (prefix !== 'Other-Leg-') add('Transfer-Source', p.transferSource);
     add('Context', p.context);
+    add('RDNIS', p.rdnis);
     add('Channel-Name', this.name);
     if (withIndex) h.push([`${prefix}Profile-Index`, '1']);
     h.push(

@@ -155,8 +155,20 @@ export class CallSession {
   }
 
   transfer(extension: string): void {
+    const ch = this.ch;
     this.transferTarget = extension;
-    this.ch.transferMicros = this.core.nowMicros();
+    ch.transferMicros = this.core.nowMicros();
+    // A transfer gives the channel a new caller profile at once (Transfer-Source, RDNIS = the number
+    // dialled before) and detaches the other leg; the running application then ends.
+    if (ch.profile !== undefined) {
+      ch.profile = {
+        ...ch.profile,
+        destinationNumber: extension,
+        rdnis: ch.profile.destinationNumber,
+        transferSource: `${Math.floor(ch.transferMicros / 1e6)}:${ch.uuid}:uuid_transfer:${extension}/XML/default`,
+      };
+    }
+    ch.other = undefined;
     this.interrupt('transfer');
   }
 
@@ -214,8 +226,6 @@ export class CallSession {
   /** uuid_transfer: back through CS_ROUTING (call state RINGING) to CS_EXECUTE of the new extension. */
   private reroute(target: string): AppCall[] | undefined {
     const ch = this.ch;
-    ch.other = undefined;
-    if (ch.profile !== undefined) ch.profile = { ...ch.profile, destinationNumber: target };
     ch.state = 'CS_ROUTING';
     ch.setCallState('RINGING');
     ch.fire('CHANNEL_STATE');

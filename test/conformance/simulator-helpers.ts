@@ -61,13 +61,14 @@ export function eventHeaders(f: Frame): Array<[string, string]> {
   }
   if (ct === 'text/event-json') {
     const out: Array<[string, string]> = [];
-    const re = /"((?:[^"\\]|\\.)*)":("(?:[^"\\]|\\.)*")/gy;
+    // Values are strings, or arrays of strings for multi-valued variables (transfer_history …).
+    const re = /"((?:[^"\\]|\\.)*)":("(?:[^"\\]|\\.)*"|\[(?:"(?:[^"\\]|\\.)*",?)*\])/gy;
     let pos = 1;
     for (;;) {
       re.lastIndex = pos;
       const m = re.exec(f.body);
       if (m === null) break;
-      out.push([JSON.parse(`"${m[1] ?? ''}"`) as string, JSON.parse(m[2] ?? '""') as string]);
+      out.push([JSON.parse(`"${m[1] ?? ''}"`) as string, String(JSON.parse(m[2] ?? '""') as string | string[])]);
       pos = re.lastIndex + 1;
     }
     return out.filter(([k]) => k !== '_body');
@@ -97,6 +98,7 @@ export interface Described {
   first?: string;
   /** The inner body of a plain event (BACKGROUND_JOB result), normalised. */
   innerBody?: string;
+  channelState?: string;
 }
 
 export function describe(f: Frame): Described {
@@ -116,6 +118,7 @@ export function describe(f: Frame): Described {
       key: `event ${ct}`,
       eventName: first === 'Command' ? 'PRIVATE_COMMAND' : evName,
       uniqueId: hs.find(([k]) => k === 'Unique-ID')?.[1],
+      channelState: hs.find(([k]) => k === 'Channel-State')?.[1],
       names,
       first,
       innerBody: ct === 'text/event-plain' ? normalise(f.body.split('\n\n').slice(1).join('\n\n')) : undefined,
