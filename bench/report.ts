@@ -4,7 +4,7 @@ import type { CallBenchOutcome } from './calls/index.ts';
 import type { RoundResult } from './calls/round.ts';
 import type { ParseBenchResult } from './parse/index.ts';
 import { PARSER_NAMES } from './parse/parsers.ts';
-import { round, table, type Summary } from './stats.ts';
+import { markdownTable, round, table, type Summary } from './stats.ts';
 
 type Databases = Record<'pglite' | 'postgres', CallBenchOutcome>;
 
@@ -84,10 +84,14 @@ export type BenchResults = ReturnType<typeof buildResults>;
 
 const ms = (s: Summary): string => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.max.toFixed(1)}`;
 
-export function renderTables(parse: ParseBenchResult | undefined, calls: Databases | undefined): string {
+/** The result tables, as plain text for the terminal or as markdown for bench/README.md. */
+export function renderTables(parse: ParseBenchResult | undefined, calls: Databases | undefined, format: 'text' | 'markdown' = 'text'): string {
   const out: string[] = [];
+  const md = format === 'markdown';
+  const render = md ? markdownTable : table;
+  const title = (text: string): string => (md ? `### ${text}\n` : text);
   if (parse) {
-    out.push('ESL parse throughput (same trace bytes, one process per parser)');
+    out.push(title('ESL parse throughput (same trace bytes, one process per parser)'));
     const rows: (string | number)[][] = [];
     for (const [key, variant] of Object.entries(parse.variants)) {
       for (const name of PARSER_NAMES) {
@@ -99,8 +103,8 @@ export function renderTables(parse: ParseBenchResult | undefined, calls: Databas
         rows.push([key, name, c.mbPerSecond.toFixed(1), Math.round(c.messagesPerSecond), c.counts.messages, c.counts.events, ratio, notes]);
       }
     }
-    out.push(table(['input', 'parser', 'MB/s', 'msgs/s', 'messages', 'events', 'ours is', 'notes'], rows));
-    if (parse.discrepancies.length > 0) out.push(`Differences: ${parse.discrepancies.join('; ')}`);
+    out.push(render(['input', 'parser', 'MB/s', 'msgs/s', 'messages', 'events', 'ours is', 'notes'], rows));
+    if (parse.discrepancies.length > 0) out.push(`${md ? '\n' : ''}Differences: ${parse.discrepancies.join('; ')}`);
   }
   if (calls) {
     const rows: (string | number)[][] = [];
@@ -126,10 +130,10 @@ export function renderTables(parse: ParseBenchResult | undefined, calls: Databas
         }
       }
     }
-    out.push('', 'Call setup (all calls placed at once; ms p50 / p95 / p99 / max)');
-    out.push(table(['database', 'calls', 'handled/held', 'controller pickup ms', 'placed → greeting cmd ms', 'CPU ms/call', 'released/left', 'stored ok/rec_start'], rows));
-    out.push('', 'Controller memory with the calls held (after GC, minus the idle baseline)');
-    out.push(table(['database', 'calls held', 'KiB/call heap+ext', 'KiB/call heap', 'heapUsed MiB', 'external MiB', 'rss MiB'], memRows));
+    out.push('', title('Call setup (all calls placed at once; ms p50 / p95 / p99 / max)'));
+    out.push(render(['database', 'calls', 'handled/held', 'controller pickup ms', 'placed → greeting cmd ms', 'CPU ms/call', 'released/left', 'stored: life cycle/RECORD_START'], rows));
+    out.push('', title('Controller memory with the calls held (after GC, minus the idle baseline)'));
+    out.push(render(['database', 'calls held', 'KiB/call heap+ext', 'KiB/call heap', 'heapUsed MiB', 'external MiB', 'rss MiB'], memRows));
   }
   return out.join('\n');
 }

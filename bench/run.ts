@@ -5,7 +5,7 @@
 //   (results.json is only written by a full run)
 //   --no-postgres   skip the second call run on a real Postgres server
 //   --postgres-url  admin URL of that server (default: the local one the test suite uses)
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCallBench } from './calls/index.ts';
@@ -24,6 +24,9 @@ const { values: args } = parseArgs({
 });
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+const README = fileURLToPath(new URL('./README.md', import.meta.url));
+const START = '<!-- results:start (written by npm run bench) -->';
+const END = '<!-- results:end -->';
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const startedAt = new Date();
@@ -75,5 +78,14 @@ if (args.quick || args['parse-only'] || args['calls-only']) {
   say(`\n(partial run: bench/results.json left unchanged) ${seconds.toFixed(0)} s`);
 } else {
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  say(`\nWrote bench/results.json (${seconds.toFixed(0)} s)`);
+  // The figures in bench/README.md are always those of results.json: the run rewrites them between markers.
+  const readme = await readFile(README, 'utf8');
+  const from = readme.indexOf(START);
+  const to = readme.indexOf(END);
+  if (from !== -1 && to > from) {
+    const machine = `Measured ${results.date.slice(0, 10)} on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.machine.memoryGiB} GiB; whole run ${results.durationSeconds} s.`;
+    const body = [machine, '', renderTables(parse, calls, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
+    await writeFile(README, `${readme.slice(0, from + START.length)}\n${body}\n${readme.slice(to)}`);
+  }
+  say(`\nWrote bench/results.json and the tables in bench/README.md (${seconds.toFixed(0)} s)`);
 }

@@ -38,3 +38,12 @@ export function table(headers: string[], rows: (string | number)[][]): string {
     row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
+
+/** The same table as GitHub markdown (for bench/README.md). */
+export function markdownTable(headers: string[], rows: (string | number)[][]): string {
+  const line = (row: (string | number)[]): string => `| ${row.map(String).join(' | ')} |`;
+  // Right-align the columns whose cells are all figures ("12.5", "5.66×", "0.2 / 1.9", "50/0"); left-align the rest.
+  const figure = /^[\d.\s/×]*$/;
+  const numeric = headers.map((_, i) => rows.every((row) => figure.test(String(row[i] ?? ''))) && rows.some((row) => String(row[i] ?? '') !== ''));
+  return [line(headers), line(numeric.map((n) => (n ? '---:' : '---'))), ...rows.map(line)].join('\n');
+}
