@@ -26,7 +26,7 @@ export interface CallSessionSettings {
 export type CallOutcome = 'completed' | 'abandoned' | 'failed';
 
 export interface CallSessionHooks {
-  /** Controller time from the call being handed to us to the greeting's playback command being written. */
+  /** Controller time from FreeSWITCH's socket being accepted to the greeting's playback command being written. */
   onPickup?: (ms: number) => void;
   onEnded?: (outcome: CallOutcome, session: CallSession) => void;
   onIllegalTransition?: () => void;
@@ -35,6 +35,8 @@ export interface CallSessionHooks {
 export interface CallSessionOptions {
   connection: EslConnection;
   channelData: EslEvent;
+  /** performance.now() (the system clock's monotonic source) when FreeSWITCH's socket was accepted. */
+  acceptedAtMs: number;
   journal: CallJournal;
   clock: Clock;
   logger: Logger;
@@ -69,7 +71,7 @@ export class CallSession implements RegisteredCall {
     this.#clock = options.clock;
     this.#settings = options.settings;
     this.#hooks = options.hooks ?? {};
-    this.#offeredAtMs = this.#clock.monotonicMs();
+    this.#offeredAtMs = options.acceptedAtMs;
     const data = options.channelData.headers;
     this.fsUuid = options.channelData.uniqueId ?? data.get('Channel-Call-UUID') ?? 'unknown';
     this.#logger = options.logger.child({ callId: this.callId, fsUuid: this.fsUuid });

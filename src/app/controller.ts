@@ -26,7 +26,7 @@ export interface ControllerOptions {
   database?: Database;
   /** Called with each new session (the demo follows its calls this way). */
   onSession?: (session: CallSession) => void;
-  /** Controller time from a call's channel data to its greeting command (benchmark and demo figures). */
+  /** Time from FreeSWITCH's socket being accepted to the call's greeting command (benchmark and demo figures). */
   onPickup?: (session: CallSession, ms: number) => void;
 }
 
@@ -111,10 +111,11 @@ export class Controller {
       };
 
       const outbound = new OutboundSocketServer({ connection: connectionOptions });
-      outbound.on('call', (connection: EslConnection, channelData: EslEvent) => {
+      outbound.on('call', (connection: EslConnection, channelData: EslEvent, acceptedAtMs: number) => {
         const session = new CallSession({
           connection,
           channelData,
+          acceptedAtMs,
           journal: new CallJournal({ store, logger }),
           clock,
           logger,

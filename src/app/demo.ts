@@ -92,7 +92,7 @@ export async function runDemo(config: Config): Promise<number> {
 function formatTimeline(call: CallWithEvents, pickupMs: number | undefined): string {
   const lines = [
     `  ${maskPhoneNumber(call.fromNumber)} → ${maskPhoneNumber(call.toNumber)}  id ${call.id}`,
-    `  ended: ${call.hangupCause ?? '-'}; pickup (channel data in → greeting command sent): ${pickupMs === undefined ? '-' : `${pickupMs.toFixed(2)} ms`}`,
+    `  ended: ${call.hangupCause ?? '-'}; pickup (socket accepted → greeting command sent): ${pickupMs === undefined ? '-' : `${pickupMs.toFixed(2)} ms`}`,
   ];
   const first = call.events[0];
   for (const event of call.events) {

@@ -143,6 +143,7 @@ export class InboundEslClient extends EventEmitter<InboundEslClientEvents> {
         connection.removeAllListeners('event');
         void connection.close();
         const failure = error instanceof Error ? error : new Error(String(error));
+        if (this.#stopping !== undefined) return;
         this.emit('disconnected', failure);
         this.#scheduleRetry(failure instanceof EslAuthError);
       },
@@ -167,6 +168,8 @@ export class InboundEslClient extends EventEmitter<InboundEslClientEvents> {
       this.#timers.clearTimeout(this.#healthyTimer);
       this.#healthyTimer = undefined;
     }
+    // A drop we caused with stop() is not news: nothing will reconnect, and nobody should be alarmed.
+    if (this.#stopping !== undefined) return;
     this.emit('disconnected', error);
     this.#scheduleRetry(false);
   }

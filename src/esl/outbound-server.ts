@@ -2,12 +2,14 @@
 // each connection we send `connect`, read the channel data from its reply, and only then hand the call to
 // the application: a `call` listener always gets a connection whose channel is known.
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { createServer, type Server, type Socket } from 'node:net';
 import { EslConnection, type EslConnectionOptions } from './connection.ts';
 import { parseOutboundConnectReply, type EslEvent } from './protocol/event.ts';
 
 export type OutboundSocketServerEvents = {
-  call: [connection: EslConnection, channelData: EslEvent];
+  /** `acceptedAtMs`: performance.now() when FreeSWITCH's connection was accepted (for pickup latency). */
+  call: [connection: EslConnection, channelData: EslEvent, acceptedAtMs: number];
   /** A connection that never became a call (connect failed or timed out); its socket is already closed. */
   connectFailed: [error: Error];
 };
@@ -77,6 +79,7 @@ export class OutboundSocketServer extends EventEmitter<OutboundSocketServerEvent
   }
 
   #accept(socket: Socket): void {
+    const acceptedAtMs = performance.now();
     if (this.#closing !== undefined) {
       socket.destroy();
       return;
@@ -93,7 +96,7 @@ export class OutboundSocketServer extends EventEmitter<OutboundSocketServerEvent
         if (connection.closed || this.#closing !== undefined) {
           throw new Error('Outbound socket closed before the call could be handed over');
         }
-        this.emit('call', connection, channelData);
+        this.emit('call', connection, channelData, acceptedAtMs);
       })
       .catch((error: unknown) => {
         socket.destroy();
