@@ -16,6 +16,7 @@ function roundFigures(r: RoundResult) {
     handled: r.handled,
     greetedAndHeld: r.greetedAndHeld,
     controllerPickupMs: r.pickupMs,
+    acceptToGreetingCommandMs: r.acceptToGreetingMs,
     placedToSessionMs: r.placedToSessionMs,
     placedToGreetingCommandMs: r.placedToPickupMs,
     allHeldAfterMs: r.allHeldAfterMs,
@@ -111,7 +112,7 @@ export function renderTables(parse: ParseBenchResult | undefined, calls: Databas
     const memRows: (string | number)[][] = [];
     for (const [db, outcome] of Object.entries(calls)) {
       if (!outcome.ok) {
-        rows.push([db, outcome.reason, '', '', '', '', '', '']);
+        rows.push([db, outcome.reason, '', '', '', '', '', '', '']);
         continue;
       }
       for (const r of outcome.result.rounds) {
@@ -120,6 +121,7 @@ export function renderTables(parse: ParseBenchResult | undefined, calls: Databas
           r.calls,
           `${r.handled}/${r.greetedAndHeld}`,
           ms(r.pickupMs),
+          ms(r.acceptToGreetingMs),
           ms(r.placedToPickupMs),
           r.setupCpuMsPerCall.toFixed(2),
           `${r.hangup.released}/${r.hangup.registryAfter}`,
@@ -131,7 +133,7 @@ export function renderTables(parse: ParseBenchResult | undefined, calls: Databas
       }
     }
     out.push('', title('Call setup (all calls placed at once; ms p50 / p95 / p99 / max)'));
-    out.push(render(['database', 'calls', 'handled/held', 'controller pickup ms', 'placed → greeting cmd ms', 'CPU ms/call', 'released/left', 'stored: life cycle/RECORD_START'], rows));
+    out.push(render(['database', 'calls', 'handled/held', 'controller pickup ms', 'socket accepted → greeting cmd ms', 'placed → greeting cmd ms', 'CPU ms/call', 'released/left', 'stored: life cycle/RECORD_START'], rows));
     out.push('', title('Controller memory with the calls held (after GC, minus the idle baseline)'));
     out.push(render(['database', 'calls held', 'KiB/call heap+ext', 'KiB/call heap', 'heapUsed MiB', 'external MiB', 'rss MiB'], memRows));
   }

@@ -2,7 +2,7 @@
 // controller, (optionally) the controller's memory measured while they are held, then every caller hangs
 // up and we check that every call was released and stored as it should be.
 import { performance } from 'node:perf_hooks';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession, Pickup } from '../../src/app/call-session.ts';
 import type { Controller } from '../../src/app/controller.ts';
 import { summarize, round, type Summary } from '../stats.ts';
 import type { SimulatorChild } from './simulator-protocol.ts';
@@ -15,6 +15,7 @@ interface Tracked {
   session: CallSession;
   sessionAtMs: number;
   pickupMs?: number;
+  acceptToGreetingMs?: number;
   pickupAtMs?: number;
   released: boolean;
 }
@@ -29,10 +30,11 @@ export class CallTracker {
     void session.done.then(() => (tracked.released = true));
   };
 
-  readonly onPickup = (session: CallSession, ms: number): void => {
+  readonly onPickup = (session: CallSession, pickup: Pickup): void => {
     const tracked = this.calls.get(session.fsUuid);
     if (tracked === undefined) return;
-    tracked.pickupMs = ms;
+    tracked.pickupMs = pickup.sinceChannelDataMs;
+    tracked.acceptToGreetingMs = pickup.sinceAcceptMs;
     tracked.pickupAtMs = wallMs();
   };
 }
@@ -53,6 +55,8 @@ export interface RoundResult {
   greetedAndHeld: number;
   /** Controller time: channel data received → greeting playback command written (onPickup). */
   pickupMs: Summary;
+  /** FreeSWITCH's socket accepted → greeting command written: adds FreeSWITCH's connect reply and queueing. */
+  acceptToGreetingMs: Summary;
   /** End to end across processes: simulator placed the call → controller created its session. */
   placedToSessionMs: Summary;
   /** End to end: simulator placed the call → controller wrote the greeting playback command. */
@@ -156,6 +160,7 @@ export async function runRound(
     pickedUp: pickups.length,
     greetedAndHeld,
     pickupMs: summarize(pickups.map((t) => t.pickupMs as number)),
+    acceptToGreetingMs: summarize(pickups.map((t) => t.acceptToGreetingMs as number)),
     placedToSessionMs: summarize(held.map((t) => t.sessionAtMs - (placedAt.get(t.session.fsUuid) as number))),
     placedToPickupMs: summarize(pickups.map((t) => (t.pickupAtMs as number) - (placedAt.get(t.session.fsUuid) as number))),
     allHeldAfterMs: round(allHeldAfterMs, 1),

@@ -25,9 +25,17 @@ export interface CallSessionSettings {
 
 export type CallOutcome = 'completed' | 'abandoned' | 'failed';
 
+/** Time to the greeting's playback command being written, in ms. */
+export interface Pickup {
+  /** From FreeSWITCH's socket being accepted: includes FreeSWITCH's `connect` reply and our queueing. */
+  sinceAcceptMs: number;
+  /** From the channel data being read: the controller's own processing. */
+  sinceChannelDataMs: number;
+}
+
 export interface CallSessionHooks {
-  /** Controller time from FreeSWITCH's socket being accepted to the greeting's playback command being written. */
-  onPickup?: (ms: number) => void;
+  /** How fast the caller was greeted: see Pickup. */
+  onPickup?: (pickup: Pickup) => void;
   onEnded?: (outcome: CallOutcome, session: CallSession) => void;
   onIllegalTransition?: () => void;
 }
@@ -57,6 +65,7 @@ export class CallSession implements RegisteredCall {
   readonly #settings: CallSessionSettings;
   readonly #hooks: CallSessionHooks;
   readonly #offeredAtMs: number;
+  readonly #channelDataAtMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   #machine: CallMachineState = initialCallState;
   #seq = 0;
@@ -72,6 +81,7 @@ export class CallSession implements RegisteredCall {
     this.#settings = options.settings;
     this.#hooks = options.hooks ?? {};
     this.#offeredAtMs = options.acceptedAtMs;
+    this.#channelDataAtMs = this.#clock.monotonicMs();
     const data = options.channelData.headers;
     this.fsUuid = options.channelData.uniqueId ?? data.get('Channel-Call-UUID') ?? 'unknown';
     this.#logger = options.logger.child({ callId: this.callId, fsUuid: this.fsUuid });
@@ -201,7 +211,11 @@ export class CallSession implements RegisteredCall {
           eventLock: true,
           timeoutMs: this.#settings.greetingTimeoutMs,
         });
-        this.#hooks.onPickup?.(this.#clock.monotonicMs() - this.#offeredAtMs);
+        const sentAtMs = this.#clock.monotonicMs();
+        this.#hooks.onPickup?.({
+          sinceAcceptMs: sentAtMs - this.#offeredAtMs,
+          sinceChannelDataMs: sentAtMs - this.#channelDataAtMs,
+        });
         playback.then(
           (complete) => {
             // A greeting cut off by the caller's hangup completes after the call ended: nothing to do.

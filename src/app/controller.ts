@@ -13,7 +13,7 @@ import { buildHttpServer, createMetrics, type Metrics } from '../http/index.ts';
 import { AdoptedCall } from './adopted-call.ts';
 import { CallJournal } from './call-journal.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
-import { CallSession, type CallOutcome } from './call-session.ts';
+import { CallSession, type CallOutcome, type Pickup } from './call-session.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { resync } from './resync.ts';
@@ -27,7 +27,7 @@ export interface ControllerOptions {
   /** Called with each new session (the demo follows its calls this way). */
   onSession?: (session: CallSession) => void;
   /** Time from FreeSWITCH's socket being accepted to the call's greeting command (benchmark and demo figures). */
-  onPickup?: (session: CallSession, ms: number) => void;
+  onPickup?: (session: CallSession, pickup: Pickup) => void;
 }
 
 export interface ControllerAddresses {
@@ -125,7 +125,7 @@ export class Controller {
             greetingTimeoutMs: GREETING_TIMEOUT_MS,
             lingerGraceMs: LINGER_GRACE_MS,
           },
-          hooks: { onEnded, onPickup: (ms) => options.onPickup?.(session, ms) },
+          hooks: { onEnded, onPickup: (pickup) => options.onPickup?.(session, pickup) },
         });
         registry.add(session);
         metrics.activeCalls.set(registry.size);

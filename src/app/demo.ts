@@ -3,7 +3,7 @@
 // released, and prints a per-call timeline read back from the database with the controller's latencies.
 import type { CallEventRecord, CallWithEvents } from '../core/call.ts';
 import { FreeSwitchSimulator, type PlaceCallOptions } from '../simulator/simulator.ts';
-import type { CallSession } from './call-session.ts';
+import type { CallSession, Pickup } from './call-session.ts';
 import type { Config } from './config.ts';
 import { Controller } from './controller.ts';
 import { freePort } from './free-port.ts';
@@ -29,7 +29,7 @@ export async function runDemo(config: Config): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   const eslPort = await freePort();
   const sessions: CallSession[] = [];
-  const pickups = new Map<CallSession, number>();
+  const pickups = new Map<CallSession, Pickup>();
   const controller = await Controller.start({
     config: {
       ...config,
@@ -39,7 +39,7 @@ export async function runDemo(config: Config): Promise<number> {
     },
     logger,
     onSession: (session) => sessions.push(session),
-    onPickup: (session, ms) => pickups.set(session, ms),
+    onPickup: (session, pickup) => pickups.set(session, pickup),
   });
   const simulator = new FreeSwitchSimulator({
     eslPort,
@@ -89,10 +89,14 @@ export async function runDemo(config: Config): Promise<number> {
   }
 }
 
-function formatTimeline(call: CallWithEvents, pickupMs: number | undefined): string {
+function formatTimeline(call: CallWithEvents, pickup: Pickup | undefined): string {
+  const latency =
+    pickup === undefined
+      ? '-'
+      : `${pickup.sinceAcceptMs.toFixed(2)} ms from FreeSWITCH's connection, ${pickup.sinceChannelDataMs.toFixed(2)} ms of controller processing`;
   const lines = [
     `  ${maskPhoneNumber(call.fromNumber)} → ${maskPhoneNumber(call.toNumber)}  id ${call.id}`,
-    `  ended: ${call.hangupCause ?? '-'}; pickup (socket accepted → greeting command sent): ${pickupMs === undefined ? '-' : `${pickupMs.toFixed(2)} ms`}`,
+    `  ended: ${call.hangupCause ?? '-'}; greeting command sent ${latency}`,
   ];
   const first = call.events[0];
   for (const event of call.events) {
