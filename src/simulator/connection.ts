@@ -47,7 +47,6 @@ export class EslConnection implements EventSink {
   private readonly subclasses = new Set<string>();
   private allCustom = false;
   private myUuid: string | undefined;
-  private myeventsOnly = false;
   private readonly filters: Array<[string, string]> = [];
   private unsubscribe: (() => void) | undefined;
   private logging = false;
@@ -103,10 +102,10 @@ export class EslConnection implements EventSink {
 
   deliver(event: SimEvent): void {
     if (this.closed) return;
-    if (this.myUuid !== undefined) {
-      if (event.uniqueId !== this.myUuid) return;
-      if (this.myeventsOnly && !MYEVENTS.has(event.name)) return;
-    } else if (!this.all && !this.names.has(event.name)) {
+    // myevents = its event list plus a filter on the session's uuid; later `event` commands add names to
+    // the same list and stay limited to that uuid.
+    if (this.myUuid !== undefined && event.uniqueId !== this.myUuid) return;
+    if (!this.all && !this.names.has(event.name)) {
       if (event.name !== 'CUSTOM' || !(this.allCustom || this.subclasses.has(event.subclass ?? ''))) return;
     }
     if (this.filters.length > 0) {
@@ -266,7 +265,7 @@ export class EslConnection implements EventSink {
     }
     if (uuid === undefined) return this.reply('-ERR command not found');
     this.myUuid = uuid;
-    this.myeventsOnly = true;
+    for (const name of MYEVENTS) this.names.add(name);
     this.subscribe();
     this.reply('+OK Events Enabled');
   }
