@@ -249,11 +249,12 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
   /** Hang up every channel, close every socket and timer. Idempotent; bounded (≤ ~1 s). */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.engine.hangupAll('SYSTEM_SHUTDOWN');
-      // Close gracefully first (FIN), then force whatever is still open after a short grace period.
-      for (const c of [...this.connections]) c.close();
+      // Calls end first (listeners still see their hangup events), then sockets close: gracefully (FIN),
+      // and whatever is still open after a short grace period is destroyed. Bounded to about a second.
       const ends = [...this.engine.sessions.values()].map((s) => s.ended);
+      this.engine.hangupAll('SYSTEM_SHUTDOWN');
       await Promise.race([Promise.all(ends), new Promise((r) => setTimeout(r, 1000).unref())]);
+      for (const c of [...this.connections]) c.close();
       await new Promise((r) => setTimeout(r, 20).unref());
       for (const c of [...this.connections]) c.destroy();
       this.core.cancelAllTimers();

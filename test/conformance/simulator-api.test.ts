@@ -1,0 +1,124 @@
+// The simulator's programmatic API as tests, the demo and the benchmark use it: placed calls, caller
+// hang-ups and digits, the unreachable-controller fallback, and a stop() that leaves nothing behind.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FreeSwitchSimulator } from '../../src/simulator/simulator.ts';
+import { describe as describeFrame, eventHeaders, frames } from './simulator-helpers.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let sim: FreeSwitchSimulator | undefined;
+let server: Server | undefined;
+afterEach(async () => {
+  await sim?.stop();
+  await new Promise<void>((r) => (server === undefined ? r() : server.close(() => r())));
+  sim = undefined;
+  server = undefined;
+});
+
+/** An inbound ESL client that authenticates, subscribes and collects every frame. */
+async function listen(eslPort: number, events: string): Promise<{ text: () => Buffer; sock: Socket }> {
+  const sock = connect(eslPort, '127.0.0.1');
+  let buf = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
+  sock.write(`auth ClueCon\n\nevent plain ${events}\n\n`);
+  for (let i = 0; i < 200 && !buf.includes('event listener enabled'); i++) await sleep(5);
+  return { text: () => buf, sock };
+}
+
+/** A stand-in controller: answers each outbound connection with `script`. */
+async function controller(script: (sock: Socket) => void): Promise<number> {
+  server = createServer((sock) => script(sock));
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return typeof addr === 'object' && addr !== null ? addr.port : 0;
+}
+
+describe('FreeSwitchSimulator API', () => {
+  it('an unreachable controller: the dialplan falls back to the ring group and the call says so', async () => {
+    const port = await controller(() => undefined);
+    await new Promise<void>((r) => server?.close(() => r()));
+    server = undefined;
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
+    await sim.start();
+    const failed = new Promise<void>((r) => sim?.once('socketFailed', () => r()));
+    const call = sim.placeCall({ from: '+15550100', to: '+15550199', callerHangsUpAfterMs: 3000 });
+    await failed;
+    expect(await call.ended).toBe('NORMAL_CLEARING');
+    expect(call.socketFailed).toBe(true);
+    expect(call.applications.map((a) => a.app)).toEqual(['socket', 'bridge']);
+    expect(call.answered).toBe(true);
+  });
+
+  it('caller digits arrive as DTMF events; a caller hang-up ends the call with its cause', async () => {
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
+    const { eslPort } = await sim.start();
+    const client = await listen(eslPort, 'DTMF CHANNEL_HANGUP_COMPLETE');
+    const call = sim.placeCall({ from: '+15550100', to: '5000', dtmf: [{ atMs: 600_000, digits: '1#' }] });
+    await sleep(30);
+    call.sendDtmf('*');
+    call.hangup('USER_BUSY');
+    expect(await call.ended).toBe('USER_BUSY');
+    await sleep(20);
+    const got = frames(client.text()).map(describeFrame).filter((d) => d.kind === 'event');
+    expect(got.map((d) => d.eventName)).toEqual(['DTMF', 'CHANNEL_HANGUP_COMPLETE']);
+    const texts = client.text().toString();
+    expect(texts).toContain('DTMF-Digit: *\n');
+    expect(texts).not.toContain('DTMF-Digit: %23'); // the scheduled digits never came: the caller left first
+    client.sock.destroy();
+  });
+
+  it('the controller closing its socket mid-call hangs the call up; applications it ran are listed', async () => {
+    const port = await controller((sock) => {
+      sock.write('connect\n\nmyevents\n\nsendmsg\ncall-command: execute\nexecute-app-name: answer\n\n');
+      sock.on('data', (d: Buffer) => {
+        if (d.includes('CHANNEL_ANSWER')) sock.end();
+      });
+    });
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
+    await sim.start();
+    const call = sim.placeCall({ from: '+15550100', to: '+15550199' });
+    expect(await call.ended).toBe('NORMAL_CLEARING');
+    expect(call.applications.map((a) => a.app)).toEqual(['socket', 'answer']);
+    expect(call.socketFailed).toBe(false);
+  });
+
+  it('the connect reply carries the caller and any SIP X-headers as channel variables', async () => {
+    let reply = Buffer.alloc(0);
+    const port = await controller((sock) => {
+      sock.on('data', (d: Buffer) => (reply = Buffer.concat([reply, d])));
+      sock.write('connect\n\n');
+    });
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
+    await sim.start();
+    const call = sim.placeCall({ from: '+15550100', to: '+15550199', sipHeaders: { 'X-Location': 'north' } });
+    for (let i = 0; i < 200 && !reply.includes('Control: full'); i++) await sleep(5);
+    const headers = frames(reply)[0]?.outer ?? [];
+    const get = (k: string) => {
+      const v = headers.find(([n]) => n === k)?.[1];
+      return v === undefined ? undefined : decodeURIComponent(v);
+    };
+    expect(get('Unique-ID')).toBe(call.uuid);
+    expect(get('Channel-Caller-ID-Number')).toBe('+15550100');
+    expect(get('Channel-Destination-Number')).toBe('+15550199');
+    expect(get('variable_sip_h_X-Location')).toBe('north');
+    expect(headers.find(([n]) => n === 'Reply-Text')?.[1]).toBe('%2BOK%0A');
+    call.hangup();
+    await call.ended;
+  });
+
+  it('stop() is idempotent, ends every call and closes every socket and timer', async () => {
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
+    const { eslPort } = await sim.start();
+    const client = await listen(eslPort, 'CHANNEL_HANGUP_COMPLETE');
+    const closed = new Promise<void>((r) => client.sock.once('close', () => r()));
+    const calls = [sim.placeCall({ from: '1', to: '4000' }), sim.placeCall({ from: '2', to: '3000' })];
+    await sleep(20);
+    expect(sim.activeChannels).toBe(2);
+    await Promise.all([sim.stop(), sim.stop()]);
+    expect(await Promise.all(calls.map((c) => c.ended))).toEqual(['SYSTEM_SHUTDOWN', 'SYSTEM_SHUTDOWN']);
+    await closed;
+    expect(sim.activeChannels).toBe(0);
+    const hangups = frames(client.text()).filter((f) => eventHeaders(f).some(([k, v]) => k === 'Event-Name' && v === 'CHANNEL_HANGUP_COMPLETE'));
+    expect(hangups).toHaveLength(2);
+  });
+});
