@@ -246,15 +246,24 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
     return this.engine.sessions.size;
   }
 
-  /** Hang up every channel, close every socket and timer. Idempotent; bounded (≤ ~1 s). */
-  stop(): Promise<void> {
+  /**
+   * Hang up every channel, close every socket and timer. Idempotent; bounded (about a second).
+   * By default this is FreeSWITCH going away: sockets drop first, so no listener sees the hangups (what
+   * a crash or restart looks like to a controller). `graceful: true` is `fsctl shutdown`: calls end first
+   * and listeners receive their hangup events, then the sockets close.
+   */
+  stop(opts: { graceful?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
-      // Calls end first (listeners still see their hangup events), then sockets close: gracefully (FIN),
-      // and whatever is still open after a short grace period is destroyed. Bounded to about a second.
       const ends = [...this.engine.sessions.values()].map((s) => s.ended);
-      this.engine.hangupAll('SYSTEM_SHUTDOWN');
-      await Promise.race([Promise.all(ends), new Promise((r) => setTimeout(r, 1000).unref())]);
+      const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 1000).unref())]);
+      if (opts.graceful === true) {
+        this.engine.hangupAll('SYSTEM_SHUTDOWN');
+        await bounded(Promise.all(ends));
+      }
+      // Close gracefully (FIN), then destroy whatever is still open after a short grace period.
       for (const c of [...this.connections]) c.close();
+      this.engine.hangupAll('SYSTEM_SHUTDOWN');
+      await bounded(Promise.all(ends));
       await new Promise((r) => setTimeout(r, 20).unref());
       for (const c of [...this.connections]) c.destroy();
       this.core.cancelAllTimers();

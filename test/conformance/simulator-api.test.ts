@@ -106,7 +106,7 @@ describe('FreeSwitchSimulator API', () => {
     await call.ended;
   });
 
-  it('stop() is idempotent, ends every call and closes every socket and timer', async () => {
+  it('stop({ graceful }) is idempotent, ends every call (listeners see it) and closes every socket', async () => {
     sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
     const { eslPort } = await sim.start();
     const client = await listen(eslPort, 'CHANNEL_HANGUP_COMPLETE');
@@ -114,11 +114,24 @@ describe('FreeSwitchSimulator API', () => {
     const calls = [sim.placeCall({ from: '1', to: '4000' }), sim.placeCall({ from: '2', to: '3000' })];
     await sleep(20);
     expect(sim.activeChannels).toBe(2);
-    await Promise.all([sim.stop(), sim.stop()]);
+    await Promise.all([sim.stop({ graceful: true }), sim.stop()]);
     expect(await Promise.all(calls.map((c) => c.ended))).toEqual(['SYSTEM_SHUTDOWN', 'SYSTEM_SHUTDOWN']);
     await closed;
     expect(sim.activeChannels).toBe(0);
     const hangups = frames(client.text()).filter((f) => eventHeaders(f).some(([k, v]) => k === 'Event-Name' && v === 'CHANNEL_HANGUP_COMPLETE'));
     expect(hangups).toHaveLength(2);
+  });
+
+  it('stop() by default is FreeSWITCH going away: sockets drop before any hangup is reported', async () => {
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
+    const { eslPort } = await sim.start();
+    const client = await listen(eslPort, 'CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE');
+    const closed = new Promise<void>((r) => client.sock.once('close', () => r()));
+    const call = sim.placeCall({ from: '1', to: '4000' });
+    await sleep(20);
+    await sim.stop();
+    await closed;
+    expect(await call.ended).toBe('SYSTEM_SHUTDOWN');
+    expect(frames(client.text()).filter((f) => describeFrame(f).kind === 'event')).toHaveLength(0);
   });
 });
