@@ -46,6 +46,7 @@ export class Controller {
   readonly store: CallStore;
   readonly addresses: ControllerAddresses;
   readonly #database: Database;
+  readonly #journal: CallJournal;
   readonly #ownsDatabase: boolean;
   readonly #outbound: OutboundSocketServer;
   readonly #inbound: InboundEslClient;
@@ -57,6 +58,7 @@ export class Controller {
 
   private constructor(parts: {
     registry: CallRegistry<RegisteredCall>;
+    journal: CallJournal;
     database: Database;
     ownsDatabase: boolean;
     store: CallStore;
@@ -70,6 +72,7 @@ export class Controller {
     firstResync: Promise<void>;
   }) {
     this.registry = parts.registry;
+    this.#journal = parts.journal;
     this.#database = parts.database;
     this.#ownsDatabase = parts.ownsDatabase;
     this.store = parts.store;
@@ -99,6 +102,7 @@ export class Controller {
       const store = new DrizzleCallStore({ db: database.db });
       const metrics = createMetrics();
       const registry = new CallRegistry<RegisteredCall>();
+      const journal = new CallJournal({ store, logger });
       const connectionOptions = {
         commandTimeoutMs: config.freeswitch.commandTimeoutMs,
         onCommandLatency: (command: string, ms: number) => metrics.eslCommandDuration.observe({ command }, ms / 1000),
@@ -116,7 +120,7 @@ export class Controller {
           connection,
           channelData,
           acceptedAtMs,
-          journal: new CallJournal({ store, logger }),
+          journal,
           clock,
           logger,
           settings: {
@@ -159,6 +163,7 @@ export class Controller {
           .then((rows) =>
             resync(rows, {
               store,
+              journal,
               registry,
               clock,
               logger,
@@ -210,6 +215,7 @@ export class Controller {
 
       return new Controller({
         registry,
+        journal,
         database,
         ownsDatabase,
         store,
@@ -250,6 +256,8 @@ export class Controller {
       ['outbound socket', () => this.#outbound.close()],
       ['inbound ESL', () => this.#inbound.stop()],
     ];
+    // Whatever the calls wrote on their way out reaches the database before it closes.
+    steps.push(['journal', () => this.#journal.flush()]);
     const redis = this.#redis;
     if (redis) steps.push(['redis', () => closeRedis(redis)]);
     if (this.#ownsDatabase) steps.push(['database', () => this.#database.close()]);

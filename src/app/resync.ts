@@ -6,11 +6,12 @@ import { planReconcile, stateFromChannelCallState, type LiveChannel } from '../c
 import type { CallStore, Clock } from '../core/ports.ts';
 import type { ChannelRow } from '../esl/channels.ts';
 import { AdoptedCall } from './adopted-call.ts';
-import { CallJournal } from './call-journal.ts';
+import type { CallJournal } from './call-journal.ts';
 import type { CallRegistry, RegisteredCall } from './call-registry.ts';
 
 export interface ResyncDeps {
   store: CallStore;
+  journal: CallJournal;
   registry: CallRegistry<RegisteredCall>;
   clock: Clock;
   logger: Logger;
@@ -50,7 +51,7 @@ export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Pro
     unendedCalls: unended.map((call) => ({ id: call.id, fsUuid: call.fsUuid })),
     ownedFsUuids: sessionUuids,
   });
-  const journal = new CallJournal({ store, logger });
+  const { journal } = deps;
   const adoptedCall = (fsUuid: string): AdoptedCall | undefined => {
     const call = registry.getByFsUuid(fsUuid);
     return call instanceof AdoptedCall ? call : undefined;

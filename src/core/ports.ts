@@ -17,8 +17,17 @@ export interface CallListQuery {
 
 export type CallUpdate = Partial<Pick<CallRecord, 'state' | 'answeredAt' | 'endedAt' | 'hangupCause' | 'location'>>;
 
+/** Writes that belong together, applied atomically and in this order: new calls, events, updates. */
+export interface CallWriteBatch {
+  newCalls: CallRecord[];
+  events: CallEventRecord[];
+  updates: { id: string; update: CallUpdate }[];
+}
+
 /** Durable call storage (Postgres or embedded PGlite). */
 export interface CallStore {
+  /** One transaction for many calls' writes: the journal's way of keeping up with call bursts. */
+  writeBatch(batch: CallWriteBatch): Promise<void>;
   createCall(call: CallRecord): Promise<void>;
   updateCall(id: string, update: CallUpdate): Promise<void>;
   appendEvent(event: CallEventRecord): Promise<void>;

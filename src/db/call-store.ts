@@ -3,7 +3,7 @@ import { asc, desc, eq, ne, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { CallDirection, CallEventRecord, CallRecord, CallState, CallWithEvents } from '../core/call.ts';
 import { CallNotFoundError } from '../core/errors.ts';
-import type { CallListQuery, CallStore, CallUpdate } from '../core/ports.ts';
+import type { CallListQuery, CallStore, CallUpdate, CallWriteBatch } from '../core/ports.ts';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { callEvents, calls } from './schema.ts';
@@ -22,52 +22,36 @@ export class DrizzleCallStore implements CallStore {
   }
 
   async createCall(call: CallRecord): Promise<void> {
-    await this.#run(call.id, () =>
-      this.#db.insert(calls).values({
-        id: call.id,
-        fsUuid: call.fsUuid,
-        direction: call.direction,
-        fromNumber: call.fromNumber,
-        toNumber: call.toNumber,
-        location: call.location,
-        state: call.state,
-        startedAt: call.startedAt,
-        answeredAt: call.answeredAt,
-        endedAt: call.endedAt,
-        hangupCause: call.hangupCause,
-      }),
-    );
+    await this.#run(call.id, () => this.#db.insert(calls).values(toCallRow(call)));
   }
 
   async updateCall(id: string, update: CallUpdate): Promise<void> {
     if (!UUID.test(id)) throw new CallNotFoundError(id);
-    const set: PgUpdateSetSource<typeof calls> = { updatedAt: sql`now()` };
-    // Only the fields present in the update are written; `undefined` means "leave as is", null clears.
-    if (update.state !== undefined) set.state = update.state;
-    if (update.answeredAt !== undefined) set.answeredAt = update.answeredAt;
-    if (update.endedAt !== undefined) set.endedAt = update.endedAt;
-    if (update.hangupCause !== undefined) set.hangupCause = update.hangupCause;
-    if (update.location !== undefined) set.location = update.location;
+    const set = toUpdateSet(update);
     const updated = await this.#run(id, () =>
       this.#db.update(calls).set(set).where(eq(calls.id, id)).returning({ id: calls.id }),
     );
     if (updated.length === 0) throw new CallNotFoundError(id);
   }
 
-  async appendEvent(event: CallEventRecord): Promise<void> {
-    if (!UUID.test(event.callId)) throw new CallNotFoundError(event.callId);
-    await this.#run(event.callId, () =>
-      this.#db.insert(callEvents).values({
-        callId: event.callId,
-        seq: event.seq,
-        type: event.type,
-        fromState: event.fromState,
-        toState: event.toState,
-        at: event.at,
-        monotonicMs: event.monotonicMs,
-        data: event.data,
+  async writeBatch(batch: CallWriteBatch): Promise<void> {
+    for (const event of batch.events) if (!UUID.test(event.callId)) throw new CallNotFoundError(event.callId);
+    for (const { id } of batch.updates) if (!UUID.test(id)) throw new CallNotFoundError(id);
+    await this.#run(undefined, () =>
+      this.#db.transaction(async (tx) => {
+        if (batch.newCalls.length > 0) await tx.insert(calls).values(batch.newCalls.map(toCallRow));
+        if (batch.events.length > 0) await tx.insert(callEvents).values(batch.events.map(toEventRow));
+        for (const { id, update } of batch.updates) {
+          const updated = await tx.update(calls).set(toUpdateSet(update)).where(eq(calls.id, id)).returning({ id: calls.id });
+          if (updated.length === 0) throw new CallNotFoundError(id);
+        }
       }),
     );
+  }
+
+  async appendEvent(event: CallEventRecord): Promise<void> {
+    if (!UUID.test(event.callId)) throw new CallNotFoundError(event.callId);
+    await this.#run(event.callId, () => this.#db.insert(callEvents).values(toEventRow(event)));
   }
 
   async listCalls(query: CallListQuery): Promise<CallRecord[]> {
@@ -115,6 +99,46 @@ export class DrizzleCallStore implements CallStore {
       throw translateDbError(error, callId);
     }
   }
+}
+
+function toCallRow(call: CallRecord): typeof calls.$inferInsert {
+  return {
+    id: call.id,
+    fsUuid: call.fsUuid,
+    direction: call.direction,
+    fromNumber: call.fromNumber,
+    toNumber: call.toNumber,
+    location: call.location,
+    state: call.state,
+    startedAt: call.startedAt,
+    answeredAt: call.answeredAt,
+    endedAt: call.endedAt,
+    hangupCause: call.hangupCause,
+  };
+}
+
+function toEventRow(event: CallEventRecord): typeof callEvents.$inferInsert {
+  return {
+    callId: event.callId,
+    seq: event.seq,
+    type: event.type,
+    fromState: event.fromState,
+    toState: event.toState,
+    at: event.at,
+    monotonicMs: event.monotonicMs,
+    data: event.data,
+  };
+}
+
+/** Only the fields present in the update are written; `undefined` means "leave as is", null clears. */
+function toUpdateSet(update: CallUpdate): PgUpdateSetSource<typeof calls> {
+  const set: PgUpdateSetSource<typeof calls> = { updatedAt: sql`now()` };
+  if (update.state !== undefined) set.state = update.state;
+  if (update.answeredAt !== undefined) set.answeredAt = update.answeredAt;
+  if (update.endedAt !== undefined) set.endedAt = update.endedAt;
+  if (update.hangupCause !== undefined) set.hangupCause = update.hangupCause;
+  if (update.location !== undefined) set.location = update.location;
+  return set;
 }
 
 function toCallRecord(row: CallRow): CallRecord {

@@ -191,6 +191,32 @@ describe.each(driverFixtures())('DrizzleCallStore on $kind', (fixture) => {
     expect(await store.listUnendedCalls()).toEqual([fresh]);
   });
 
+  it('writes a batch of several calls, their events and updates in one go', async () => {
+    const a = makeCall();
+    const b = makeCall();
+    await store.writeBatch({
+      newCalls: [a, b],
+      events: [makeEvent(a.id, 1), makeEvent(b.id, 1), makeEvent(a.id, 2)],
+      updates: [{ id: a.id, update: { state: 'answered', answeredAt: new Date('2026-03-02T14:00:01Z') } }],
+    });
+    const storedA = await store.getCall(a.id);
+    expect(storedA?.state).toBe('answered');
+    expect(storedA?.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect((await store.getCall(b.id))?.events).toHaveLength(1);
+  });
+
+  it('applies nothing of a batch when any part of it fails', async () => {
+    const a = makeCall();
+    await expect(
+      store.writeBatch({
+        newCalls: [a],
+        events: [makeEvent(a.id, 1)],
+        updates: [{ id: randomUUID(), update: { state: 'ended' } }],
+      }),
+    ).rejects.toBeInstanceOf(CallNotFoundError);
+    expect(await store.getCall(a.id)).toBeUndefined();
+  });
+
   it('pings', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
