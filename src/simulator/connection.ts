@@ -19,6 +19,19 @@ import {
   type SimEvent,
 } from './wire.ts';
 
+// Several connections usually receive the same event (the controller's inbound ALL plus the call's own
+// outbound socket): serialize each event once per format.
+const frameCache = new WeakMap<SimEvent, Partial<Record<EventFormat, Buffer>>>();
+
+function frameFor(event: SimEvent, format: EventFormat): Buffer {
+  let byFormat = frameCache.get(event);
+  if (byFormat === undefined) {
+    byFormat = {};
+    frameCache.set(event, byFormat);
+  }
+  return (byFormat[format] ??= eventFrame(event, format));
+}
+
 export interface ApiRunner {
   /** Runs an api command; resolves with the api/response body. */
   run(command: string, args: string, opts: { background: boolean }): Promise<string>;
@@ -112,7 +125,7 @@ export class EslConnection implements EventSink {
       const ok = this.filters.some(([k, v]) => event.headers.some(([hk, hv]) => hk === k && hv === v));
       if (!ok) return;
     }
-    this.write(eventFrame(event, this.format));
+    this.write(frameFor(event, this.format));
   }
 
   private subscribe(): void {

@@ -74,7 +74,11 @@ export class CallSession {
   private takeover: (() => Promise<void>) | undefined;
   private answerWaiters: Array<(answered: boolean) => void> = [];
   private resolveEnded: (cause: string) => void = () => {};
+  /** Resolves with the hangup cause at CHANNEL_HANGUP_COMPLETE (a lingering controller can hold the rest). */
   readonly ended: Promise<string>;
+  private resolveDestroyed: () => void = () => {};
+  /** Resolves once CHANNEL_DESTROY has been fired and the channel is gone. */
+  readonly destroyed: Promise<void>;
   private running = false;
   private activeApps = 0;
   private readonly appsIdle: Array<() => void> = [];
@@ -83,6 +87,7 @@ export class CallSession {
     this.ch = ch;
     this.hooks = hooks;
     this.ended = new Promise((r) => (this.resolveEnded = r));
+    this.destroyed = new Promise((r) => (this.resolveDestroyed = r));
   }
 
   get core() {
@@ -351,13 +356,14 @@ export class CallSession {
     ch.fire('CHANNEL_STATE');
     ch.fire('CHANNEL_HANGUP_COMPLETE', { pre: [['Hangup-Cause', ch.hangupCause ?? 'NORMAL_CLEARING']] });
     this.hooks.onHangupComplete(this);
+    this.resolveEnded(ch.hangupCause ?? 'NORMAL_CLEARING');
     await this.hooks.destroyGate(this);
     ch.fire('CHANNEL_DESTROY');
     ch.state = 'CS_DESTROY';
     ch.fire('CHANNEL_STATE');
     ch.destroyed = true;
     this.hooks.onDestroyed(this);
-    this.resolveEnded(ch.hangupCause ?? 'NORMAL_CLEARING');
+    this.resolveDestroyed();
   }
 
   startRecording(path: string): void {

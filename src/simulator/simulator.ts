@@ -53,7 +53,7 @@ export interface SimulatorEvents {
 
 export class SimulatedCall extends EventEmitter<{ ended: [cause: string]; socketFailed: [error: Error] }> {
   readonly uuid: string;
-  /** Resolves with the hangup cause once the channel is destroyed. */
+  /** Resolves with the hangup cause at CHANNEL_HANGUP_COMPLETE (before a lingering controller lets go). */
   readonly ended: Promise<string>;
   socketFailed = false;
   private readonly session: CallSession;
@@ -223,7 +223,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
     call = new SimulatedCall(session);
     this.calls.set(call.uuid, call);
     const c = call;
-    void c.ended.then(() => this.calls.delete(c.uuid));
+    void session.destroyed.then(() => this.calls.delete(c.uuid));
     if (opts.callerHangsUpAfterMs !== undefined) this.core.schedule(opts.callerHangsUpAfterMs, () => c.hangup('NORMAL_CLEARING'));
     for (const d of opts.dtmf ?? []) this.core.schedule(d.atMs, () => c.sendDtmf(d.digits, d.durationMs));
     this.emit('call', c);
@@ -254,7 +254,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
    */
   stop(opts: { graceful?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
-      const ends = [...this.engine.sessions.values()].map((s) => s.ended);
+      const ends = [...this.engine.sessions.values()].map((s) => s.destroyed);
       const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 1000).unref())]);
       if (opts.graceful === true) {
         this.engine.hangupAll('SYSTEM_SHUTDOWN');
