@@ -293,6 +293,10 @@ suite('simulator replays the inbound ESL traces', () => {
     });
   }
 
+  it.skip('log7 — out of scope for v1: `log N` is acknowledged (+OK log level N [N]) but the simulator writes no log/data lines (the trace holds 116 lines of FreeSWITCH console text from another connection)', () => {});
+
+  it.skip('audio-fork-esl — out of scope for v1: uuid_audio_fork (mod_audio_fork WebSocket client) is not simulated yet', () => {});
+
   it('api-commands: replies to version, status, show channels, originate, uuid_*, errors', async () => {
     const { got, want } = await replay('inbound-api-commands', {
       // Real time: the originated loopback/1000 must still be up (4 s dialplan) when uuid_kill comes.
