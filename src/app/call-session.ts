@@ -23,7 +23,7 @@ export interface CallSessionSettings {
   lingerGraceMs: number;
 }
 
-export type CallOutcome = 'completed' | 'abandoned' | 'failed';
+export type CallOutcome = 'completed' | 'abandoned' | 'failed' | 'handed_to_dialplan';
 
 /** Time to the greeting's playback command being written, in ms. */
 export interface Pickup {
@@ -129,6 +129,8 @@ export class CallSession implements RegisteredCall {
     // this extra subscription is still limited to our own channel.
     this.#background('event', connection.subscribe('plain', ['RECORD_START', 'RECORD_STOP']));
     this.#background('linger', connection.linger());
+    // If this controller goes away mid-call, FreeSWITCH's dialplan carries on to its fallback (a human).
+    this.#background('resume', connection.resume());
     this.#apply({ type: 'offered' });
   }
 
@@ -141,35 +143,17 @@ export class CallSession implements RegisteredCall {
     this.#apply({ type: 'transfer_requested', target, reason });
   }
 
-  /** Registry contract: end the session (controller shutdown). The caller is hung up if still there. */
+  /**
+   * Registry contract (controller shutdown): let go of the call without hanging up on the caller. The session
+   * sent `resume`, so FreeSWITCH continues its dialplan after the `socket` application (the fallback to the
+   * human ring group). The call row stays open: whichever controller resyncs next re-attaches it or ends it.
+   */
   async close(reason: string): Promise<void> {
     if (this.#machine.state !== 'ended' && !this.#connection.closed) {
-      this.#logger.info({ reason }, 'closing call session');
-      await this.#connection.hangup({ cause: 'SYSTEM_SHUTDOWN' }).catch(() => undefined);
-      await this.#waitForEnd(this.#settings.lingerGraceMs);
+      this.#logger.info({ reason }, 'handing the call back to the FreeSWITCH dialplan');
+      this.#journalEvent('handed_to_dialplan', this.state, this.state, { reason });
     }
-    if (this.#machine.state !== 'ended') this.#apply({ type: 'hung_up', cause: 'SYSTEM_SHUTDOWN' }, { reason });
     await this.#release(reason);
-  }
-
-  /** Waits for FreeSWITCH to confirm the hangup (or the socket to close), at most `ms`. */
-  async #waitForEnd(ms: number): Promise<void> {
-    const connection = this.#connection;
-    let onEvent: ((event: EslEvent) => void) | undefined;
-    let onClose: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      onEvent = (event) => {
-        if (HANGUP_EVENTS.has(event.name)) resolve();
-      };
-      onClose = resolve;
-      connection.on('event', onEvent);
-      connection.on('close', onClose);
-      timer = setTimeout(resolve, ms);
-    });
-    clearTimeout(timer);
-    if (onEvent) connection.off('event', onEvent);
-    if (onClose) connection.off('close', onClose);
   }
 
   #apply(input: CallInput, data: Record<string, unknown> = {}): void {
@@ -340,6 +324,7 @@ export class CallSession implements RegisteredCall {
   }
 
   #outcome(): CallOutcome {
+    if (this.#machine.state !== 'ended') return 'handed_to_dialplan';
     if (this.#machine.hangupCause === 'CONTROLLER_SOCKET_LOST') return 'failed';
     return this.record.answeredAt === null ? 'abandoned' : 'completed';
   }

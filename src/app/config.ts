@@ -128,7 +128,7 @@ function envSchema(mode: RunMode) {
     REDIS_URL: optional(url(['redis', 'rediss'])),
     LOG_LEVEL: optional(
       z.enum(LOG_LEVELS, { error: (issue) => `expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(issue.input)}` }),
-    ).transform((s) => s ?? 'info'),
+    ).transform((s) => s ?? (mode === 'demo' ? 'warn' : 'info')),
     LOG_FORMAT: optional(
       z.enum(['json', 'pretty'], { error: (issue) => `expected json|pretty, got ${JSON.stringify(issue.input)}` }),
     ).transform((s) => s ?? (mode === 'demo' ? 'pretty' : 'json')),

@@ -201,6 +201,14 @@ export class EslConnection extends EventEmitter<EslConnectionEvents> {
     expectOk('linger', await this.command(cmd, options));
   }
 
+  /**
+   * `resume` (outbound sockets): when this socket closes while the call is up, FreeSWITCH continues the
+   * dialplan after the `socket` application instead of hanging up, so its fallback still reaches a human.
+   */
+  async resume(options: { timeoutMs?: number } = {}): Promise<void> {
+    expectOk('resume', await this.command('resume', options));
+  }
+
   /** `filter <header> <value>`: only events matching a filter are delivered. */
   async filter(options: { header: string; value: string; timeoutMs?: number }): Promise<void> {
     expectOk('filter', await this.command(`filter ${options.header} ${options.value}`, options));
