@@ -4,6 +4,7 @@ import type { SimCore } from './core.ts';
 import type { ApiRunner } from './connection.ts';
 import type { Engine } from './engine.ts';
 import { markAnswered } from './apps.ts';
+import type { AudioForks } from './audio-fork.ts';
 import { uuidBridge } from './bridging.ts';
 
 function upTime(ms: number): string {
@@ -17,9 +18,12 @@ export class SimApi implements ApiRunner {
   private readonly core: SimCore;
   private readonly engine: Engine;
 
-  constructor(core: SimCore, engine: Engine) {
+  private readonly forks: AudioForks;
+
+  constructor(core: SimCore, engine: Engine, forks: AudioForks) {
     this.core = core;
     this.engine = engine;
+    this.forks = forks;
   }
 
   fireApiEvent(command: string, args: string): void {
@@ -200,6 +204,8 @@ export class SimApi implements ApiRunner {
         }
         return '+OK Success\n';
       }
+      case 'uuid_audio_fork':
+        return this.forks.command(session(a[0]), a);
       case 'uuid_recv_dtmf':
       case 'uuid_send_dtmf': {
         const s = session(a[0]);

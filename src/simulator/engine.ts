@@ -27,6 +27,8 @@ export interface EngineOptions {
   defaultEndpoint: EndpointBehaviour;
   fileDurationMs: number;
   socketApp(session: CallSession, arg: string): Promise<string>;
+  /** Called when any channel hangs up (media bugs such as audio forks detach here). */
+  onHangup?(session: CallSession): void;
 }
 
 export interface OriginateResult {
@@ -60,6 +62,7 @@ export class Engine {
       runApp: (s, call) => runApp(s, call, this.appCtx),
       route: (_s, ext) => this.route(ext),
       onHangup: (s) => {
+        this.opts.onHangup?.(s);
         this.holders.get(s.ch.uuid)?.onHangup(s);
         // Loopback pairs and uuid_bridge'd legs share their fate.
         for (const p of this.partners.get(s.ch.uuid) ?? []) p.hangup(s.ch.hangupCause ?? 'NORMAL_CLEARING');

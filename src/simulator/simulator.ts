@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { SimApi } from './api.ts';
+import { AudioForks } from './audio-fork.ts';
 import { SimCore, silentLogger, type SimLogger } from './core.ts';
 import { EslConnection } from './connection.ts';
 import { Engine, type EndpointBehaviour } from './engine.ts';
@@ -123,6 +124,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
   private readonly core: SimCore;
   private readonly engine: Engine;
   private readonly api: SimApi;
+  private readonly forks: AudioForks;
   private server: Server | undefined;
   private readonly connections = new Set<EslConnection>();
   private readonly calls = new Map<string, SimulatedCall>();
@@ -157,6 +159,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       endpoints: { ...TRACE_ENDPOINTS, ...opts.endpoints },
       defaultEndpoint: opts.defaultEndpoint ?? { kind: 'answer', answerAfterMs: 500 },
       fileDurationMs: opts.fileDurationMs ?? 2000,
+      onHangup: (session) => this.forks.stop(session),
       socketApp: (session, arg) =>
         runSocketApp(
           {
@@ -180,7 +183,8 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
           arg,
         ),
     });
-    this.api = new SimApi(this.core, this.engine);
+    this.forks = new AudioForks(this.core);
+    this.api = new SimApi(this.core, this.engine, this.forks);
   }
 
   async start(): Promise<{ eslPort: number }> {
@@ -266,6 +270,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       await bounded(Promise.all(ends));
       await new Promise((r) => setTimeout(r, 20).unref());
       for (const c of [...this.connections]) c.destroy();
+      this.forks.stopAll();
       this.core.cancelAllTimers();
       const server = this.server;
       if (server !== undefined) await new Promise<void>((r) => server.close(() => r()));
