@@ -51,7 +51,7 @@ function splitVars(dial: string): { dial: string; vars: Record<string, string> }
 export async function dial(engine: Engine, opts: { dial: string; caller?: CallSession }): Promise<DialResult> {
   const { dial: target, vars } = splitVars(opts.dial.trim());
   const timeoutSec = Number(vars.originate_timeout ?? 60);
-  if (target.startsWith('loopback/')) return dialLoopback(engine, target.slice('loopback/'.length), opts.caller);
+  if (target.startsWith('loopback/')) return dialLoopback(engine, target.slice('loopback/'.length), opts.caller, vars);
   if (!target.startsWith('sofia/')) return { cause: 'CHAN_NOT_IMPLEMENTED' };
   const rest = target.slice('sofia/'.length);
   const eps = engine.opts.endpoints;
@@ -73,7 +73,7 @@ export async function dial(engine: Engine, opts: { dial: string; caller?: CallSe
     user = uri.split('@')[0] ?? uri;
     behaviour = eps[uri] ?? eps[user] ?? engine.opts.defaultEndpoint;
   }
-  return dialSofia(engine, target.replace(/;.*$/, ''), user, behaviour, timeoutSec, opts.caller);
+  return dialSofia(engine, { name: target.replace(/;.*$/, ''), user, behaviour, timeoutSec, vars }, opts.caller);
 }
 
 function fireNameless(engine: Engine): void {
@@ -89,8 +89,16 @@ function fireNameless(engine: Engine): void {
   ch.fire('CHANNEL_STATE');
 }
 
-function outgoingLeg(engine: Engine, name: string, dest: string, caller: CallSession | undefined, kind: 'sofia' | 'loopback'): CallSession {
-  const ch = new SimChannel({ core: engine.core, name, direction: 'outbound', hitDialplan: false });
+function outgoingLeg(
+  engine: Engine,
+  name: string,
+  dest: string,
+  caller: CallSession | undefined,
+  kind: 'sofia' | 'loopback',
+  vars: Record<string, string>,
+): CallSession {
+  // {origination_uuid=…} picks the leg's uuid (controllers use it to know the uuid before the reply).
+  const ch = new SimChannel({ core: engine.core, name, direction: 'outbound', hitDialplan: false, uuid: vars.origination_uuid });
   ch.state = 'CS_NONE';
   const s = engine.newSession(ch);
   const from = caller?.ch.profile;
@@ -98,13 +106,13 @@ function outgoingLeg(engine: Engine, name: string, dest: string, caller: CallSes
   // codec when bridged, L16 for an api originate. A SIP leg gets one only once answered.
   if (kind === 'loopback') fireCodecs(ch, caller === undefined ? L16 : PCMU, 'set');
   // With a caller (bridge) the leg inherits its identity; an api originate has none: 0000000000.
-  const cid = from?.callerIdNumber ?? '0000000000';
+  const cid = vars.origination_caller_id_number ?? from?.callerIdNumber ?? '0000000000';
   ch.profile = {
     direction: 'outbound',
     logicalDirection: 'outbound',
     username: from?.username ?? '',
     dialplan: from?.dialplan ?? (kind === 'loopback' ? 'xml' : ''),
-    callerIdName: from?.callerIdName ?? '',
+    callerIdName: vars.origination_caller_id_name ?? from?.callerIdName ?? '',
     callerIdNumber: cid,
     origCallerIdName: from?.origCallerIdName ?? '',
     origCallerIdNumber: from?.origCallerIdNumber ?? cid,
@@ -125,6 +133,8 @@ function outgoingLeg(engine: Engine, name: string, dest: string, caller: CallSes
   ch.setVar('is_outbound', 'true');
   ch.setVar('uuid', ch.uuid);
   ch.setVar('channel_name', name);
+  // The {var=value} block becomes channel variables of the new leg.
+  for (const [k, v] of Object.entries(vars)) ch.setVar(k, v);
   ch.fire('CHANNEL_OUTGOING');
   ch.setState('CS_INIT');
   ch.fire('CHANNEL_CREATE');
@@ -134,8 +144,17 @@ function outgoingLeg(engine: Engine, name: string, dest: string, caller: CallSes
   return s;
 }
 
-async function dialSofia(engine: Engine, name: string, user: string, b: EndpointBehaviour, timeoutSec: number, caller?: CallSession): Promise<DialResult> {
-  const s = outgoingLeg(engine, name, user, caller, 'sofia');
+interface SofiaTarget {
+  name: string;
+  user: string;
+  behaviour: EndpointBehaviour;
+  timeoutSec: number;
+  vars: Record<string, string>;
+}
+
+async function dialSofia(engine: Engine, t: SofiaTarget, caller?: CallSession): Promise<DialResult> {
+  const { name, behaviour: b, timeoutSec } = t;
+  const s = outgoingLeg(engine, name, t.user, caller, 'sofia', t.vars);
   const fail = async (cause: string, sipStatus?: string): Promise<DialResult> => {
     if (sipStatus !== undefined) s.ch.setVar('sip_term_status', sipStatus);
     s.hangup(cause);
@@ -164,8 +183,8 @@ async function dialSofia(engine: Engine, name: string, user: string, b: Endpoint
   return { session: s };
 }
 
-async function dialLoopback(engine: Engine, ext: string, caller?: CallSession): Promise<DialResult> {
-  const a = outgoingLeg(engine, `loopback/${ext}-a`, ext, caller, 'loopback');
+async function dialLoopback(engine: Engine, ext: string, caller: CallSession | undefined, vars: Record<string, string>): Promise<DialResult> {
+  const a = outgoingLeg(engine, `loopback/${ext}-a`, ext, caller, 'loopback', vars);
   const apps = engine.route(ext);
   const bch = new SimChannel({ core: engine.core, name: `loopback/${ext}-b`, direction: 'inbound' });
   const b = engine.newSession(bch);

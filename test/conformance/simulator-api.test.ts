@@ -106,6 +106,29 @@ describe('FreeSwitchSimulator API', () => {
     await call.ended;
   });
 
+  it('originate: configured far ends per gateway number, {origination_uuid} honoured', async () => {
+    sim = new FreeSwitchSimulator({
+      password: 'ClueCon',
+      timeScale: 0.01,
+      endpoints: { 'gateway/threecx/101': { kind: 'busy' }, 'gateway/threecx/102': { kind: 'answer', answerAfterMs: 100 } },
+    });
+    const { eslPort } = await sim.start();
+    const client = await listen(eslPort, 'BACKGROUND_JOB');
+    const uuid = '11111111-2222-4333-8444-555555555555';
+    const api = async (cmd: string): Promise<string> => {
+      const before = frames(client.text()).length;
+      client.sock.write(`api ${cmd}\n\n`);
+      for (let i = 0; i < 400 && frames(client.text()).length <= before; i++) await sleep(5);
+      return frames(client.text()).at(-1)?.body ?? '';
+    };
+    expect(await api('originate sofia/gateway/threecx/101 &park')).toBe('-ERR USER_BUSY\n');
+    expect(await api(`originate {origination_uuid=${uuid}}sofia/gateway/threecx/102 &park`)).toBe(`+OK ${uuid}\n`);
+    expect(await api(`uuid_exists ${uuid}`)).toBe('true');
+    expect(await api('originate sofia/gateway/nosuch/1 &park')).toBe('-ERR INVALID_GATEWAY\n');
+    expect(await api(`uuid_kill ${uuid}`)).toBe('+OK\n');
+    client.sock.destroy();
+  });
+
   it('stop({ graceful }) is idempotent, ends every call (listeners see it) and closes every socket', async () => {
     sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
     const { eslPort } = await sim.start();
