@@ -3,8 +3,8 @@
 // traces show (CHANNEL_HANGUP … CS_HANGUP, RECORD_STOP, CALLSTATE HANGUP, CS_REPORTING, HANGUP_COMPLETE,
 // then CHANNEL_DESTROY once nothing holds the session any more).
 import { randomUUID } from 'node:crypto';
-import { EVENT_KINDS } from './catalog.ts';
 import type { SimChannel } from './channel.ts';
+import { fireBroadcastCommand, firePrivateCommand, q850, setEndVars } from './session-events.ts';
 import type { HeaderList } from './wire.ts';
 
 export interface AppCall {
@@ -185,7 +185,7 @@ export class CallSession {
     ch.answerState = 'hangup';
     ch.hangupMicros = this.core.nowMicros();
     ch.setVar('hangup_cause', cause);
-    ch.setVar('hangup_cause_q850', String(Q850[cause] ?? 16));
+    ch.setVar('hangup_cause_q850', String(q850(cause)));
     ch.fire('CHANNEL_HANGUP');
     this.notifyAnswered(false);
     this.hooks.onHangup(this);
@@ -311,33 +311,15 @@ export class CallSession {
     }
     // FreeSWITCH fires the parsed message as PRIVATE_COMMAND after running it; the very first message
     // of a session (the answer in the traces) was not seen on the wire.
-    if (m.broadcast !== undefined) this.fireBroadcastCommand(m);
-    else if (this.messagesRun > 1 || m.command !== 'execute') this.firePrivateCommand(m);
-  }
-
-  private firePrivateCommand(m: QueuedMessage): void {
-    const ev = this.ch.buildEvent('PRIVATE_COMMAND', { kind: EVENT_KINDS.PRIVATE_COMMAND });
-    // No Event-Name first: Command and the client's own headers lead (rule 13).
-    const vars = ev.headers.filter(([k]) => !k.startsWith('variable_'));
-    this.core.fire({ ...ev, headers: [['Command', m.raw], ...m.headers, ...vars] });
-  }
-
-  private fireBroadcastCommand(m: QueuedMessage): void {
-    const ch = this.ch;
-    const first: HeaderList = [
-      ['Event-Name', 'COMMAND'],
-      ...this.core.standardHeaders({ file: 'switch_ivr_async.c', func: 'switch_ivr_broadcast', line: 5731 }, m.broadcast?.calledAtMicros),
-      ...m.headers,
-    ];
-    const tail = ch.buildEvent('PRIVATE_COMMAND', { kind: EVENT_KINDS.PRIVATE_COMMAND });
-    this.core.fire({ name: 'COMMAND', uniqueId: ch.uuid, headers: [...first, ...tail.headers] });
+    if (m.broadcast !== undefined) fireBroadcastCommand(this.ch, m);
+    else if (this.messagesRun > 1 || m.command !== 'execute') firePrivateCommand(this.ch, m);
   }
 
   /** Messages still queued at hangup are fired as PRIVATE_COMMAND without running. */
   flushQueueAtHangup(): void {
     for (const m of this.queue.splice(0)) {
-      if (m.broadcast !== undefined) this.fireBroadcastCommand(m);
-      else this.firePrivateCommand(m);
+      if (m.broadcast !== undefined) fireBroadcastCommand(this.ch, m);
+      else firePrivateCommand(this.ch, m);
     }
   }
 
@@ -351,7 +333,7 @@ export class CallSession {
     ch.setState('CS_HANGUP');
     if (this.recording !== undefined) this.stopRecording('success-silence');
     ch.setCallState('HANGUP');
-    this.setEndVars();
+    setEndVars(this.ch, this.executed.at(-1)?.app ?? '');
     ch.state = 'CS_REPORTING';
     ch.fire('CHANNEL_STATE');
     ch.fire('CHANNEL_HANGUP_COMPLETE', { pre: [['Hangup-Cause', ch.hangupCause ?? 'NORMAL_CLEARING']] });
@@ -385,36 +367,4 @@ export class CallSession {
     ch.fire('RECORD_STOP', { post: [['Record-File-Path', rec.path], ['Record-Completion-Cause', cause]] });
     ch.fire('MEDIA_BUG_STOP', { pre: [['Media-Bug-Function', 'session_record'], ['Media-Bug-Target', rec.path]] });
   }
-
-  private setEndVars(): void {
-    const ch = this.ch;
-    const start = ch.createdMicros;
-    const end = ch.hangupMicros || this.core.nowMicros();
-    const answered = ch.answeredMicros;
-    const sec = (us: number) => String(Math.floor(us / 1_000_000));
-    ch.setVar('start_epoch', sec(start));
-    ch.setVar('start_uepoch', String(start));
-    ch.setVar('answer_epoch', sec(answered));
-    ch.setVar('answer_uepoch', String(answered));
-    ch.setVar('end_epoch', sec(end));
-    ch.setVar('end_uepoch', String(end));
-    ch.setVar('last_app', this.executed.at(-1)?.app ?? '');
-    ch.setVar('duration', sec(end - start));
-    ch.setVar('billsec', answered > 0 ? sec(end - answered) : '0');
-    ch.setVar('mduration', String(Math.floor((end - start) / 1000)));
-    ch.setVar('billmsec', answered > 0 ? String(Math.floor((end - answered) / 1000)) : '0');
-  }
 }
-
-const Q850: Record<string, number> = {
-  NORMAL_CLEARING: 16,
-  USER_BUSY: 17,
-  NO_USER_RESPONSE: 18,
-  NO_ANSWER: 19,
-  CALL_REJECTED: 21,
-  DESTINATION_OUT_OF_ORDER: 27,
-  NORMAL_TEMPORARY_FAILURE: 41,
-  NO_ROUTE_DESTINATION: 3,
-  ORIGINATOR_CANCEL: 487,
-  MANAGER_REQUEST: 503,
-};
