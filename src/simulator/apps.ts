@@ -107,8 +107,49 @@ export async function runApp(session: CallSession, call: AppCall, ctx: AppContex
       if (ext !== undefined && ext !== '') session.transfer(ext);
       return '_none_';
     }
+    case 'deflect':
+      // A SIP REFER: the far end (3CX) takes the call back and ends this leg with a BYE.
+      session.core.schedule(50, () => session.hangup('NORMAL_CLEARING'));
+      return '_none_';
+    case 'speak':
+      return playback(session, `say://${arg}`, ctx);
+    case 'endless_playback':
+      return playback(session, `tone_stream://%(1000,0,440);loops=-1`, ctx);
+    case 'echo':
+      await session.wait(Number.POSITIVE_INFINITY, { breakable: true });
+      return '_none_';
+    case 'record': {
+      // record <path> [<time_limit_secs>]: RECORD_START … RECORD_STOP for the limit (or until broken).
+      const [path = '', limit] = arg.split(/\s+/);
+      const secs = Number(limit);
+      session.startRecording(path);
+      const outcome = await session.wait(Number.isFinite(secs) && secs > 0 ? secs * 1000 : Number.POSITIVE_INFINITY, { breakable: true });
+      session.stopRecording(outcome === 'elapsed' ? 'success-maxtime' : 'success');
+      return '_none_';
+    }
+    case 'sched_hangup': {
+      const secs = Number.parseInt(arg.replace(/^\+/, ''), 10);
+      if (Number.isFinite(secs)) session.core.schedule(secs * 1000, () => session.hangup('ALLOTTED_TIMEOUT'));
+      return '_none_';
+    }
+    case 'multiset':
+      for (const kv of arg.split(/\s+/)) {
+        const i = kv.indexOf('=');
+        if (i > 0) ch.setVar(kv.slice(0, i), kv.slice(i + 1));
+      }
+      return '_none_';
+    case 'log':
+    case 'info':
+    case 'ring_ready':
+    case 'respond':
+    case 'send_dtmf':
+    case 'start_dtmf':
+    case 'stop_dtmf':
+    case 'event':
+    case 'displace_session':
+      return '_none_';
     default:
-      // FreeSWITCH: an unknown application fails the call with DESTINATION_OUT_OF_ORDER.
+      // FreeSWITCH: an application that does not exist fails the call with DESTINATION_OUT_OF_ORDER.
       session.hangup('DESTINATION_OUT_OF_ORDER');
       return '_none_';
   }

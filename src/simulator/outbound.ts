@@ -73,8 +73,10 @@ export async function runSocketApp(deps: OutboundDeps, session: CallSession, arg
     onClose: (c) => {
       deps.connections.delete(c);
       closed();
-      // The controller went away while the call is up: FreeSWITCH hangs the call up.
-      if (session.ch.isUp) session.hangup('NORMAL_CLEARING');
+      // The controller went away while the call is up: FreeSWITCH hangs the call up, unless the
+      // controller said `resume`, in which case the dialplan goes on after the socket application.
+      if (session.ch.isUp && c.wantsResume) session.leaveSocket();
+      else if (session.ch.isUp) session.hangup('NORMAL_CLEARING');
     },
   });
   deps.connections.add(conn);
@@ -90,8 +92,12 @@ export async function runSocketApp(deps: OutboundDeps, session: CallSession, arg
     },
     gate,
   });
-  await session.serveMessages();
-  session.flushQueueAtHangup();
+  const outcome = await session.serveMessages();
+  if (outcome === 'leave') {
+    deps.engine.holders.delete(session.ch.uuid);
+  } else {
+    session.flushQueueAtHangup();
+  }
   session.ch.fire('CHANNEL_UNPARK');
   return session.lastResponse;
 }

@@ -30,7 +30,8 @@ export interface QueuedMessage {
   readonly fromController?: boolean;
 }
 
-export type StopReason = 'break' | 'hangup' | 'transfer';
+/** Why a wait ended early: uuid_break, hangup, uuid_transfer/uuid_bridge, or the socket application left. */
+export type StopReason = 'break' | 'hangup' | 'transfer' | 'leave';
 type Outcome = 'elapsed' | 'message' | StopReason;
 
 interface Waiter {
@@ -148,6 +149,14 @@ export class CallSession {
   notifyAnswered(answered: boolean): void {
     for (const r of this.answerWaiters.splice(0)) r(answered);
   }
+
+  /** The `socket` application ends and the dialplan goes on (controller closed with `resume` set). */
+  leaveSocket(): void {
+    this.leaving = true;
+    this.interrupt('leave');
+  }
+
+  private leaving = false;
 
   /** Leave the running application and run `fn` instead (uuid_bridge). */
   takeOver(fn: () => Promise<void>): void {
@@ -293,8 +302,9 @@ export class CallSession {
   async serveMessages(): Promise<StopReason> {
     for (;;) {
       const outcome = await this.wait(Number.POSITIVE_INFINITY, { breakable: false, wantsMessages: true });
-      if (outcome === 'hangup' || outcome === 'transfer') return outcome;
+      if (outcome === 'hangup' || outcome === 'transfer' || outcome === 'leave') return outcome;
       await this.drainMessages();
+      if (this.leaving) return 'leave';
       if (!this.ch.isUp) return 'hangup';
       if (this.redirected) return 'transfer';
     }

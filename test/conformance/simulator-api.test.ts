@@ -82,6 +82,23 @@ describe('FreeSwitchSimulator API', () => {
     expect(call.socketFailed).toBe(false);
   });
 
+  it('`resume`: when the controller closes its socket the dialplan goes on (here to the ring group)', async () => {
+    const port = await controller((sock) => {
+      sock.write('connect\n\nresume\n\n');
+      let seen = '';
+      sock.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.split('Reply-Text: +OK\n').length > 1) sock.end();
+      });
+    });
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
+    await sim.start();
+    const call = sim.placeCall({ from: '+15550100', to: '+15550199', callerHangsUpAfterMs: 2000 });
+    expect(await call.ended).toBe('NORMAL_CLEARING');
+    expect(call.applications.map((a) => a.app)).toEqual(['socket', 'bridge']);
+    expect(call.answered).toBe(true);
+  });
+
   it('the connect reply carries the caller and any SIP X-headers as channel variables', async () => {
     let reply = Buffer.alloc(0);
     const port = await controller((sock) => {
