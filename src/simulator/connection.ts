@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { KNOWN_EVENTS, MYEVENTS, SITE_SENDEVENT } from './catalog.ts';
 import { CommandReader, header, type ClientCommand } from './command-reader.ts';
-import type { EventSink, SimCore } from './core.ts';
+import type { EventSink, LogLine, SimCore } from './core.ts';
 import type { Engine } from './engine.ts';
 import type { CallSession, QueuedMessage } from './session.ts';
 import {
@@ -14,6 +14,7 @@ import {
   disconnectNotice,
   eventFrame,
   lingerNotice,
+  logFrame,
   channelDataReply,
   type EventFormat,
   type SimEvent,
@@ -62,7 +63,8 @@ export class EslConnection implements EventSink {
   private myUuid: string | undefined;
   private readonly filters: Array<[string, string]> = [];
   private unsubscribe: (() => void) | undefined;
-  private logging = false;
+  /** `log N`: the highest level streamed, or undefined when not logging. */
+  private logLevel: number | undefined;
   /** Outbound: undefined = no linger; -1 = until exit; N = seconds. */
   linger: number | undefined;
   lingerNoticeSent = false;
@@ -126,6 +128,11 @@ export class EslConnection implements EventSink {
       if (!ok) return;
     }
     this.write(frameFor(event, this.format));
+  }
+
+  deliverLog(line: LogLine): void {
+    if (this.closed || this.logLevel === undefined || line.level > this.logLevel) return;
+    this.write(logFrame(line));
   }
 
   private subscribe(): void {
@@ -203,12 +210,13 @@ export class EslConnection implements EventSink {
       case 'log': {
         const level = rest === '' ? 7 : Number.parseInt(rest, 10);
         if (!Number.isFinite(level)) return this.reply('-ERR invalid log level');
-        this.logging = true;
+        this.logLevel = level;
+        this.subscribe();
         return this.reply(`+OK log level ${level} [${level}]`);
       }
       case 'nolog':
-        if (!this.logging) return this.reply('-ERR not loging');
-        this.logging = false;
+        if (this.logLevel === undefined) return this.reply('-ERR not loging');
+        this.logLevel = undefined;
         return this.reply('+OK no longer logging');
       case 'exit':
         this.reply('+OK bye');

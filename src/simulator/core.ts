@@ -13,6 +13,22 @@ export const silentLogger: SimLogger = { debug() {}, info() {}, warn() {} };
 
 export interface EventSink {
   deliver(event: SimEvent): void;
+  /** log/data for connections that asked with `log N`. */
+  deliverLog?(line: LogLine): void;
+}
+
+/** One FreeSWITCH console log line (what `log N` streams as log/data). */
+export interface LogLine {
+  level: number;
+  /** Text-Channel: 0 session, 1 id (EXECUTE lines), 3 log. */
+  channel: number;
+  file: string;
+  func: string;
+  line: number;
+  uuid: string;
+  /** Without the timestamp prefix; `plain` lines (EXECUTE) are sent as they are. */
+  text: string;
+  plain?: boolean;
 }
 
 /** Where an event was raised in FreeSWITCH's sources (it shows up in every event). */
@@ -82,6 +98,10 @@ export class SimCore {
 
   fire(event: SimEvent): void {
     for (const sink of this.sinks) sink.deliver(event);
+  }
+
+  log(line: LogLine): void {
+    for (const sink of this.sinks) sink.deliverLog?.(line);
   }
 
   /** Run fn after ms of simulated time (scaled by timeScale); stop() cancels every pending one. */

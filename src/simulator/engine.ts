@@ -90,6 +90,7 @@ export class Engine {
     this.core.sessionsSinceStartup++;
     this.core.sessionPeak = Math.max(this.core.sessionPeak, this.core.activeSessions);
     ch.setVar('session_id', String(this.core.sessionsSinceStartup));
+    this.core.log({ level: 5, channel: 3, file: 'switch_channel.c', func: 'switch_channel_set_name', line: 1142, uuid: ch.uuid, text: `New Channel ${ch.name} [${ch.uuid}]` });
     return s;
   }
 

@@ -196,6 +196,7 @@ export class CallSession {
     ch.setVar('hangup_cause', cause);
     ch.setVar('hangup_cause_q850', String(q850(cause)));
     ch.fire('CHANNEL_HANGUP');
+    this.core.log({ level: 5, channel: 0, file: 'switch_channel.c', func: 'switch_channel_perform_hangup', line: 3428, uuid: ch.uuid, text: `Hangup ${ch.name} [${ch.state}] [${cause}]` });
     this.notifyAnswered(false);
     this.hooks.onHangup(this);
     this.interrupt('hangup');
@@ -262,12 +263,21 @@ export class CallSession {
   }
 
   /** Execute one application with CHANNEL_EXECUTE / _COMPLETE around it. */
-  async exec(call: AppCall, applicationUuid: string = randomUUID()): Promise<string> {
+  async exec(original: AppCall, applicationUuid: string = randomUUID()): Promise<string> {
     const ch = this.ch;
+    // Application data is expanded against the channel variables (${uuid}, ${caller_id_number}, …).
+    const call: AppCall =
+      original.arg === undefined || !original.arg.includes('${')
+        ? original
+        : { ...original, arg: original.arg.replace(/\$\{([A-Za-z0-9_-]+)\}/g, (_m, name: string) => ch.getVar(name) ?? '') };
     const record: ExecutedApp = { app: call.app, arg: call.arg, applicationUuid };
     this.executed.push(record);
     if (call.arg !== undefined) ch.setVar('current_application_data', call.arg);
     ch.setVar('current_application', call.app);
+    this.core.log({
+      level: 6, channel: 1, file: 'switch_core_session.c', func: 'switch_core_session_exec', line: 2902, uuid: ch.uuid,
+      text: `EXECUTE [depth=0] ${ch.name} ${call.app}(${call.arg ?? ''})`, plain: true,
+    });
     const appHeaders: HeaderList = [['Application', call.app]];
     if (call.arg !== undefined) appHeaders.push(['Application-Data', call.arg]);
     ch.fire('CHANNEL_EXECUTE', { post: [...appHeaders, ['Application-UUID', applicationUuid]] });

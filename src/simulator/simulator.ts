@@ -99,7 +99,7 @@ export class SimulatedCall extends EventEmitter<{ ended: [cause: string]; socket
 const TRACE_DIALPLAN: Record<string, AppCall[]> = {
   '1000': [
     { app: 'answer' },
-    { app: 'record_session', arg: '/var/lib/freeswitch/recordings/fsref.wav' },
+    { app: 'record_session', arg: '/var/lib/freeswitch/recordings/fsref_${uuid}.wav' },
     { app: 'playback', arg: 'tone_stream://%(1000,500,440);loops=2' },
     { app: 'sleep', arg: '1000' },
     { app: 'hangup' },
@@ -244,6 +244,12 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       if (tick % Math.max(1, Math.round(60_000 / period)) === 0) this.api.fireReschedule(2, 'check_ip', 60_000);
       this.scheduleHeartbeat(period, tick + 1);
     });
+  }
+
+  /** The ESL port once started (useful with eslPort 0). */
+  get eslPort(): number | undefined {
+    const addr = this.server?.address();
+    return typeof addr === 'object' && addr !== null ? addr.port : undefined;
   }
 
   get activeChannels(): number {

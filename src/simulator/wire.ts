@@ -139,11 +139,20 @@ export function channelDataReply(headers: HeaderList): Buffer {
   return Buffer.from(out, 'utf8');
 }
 
-/** log/data frame: every log field in the outer block (rule 2). */
-export function logFrame(opts: { level: number; channel: string; file: string; func: string; line: number; uuid: string; text: string }): Buffer {
-  const body = Buffer.from(opts.text, 'utf8');
+const LEVEL_NAMES = ['CONSOLE', 'ALERT', 'CRIT', 'ERR', 'WARNING', 'NOTICE', 'INFO', 'DEBUG'];
+
+/**
+ * log/data frame: every log field in the outer block (rule 2). The body is the console line: timestamp,
+ * idle CPU, [LEVEL], file:line and the text — except EXECUTE lines, which FreeSWITCH sends bare.
+ */
+export function logFrame(l: { level: number; channel: number; file: string; func: string; line: number; uuid: string; text: string; plain?: boolean }): Buffer {
+  const d = new Date();
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds() * 1000).padStart(6, '0')}`;
+  const text = l.plain === true ? `${l.text}\n` : `${stamp} 99.00% [${LEVEL_NAMES[l.level] ?? 'DEBUG'}] ${l.file}:${l.line} ${l.text}\n`;
+  const body = Buffer.from(text, 'utf8');
   const head =
-    `Content-Type: log/data\nContent-Length: ${body.length}\nLog-Level: ${opts.level}\nText-Channel: ${opts.channel}\n` +
-    `Log-File: ${opts.file}\nLog-Func: ${opts.func}\nLog-Line: ${opts.line}\nUser-Data: ${opts.uuid}\n\n`;
+    `Content-Type: log/data\nContent-Length: ${body.length}\nLog-Level: ${l.level}\nText-Channel: ${l.channel}\n` +
+    `Log-File: ${l.file}\nLog-Func: ${l.func}\nLog-Line: ${l.line}\nUser-Data: ${l.uuid}\n\n`;
   return Buffer.concat([Buffer.from(head), body]);
 }

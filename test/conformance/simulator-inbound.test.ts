@@ -2,7 +2,8 @@
 // real FreeSWITCH 1.10.12 sent (see simulator-helpers.ts for what is compared and what is normalised).
 import { afterEach, describe as suite, expect, it } from 'vitest';
 import type { FreeSwitchSimulator } from '../../src/simulator/simulator.ts';
-import { perChannel, readTrace, type Described } from './simulator-helpers.ts';
+import { connect } from 'node:net';
+import { frames, perChannel, readTrace, type Described } from './simulator-helpers.ts';
 import { UUID, compare, replay, sleep, stopReplaySimulator } from './simulator-replay.ts';
 
 afterEach(stopReplaySimulator);
@@ -187,7 +188,29 @@ suite('simulator replays the inbound ESL traces', () => {
     });
   }
 
-  it.skip('log7 — out of scope for v1: `log N` is acknowledged (+OK log level N [N]) but the simulator writes no log/data lines (the trace holds 116 lines of FreeSWITCH console text from another connection)', () => {});
+  it('log7: log/data frames for a call made on another connection (outer header order, EXECUTE lines per leg)', async () => {
+    const { raw } = await replay('inbound-log7', {
+      before: async (i, _line, s) => {
+        if (i !== 2) return;
+        // As recorded: a second connection runs `api originate loopback/1000 &park` while this one logs.
+        const other = connect(s.eslPort ?? 0, '127.0.0.1');
+        other.write('auth ClueCon\n\napi originate loopback/1000 &park\n\n');
+        await sleep(150);
+        other.destroy();
+      },
+    });
+    const logFrames = (b: Buffer) => frames(b).filter((f) => f.outer[0]?.[1] === 'log/data');
+    const trace = logFrames(readTrace('inbound-log7').fs);
+    const got = logFrames(Buffer.from(raw));
+    expect(got.length).toBeGreaterThan(0);
+    // Every log/data frame has the recorded outer header order (rule 2).
+    const outerNames = (fs: typeof trace) => [...new Set(fs.map((f) => f.outer.map(([k]) => k).join(',')))];
+    expect(outerNames(got)).toEqual(outerNames(trace));
+    // The EXECUTE lines, per leg, in order (paths normalised; the simulator logs far fewer other lines).
+    const executes = (fs: typeof trace, leg: string) =>
+      fs.map((f) => f.body.replace(/\/\S*\/(fsref_)/, '<dir>/$1').replace(UUID, '<uuid>')).filter((b) => b.startsWith(`EXECUTE [depth=0] loopback/1000-${leg} `));
+    for (const leg of ['a', 'b']) expect(executes(got, leg)).toEqual(executes(trace, leg));
+  });
 
   it('api-commands: replies to version, status, show channels, originate, uuid_*, errors', async () => {
     const { got, want } = await replay('inbound-api-commands', {
