@@ -1,6 +1,18 @@
 // FreeSwitchSimulator: a FreeSWITCH stand-in speaking real ESL over TCP, for integration tests, the
 // benchmark and the demo. Inbound ESL server (auth, api, bgapi, events …), simulated SIP calls whose
 // dialplan hands them to the controller with `socket <target> async full`, and a typed handle per call.
+// It behaves like the recorded FreeSWITCH 1.10.12 (test/fixtures/freeswitch-traces, replayed by
+// test/conformance/simulator-*.test.ts), including the parts that are awkward for a controller.
+//
+// Dialplan (context default): the trace extensions 1000 (answer, record_session, playback, sleep, hangup),
+// 2000 (socket to the controller), 3000 (answer, sleep 15 s), 4000 / 5000 (answer, park), 4100 (pre_answer,
+// park), 6000 (bridge to a SIP far end), 7000 (answer, 20 s playback); every other number goes to the
+// controller (`socket`), then — if the controller is unreachable or lets go with `resume` — to the ring
+// group (`bridge sofia/gateway/threecx/ringgroup`). `opts.dialplan` adds or replaces extensions.
+// Far ends (`opts.endpoints`, by `user@host`, `user`, `gateway/<gw>[/<number>]`): answer after N ms, busy,
+// no answer (until originate_timeout), unreachable (503), or reject with a cause; unknown gateways give
+// INVALID_GATEWAY, unknown profiles INVALID_PROFILE, unknown endpoint types CHAN_NOT_IMPLEMENTED.
+// Simulated time: every sleep, playback, linger and heartbeat is multiplied by `timeScale`.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { SimApi } from './api.ts';
