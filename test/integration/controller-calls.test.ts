@@ -3,6 +3,7 @@
 // left behind after each scenario.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSession } from '../../src/app/call-session.ts';
+import { DrizzleCallStore } from '../../src/db/index.ts';
 import type { CallWithEvents } from '../../src/core/call.ts';
 import {
   activeHandles,
@@ -150,6 +151,37 @@ describe.each(scenarioDatabases)('controller handling calls ($kind)', (driver) =
     for (const session of sessions) {
       expect(session.state).toBe('ended');
       expect(session.connectionListeners()).toBe(0);
+    }
+  });
+});
+
+describe('controller shutdown with a call in progress', () => {
+  it('hands the caller back to the FreeSWITCH dialplan (its fallback to humans) instead of hanging up', async () => {
+    const database = await scenarioDatabases[1]!.open();
+    const sessions: CallSession[] = [];
+    const harness = await startHarness({ ...database.harness, controller: { onSession: (s) => sessions.push(s) } });
+    try {
+      const caller = harness.simulator.placeCall({ from: '+15551230009', to: '+15559870100' });
+      await eventually(() => sessions[0]?.state === 'in_conversation', 'the call in conversation');
+      const callId = sessions[0]!.callId;
+      await harness.controller.close();
+
+      // The dialplan went on after the socket application: the caller is being bridged to the ring group.
+      await eventually(() => caller.applications.some((a) => a.app === 'bridge'), 'the fallback bridge');
+      const bridge = caller.applications.find((a) => a.app === 'bridge');
+      expect(bridge?.arg).toContain('threecx');
+      let ended = false;
+      void caller.ended.then(() => (ended = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(ended).toBe(false);
+
+      // The call row stays open for the next resync, with the hand-over on record.
+      const stored = await new DrizzleCallStore({ db: database.harness.database!.db }).getCall(callId);
+      expect(stored?.state).toBe('in_conversation');
+      expect(stored?.events.map((e) => e.type)).toContain('handed_to_dialplan');
+    } finally {
+      await harness.close();
+      await database.close();
     }
   });
 });
