@@ -207,7 +207,13 @@ export class CallSession implements RegisteredCall {
             const response = complete.headers.get('Application-Response') ?? '';
             this.#apply({ type: 'greeting_finished', interrupted: response !== 'FILE PLAYED' }, { response });
           },
-          (error: unknown) => this.#backgroundFailed('playback', error),
+          (error: unknown) => {
+            this.#backgroundFailed('playback', error);
+            // A greeting that could not be played must not leave the caller in limbo: go on to hold.
+            if (this.#machine.state === 'answered' && !this.#connection.closed) {
+              this.#apply({ type: 'greeting_finished', interrupted: true }, { error: (error as Error).message });
+            }
+          },
         );
         return;
       }
