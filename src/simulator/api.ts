@@ -7,6 +7,12 @@ import { markAnswered } from './apps.ts';
 import type { AudioForks } from './audio-fork.ts';
 import { uuidBridge } from './bridging.ts';
 
+function localTime(micros: number): string {
+  const d = new Date(Math.floor(micros / 1000));
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+}
+
 function upTime(ms: number): string {
   const s = Math.floor(ms / 1000);
   return `0 years, ${Math.floor(s / 86400)} days, ${Math.floor(s / 3600) % 24} hours, ${Math.floor(s / 60) % 60} minutes, ${s % 60} seconds, ${ms % 1000} milliseconds, 0 microseconds`;
@@ -249,12 +255,15 @@ export class SimApi implements ApiRunner {
     const json = / as json$/.test(args);
     const what = args.replace(/ as json$/, '').trim();
     if (what !== 'channels' && what !== 'calls') return `-USAGE: show ${what}\n`;
-    const rows = [...this.engine.sessions.values()].filter((s) => !s.ch.destroyed).map((s) => {
+    // The rows come from FreeSWITCH's core database, written asynchronously: a channel only shows up a
+    // little after it was created (rule 11), so a controller must not expect it right after originate.
+    const visibleBefore = this.core.nowMicros() - this.core.opts.channelsDbLagMs * 1000;
+    const rows = [...this.engine.sessions.values()].filter((s) => !s.ch.destroyed && s.ch.createdMicros <= visibleBefore).map((s) => {
       const ch = s.ch;
       const p = ch.profile;
       const last = s.executed.at(-1);
       return {
-        uuid: ch.uuid, direction: ch.direction, created: '', created_epoch: String(Math.floor(ch.createdMicros / 1e6)),
+        uuid: ch.uuid, direction: ch.direction, created: localTime(ch.createdMicros), created_epoch: String(Math.floor(ch.createdMicros / 1e6)),
         name: ch.name, state: ch.state, cid_name: p?.callerIdName ?? '', cid_num: p?.callerIdNumber ?? '',
         ip_addr: p?.networkAddr ?? '', dest: p?.destinationNumber ?? '', application: last?.app ?? '',
         application_data: last?.arg ?? '', dialplan: p?.dialplan ?? '', context: p?.context ?? '',

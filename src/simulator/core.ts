@@ -45,6 +45,8 @@ export interface CoreOptions {
   timeScale: number;
   logger: SimLogger;
   maxSessions: number;
+  /** Real ms before a new channel appears in `show channels` (FreeSWITCH's asynchronous core db). */
+  channelsDbLagMs: number;
 }
 
 function pad(n: number): string {

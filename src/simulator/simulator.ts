@@ -47,6 +47,12 @@ export interface SimulatorOptions {
   maxSessions?: number;
   /** HEARTBEAT period in simulated ms (FreeSWITCH: 20 s); 0 disables it. */
   heartbeatMs?: number;
+  /**
+   * Real ms before a new channel shows in `show channels`. FreeSWITCH writes its core db asynchronously,
+   * so right after an originate the rows can be missing (rule 11); set this in tests of resync logic.
+   * Default 0 (rows at once).
+   */
+  channelsDbLagMs?: number;
 }
 
 export interface PlaceCallOptions {
@@ -152,6 +158,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       timeScale: opts.timeScale ?? 1,
       logger: opts.logger ?? silentLogger,
       maxSessions: opts.maxSessions ?? 5000,
+      channelsDbLagMs: opts.channelsDbLagMs ?? 0,
     });
     const target = opts.socketTarget;
     const socketArg = target === undefined ? undefined : `${target.host}:${target.port} async full`;

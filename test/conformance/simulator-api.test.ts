@@ -146,6 +146,7 @@ describe('FreeSwitchSimulator API', () => {
     expect(await api(`originate {origination_uuid=${uuid}}sofia/gateway/threecx/102 &park`)).toBe(`+OK ${uuid}\n`);
     expect(await api(`uuid_exists ${uuid}`)).toBe('true');
     expect(await api('originate sofia/gateway/nosuch/1 &park')).toBe('-ERR INVALID_GATEWAY\n');
+    expect(await api('show channels as json')).toMatch(/^\{"row_count":1,"rows":\[\{"uuid":"11111111-2222-4333-8444-555555555555"/);
     expect(await api(`uuid_kill ${uuid}`)).toBe('+OK\n');
     client.sock.destroy();
   });
@@ -164,6 +165,23 @@ describe('FreeSwitchSimulator API', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('channelsDbLagMs: right after originate `show channels` can still be empty, as in FreeSWITCH', async () => {
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, channelsDbLagMs: 300 });
+    const { eslPort } = await sim.start();
+    const client = await listen(eslPort, 'BACKGROUND_JOB');
+    const api = async (cmd: string): Promise<string> => {
+      const before = frames(client.text()).length;
+      client.sock.write(`api ${cmd}\n\n`);
+      for (let i = 0; i < 400 && frames(client.text()).length <= before; i++) await sleep(5);
+      return frames(client.text()).at(-1)?.body ?? '';
+    };
+    expect(await api('originate loopback/4000 &park')).toMatch(/^\+OK /);
+    expect(await api('show channels as json')).toBe('{"row_count": 0}\n');
+    await sleep(350);
+    expect(await api('show channels as json')).toMatch(/^\{"row_count":2,/);
+    client.sock.destroy();
   });
 
   it('stop({ graceful }) is idempotent, ends every call (listeners see it) and closes every socket', async () => {
