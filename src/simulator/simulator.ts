@@ -284,7 +284,11 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
   stop(opts: { graceful?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
       const ends = [...this.engine.sessions.values()].map((s) => s.destroyed);
-      const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 1000).unref())]);
+      const bounded = async (p: Promise<unknown>): Promise<void> => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([p, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+        clearTimeout(timer);
+      };
       if (opts.graceful === true) {
         this.engine.hangupAll('SYSTEM_SHUTDOWN');
         await bounded(Promise.all(ends));

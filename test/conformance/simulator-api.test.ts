@@ -31,7 +31,12 @@ async function listen(eslPort: number, events: string): Promise<{ text: () => Bu
 
 /** A stand-in controller: answers each outbound connection with `script`. */
 async function controller(script: (sock: Socket) => void): Promise<number> {
-  server = createServer((sock) => script(sock));
+  server = createServer((sock) => {
+    // Always read (a socket nobody reads never sees the simulator's FIN) and never crash on a reset.
+    sock.on('error', () => undefined);
+    sock.resume();
+    script(sock);
+  });
   await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
   const addr = server.address();
   return typeof addr === 'object' && addr !== null ? addr.port : 0;
@@ -198,6 +203,33 @@ describe('FreeSwitchSimulator API', () => {
     expect(sim.activeChannels).toBe(0);
     const hangups = frames(client.text()).filter((f) => eventHeaders(f).some(([k, v]) => k === 'Event-Name' && v === 'CHANNEL_HANGUP_COMPLETE'));
     expect(hangups).toHaveLength(2);
+  });
+
+  it('after stop() no socket, server or timer of the simulator is left', async () => {
+    const count = () => {
+      const c: Record<string, number> = {};
+      for (const k of process.getActiveResourcesInfo()) c[k] = (c[k] ?? 0) + 1;
+      return c;
+    };
+    const before = count();
+    const port = await controller((sock) => sock.write('connect\n\nmyevents\n\nlinger\n\n'));
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
+    const { eslPort } = await sim.start();
+    const client = await listen(eslPort, 'ALL');
+    sim.placeCall({ from: '1', to: '+15550199', callerHangsUpAfterMs: 60_000 });
+    sim.placeCall({ from: '2', to: '3000' });
+    await sleep(50);
+    await sim.stop();
+    client.sock.destroy();
+    await new Promise<void>((r) => server?.close(() => r()));
+    server = undefined;
+    for (let i = 0; i < 100; i++) {
+      const now = count();
+      if (['TCPSocketWrap', 'TCPServerWrap', 'Timeout'].every((k) => (now[k] ?? 0) <= (before[k] ?? 0))) break;
+      await sleep(10);
+    }
+    const now = count();
+    for (const k of ['TCPSocketWrap', 'TCPServerWrap', 'Timeout']) expect(now[k] ?? 0, k).toBeLessThanOrEqual(before[k] ?? 0);
   });
 
   it('stop() by default is FreeSWITCH going away: sockets drop before any hangup is reported', async () => {
