@@ -6,25 +6,45 @@
 //   dtmf <uuid> <digits>                 the caller presses digits
 //   calls                                list the channels still up
 //   quit                                 stop
-// Scenario file (JSON): { "calls": [ { "from": "+15551230001", "to": "+15559870100", "atMs": 0,
-//   "callerHangsUpAfterMs": 5000, "dtmf": [ { "atMs": 1500, "digits": "1#" } ] } ] }
+// Scenario file (JSON, validated):
+//   { "timeScale": 1,
+//     "calls": [ { "from": "+15551230001", "to": "+15559870100", "atMs": 0, "callerHangsUpAfterMs": 5000,
+//                  "dtmf": [ { "atMs": 1500, "digits": "1#" } ] } ],
+//     "endpoints": { "gateway/threecx/101": { "kind": "busy" } } }
+// `endpoints` are the simulated far ends of bridges and originates (answer, busy, no_answer, unreachable,
+// reject), keyed by `user@host`, `user` or `gateway/<gateway>[/<number>]`.
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { FreeSwitchSimulator, type SimulatedCall } from '../simulator/simulator.ts';
+import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '../simulator/simulator.ts';
 import { maskPhoneNumber } from './logger.ts';
 
 const phone = z.string().regex(/^\+?[0-9*#]{1,20}$/, 'expected a dialable number');
+const endpoint = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('answer'),
+    answerAfterMs: z.number().int().min(0).optional(),
+    hangupAfterMs: z.number().int().positive().optional(),
+  }),
+  z.strictObject({ kind: z.literal('busy') }),
+  z.strictObject({ kind: z.literal('no_answer') }),
+  z.strictObject({ kind: z.literal('unreachable') }),
+  z.strictObject({ kind: z.literal('reject'), cause: z.string().regex(/^[A-Z_]+$/, 'expected a hangup cause') }),
+]);
 const scenarioSchema = z.strictObject({
-  calls: z.array(
-    z.strictObject({
-      from: phone,
-      to: phone,
-      atMs: z.number().int().min(0).default(0),
-      callerHangsUpAfterMs: z.number().int().positive().optional(),
-      dtmf: z.array(z.strictObject({ atMs: z.number().int().min(0), digits: z.string().regex(/^[0-9*#A-D]+$/) })).optional(),
-    }),
-  ),
+  timeScale: z.number().positive().max(100).optional(),
+  endpoints: z.record(z.string().min(1), endpoint).optional(),
+  calls: z
+    .array(
+      z.strictObject({
+        from: phone,
+        to: phone,
+        atMs: z.number().int().min(0).default(0),
+        callerHangsUpAfterMs: z.number().int().positive().optional(),
+        dtmf: z.array(z.strictObject({ atMs: z.number().int().min(0), digits: z.string().regex(/^[0-9*#A-D]+$/) })).optional(),
+      }),
+    )
+    .default([]),
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
 
@@ -51,20 +71,32 @@ export async function loadScenario(file: string): Promise<Scenario> {
   return parsed.data;
 }
 
-export async function runSimulatorCommand(options: SimulatorCommandOptions): Promise<void> {
+export interface StartedSimulator {
+  simulator: FreeSwitchSimulator;
+  eslPort: number;
+  calls: Map<string, SimulatedCall>;
+  place(call: PlaceCallOptions): SimulatedCall;
+  /** Cancels the scenario's pending calls and stops the simulator. */
+  stop(): Promise<void>;
+}
+
+/** Starts the simulator and schedules the scenario's calls; prints what happens to each call. */
+export async function startSimulatorCommand(options: SimulatorCommandOptions): Promise<StartedSimulator> {
   const scenario = options.scenario === undefined ? undefined : await loadScenario(options.scenario);
   const simulator = new FreeSwitchSimulator({
     eslHost: options.eslHost,
     eslPort: options.eslPort,
     password: options.password,
     ...(options.socketTarget ? { socketTarget: options.socketTarget } : {}),
+    ...(scenario?.timeScale === undefined ? {} : { timeScale: scenario.timeScale }),
+    ...(scenario?.endpoints === undefined ? {} : { endpoints: scenario.endpoints }),
   });
   const { eslPort } = await simulator.start();
   const target = options.socketTarget ? `${options.socketTarget.host}:${options.socketTarget.port}` : 'none';
   say(`FreeSWITCH simulator: ESL on ${options.eslHost}:${eslPort}, calls go to socket ${target}`);
 
   const calls = new Map<string, SimulatedCall>();
-  const place = (call: { from: string; to: string; callerHangsUpAfterMs?: number; dtmf?: { atMs: number; digits: string }[] }) => {
+  const place = (call: PlaceCallOptions): SimulatedCall => {
     const placed = simulator.placeCall(call);
     calls.set(placed.uuid, placed);
     say(`call ${placed.uuid} from ${maskPhoneNumber(call.from)} to ${maskPhoneNumber(call.to)}`);
@@ -72,9 +104,23 @@ export async function runSimulatorCommand(options: SimulatorCommandOptions): Pro
       calls.delete(placed.uuid);
       say(`call ${placed.uuid} ended: ${cause}`);
     });
+    return placed;
   };
-  const timers = (scenario?.calls ?? []).map((call) => setTimeout(() => place(call), call.atMs));
+  const timers = (scenario?.calls ?? []).map(({ atMs, ...call }) => setTimeout(() => place(call), atMs));
+  return {
+    simulator,
+    eslPort,
+    calls,
+    place,
+    stop: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      await simulator.stop();
+    },
+  };
+}
 
+export async function runSimulatorCommand(options: SimulatorCommandOptions): Promise<void> {
+  const { calls, place, stop: stopSimulator } = await startSimulatorCommand(options);
   await new Promise<void>((resolve) => {
     const input = createInterface({ input: process.stdin });
     const stop = () => {
@@ -120,8 +166,9 @@ export async function runSimulatorCommand(options: SimulatorCommandOptions): Pro
       }
     });
   });
-  for (const timer of timers) clearTimeout(timer);
-  await simulator.stop();
+  // readline leaves a piped stdin open, which would keep the process alive after `quit`.
+  process.stdin.destroy();
+  await stopSimulator();
 }
 
 function say(line: string): void {

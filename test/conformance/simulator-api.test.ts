@@ -2,11 +2,7 @@
 // hang-ups and digits, the unreachable-controller fallback, and a stop() that leaves nothing behind.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startSimulatorFromCli } from '../../src/simulator/cli.ts';
-import { FreeSwitchSimulator, type SimulatedCall } from '../../src/simulator/simulator.ts';
+import { FreeSwitchSimulator } from '../../src/simulator/simulator.ts';
 import { describe as describeFrame, eventHeaders, frames } from './simulator-helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,22 +150,6 @@ describe('FreeSwitchSimulator API', () => {
     expect(await api('show channels as json')).toMatch(/^\{"row_count":1,"rows":\[\{"uuid":"11111111-2222-4333-8444-555555555555"/);
     expect(await api(`uuid_kill ${uuid}`)).toBe('+OK\n');
     client.sock.destroy();
-  });
-
-  it('startSimulatorFromCli runs the calls of a JSON scenario file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sim-scenario-'));
-    const file = join(dir, 'scenario.json');
-    await writeFile(file, JSON.stringify({ timeScale: 0.01, calls: [{ from: '+15550100', to: '4000', atMs: 10, callerHangsUpAfterMs: 500 }] }));
-    try {
-      const started = await startSimulatorFromCli({ eslPort: 0, password: 'ClueCon', scenarioFile: file });
-      sim = started.simulator;
-      expect(started.eslPort).toBeGreaterThan(0);
-      const call = await new Promise<SimulatedCall>((r) => sim?.once('call', r));
-      expect(await call.ended).toBe('NORMAL_CLEARING');
-      expect(call.applications.map((a) => a.app)).toEqual(['answer', 'park']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 
   it('channelsDbLagMs: right after originate `show channels` can still be empty, as in FreeSWITCH', async () => {

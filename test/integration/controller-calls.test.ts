@@ -115,10 +115,16 @@ describe.each(scenarioDatabases)('controller handling calls ($kind)', (driver) =
   it('handles twenty simultaneous calls and releases every one of them', async () => {
     const { simulator, controller } = await start();
     const callers = Array.from({ length: 20 }, (_, i) =>
-      simulator.placeCall({ from: `+1555100${String(i).padStart(4, '0')}`, to: '+15559870100', callerHangsUpAfterMs: 8000 + i * 50 }),
+      simulator.placeCall({ from: `+1555100${String(i).padStart(4, '0')}`, to: '+15559870100' }),
     );
+    // Every caller is greeted and held at the same time before anyone hangs up.
+    await eventually(
+      () => sessions.length === 20 && sessions.every((s) => s.state === 'in_conversation'),
+      `twenty calls in conversation (have ${sessions.length})`,
+      15_000,
+    );
+    for (const caller of callers) caller.hangup();
     await Promise.all(callers.map((c) => c.ended));
-    await eventually(() => sessions.length === 20, `twenty sessions (have ${sessions.length})`);
     await Promise.all(sessions.map((s) => s.done));
     const stored = await Promise.all(sessions.map((s) => storedCall(s)));
     expect(new Set(stored.map((c) => c.fsUuid))).toEqual(new Set(callers.map((c) => c.uuid)));
