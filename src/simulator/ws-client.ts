@@ -1,6 +1,9 @@
 // The small WebSocket client mod_audio_fork is (RFC 6455 over plain TCP): the HTTP upgrade with the
 // header order recorded from FreeSWITCH (Host without the port, Origin, subprotocol audio.drachtio.org),
 // masked client frames, and text / binary / close / ping handling for what the server sends.
+// Hand-written on purpose: the simulator must send the upgrade request byte for byte as FreeSWITCH does
+// (header order, Host without the port, no extra headers), which a general client such as `ws` does not
+// let us control. The controller's own audio-fork server (issue 5) uses a real library.
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
