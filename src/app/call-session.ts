@@ -38,6 +38,8 @@ export interface CallSessionHooks {
   onPickup?: (pickup: Pickup) => void;
   onEnded?: (outcome: CallOutcome, session: CallSession) => void;
   onIllegalTransition?: () => void;
+  /** Every event of this call as it arrives (event-lag metric). */
+  onEslEvent?: (event: EslEvent) => void;
 }
 
 export interface CallSessionOptions {
@@ -244,6 +246,7 @@ export class CallSession implements RegisteredCall {
 
   readonly #onEvent = (event: EslEvent): void => {
     if (event.uniqueId !== undefined && event.uniqueId !== this.fsUuid) return;
+    this.#hooks.onEslEvent?.(event);
     const headers = event.headers;
     switch (event.name) {
       case 'CHANNEL_ANSWER':

@@ -108,6 +108,14 @@ export class Controller {
         onCommandLatency: (command: string, ms: number) => metrics.eslCommandDuration.observe({ command }, ms / 1000),
       };
 
+      // Event-Date-Timestamp is FreeSWITCH's wall clock in microseconds; both clocks are the host's (NTP).
+      const observeEventLag = (event: EslEvent): void => {
+        const sentMicros = Number(event.headers.get('Event-Date-Timestamp'));
+        if (Number.isFinite(sentMicros) && sentMicros > 0) {
+          metrics.eventLag.observe(Math.max(0, Date.now() / 1000 - sentMicros / 1e6));
+        }
+      };
+
       const onEnded = (outcome: CallOutcome | 'adopted', call: RegisteredCall): void => {
         registry.remove(call);
         metrics.activeCalls.set(registry.size);
@@ -129,7 +137,7 @@ export class Controller {
             greetingTimeoutMs: GREETING_TIMEOUT_MS,
             lingerGraceMs: LINGER_GRACE_MS,
           },
-          hooks: { onEnded, onPickup: (pickup) => options.onPickup?.(session, pickup) },
+          hooks: { onEnded, onPickup: (pickup) => options.onPickup?.(session, pickup), onEslEvent: observeEventLag },
         });
         registry.add(session);
         metrics.activeCalls.set(registry.size);
@@ -175,6 +183,7 @@ export class Controller {
           .finally(resolveFirstResync);
       });
       inbound.on('event', (event) => {
+        observeEventLag(event);
         if (event.name !== 'CHANNEL_HANGUP_COMPLETE' || event.uniqueId === undefined) return;
         const call = registry.getByFsUuid(event.uniqueId);
         // Sessions hear their own hangup on their outbound socket; only adopted calls rely on this one.

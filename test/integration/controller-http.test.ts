@@ -49,6 +49,8 @@ describe('controller HTTP API', () => {
     const metrics = await (await fetch(url('/metrics'))).text();
     expect(metrics).toMatch(/callbridge_calls_total\{outcome="completed"\} 1/);
     expect(metrics).toMatch(/callbridge_esl_command_duration_seconds_count\{command="sendmsg"\} \d+/);
+    expect(metrics).toMatch(/callbridge_event_lag_seconds_count [1-9]\d*/);
+    expect(metrics).toMatch(/callbridge_active_calls 0/);
   });
 
   it('reports not ready, naming ESL, while FreeSWITCH is unreachable', async () => {
