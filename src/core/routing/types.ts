@@ -51,6 +51,8 @@ export type RouteTarget =
       agents: RoutedAgent[];
       /** How long each agent rings before the next one. */
       ringSeconds: number;
+      /** sequential: agents ring one after another in `agents` order; simultaneous: all at once. */
+      strategy?: 'sequential' | 'simultaneous';
       /** Where the call goes when nobody in the group answers. */
       fallback: FallbackTarget;
     }
