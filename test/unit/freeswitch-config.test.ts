@@ -255,6 +255,9 @@ describe('FreeSWITCH call routing', () => {
     const used = actions.flatMap((a) => [...a.data.matchAll(/sofia\/gateway\/([^/]+)\//g)].map((m) => m[1]!));
     expect(used).toEqual(['threecx', 'twilio']);
     for (const name of used) expect(gateways).toContain(name);
+    // The controller bridges through the same gateways by name (THREECX_GATEWAY / TWILIO_GATEWAY defaults).
+    const configured = (defaults as unknown as { gateways?: Record<string, string> }).gateways ?? {};
+    for (const name of Object.values(configured)) expect(gateways).toContain(name);
   });
 
   it('falls back to the 3CX reception ring group, then the PSTN, when the controller is unreachable', () => {
