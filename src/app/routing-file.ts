@@ -123,24 +123,27 @@ function issueErrors(doc: Document, issue: z.core.$ZodIssue): { offset: number; 
 function locate(doc: Document, path: RoutingPath, key: boolean): { offset: number; found: boolean } {
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
+  // Where a missing key's error goes: the key of the mapping it is missing from (or 1:1 at the top).
+  let parentKey = 0;
   for (let i = 0; i < path.length; i++) {
     const segment = path[i]!;
     const last = i === path.length - 1;
     node = deref(doc, node);
     if (isMap(node)) {
       const pair = findPair(doc, node, String(segment));
-      if (pair === undefined) return { offset, found: false };
+      if (pair === undefined) return { offset: parentKey, found: false };
       const keyOffset = rangeStart(pair.key) ?? offset;
+      parentKey = keyOffset;
       if (last && key) return { offset: keyOffset, found: true };
       node = pair.value;
       // A key with no value (`mode:`) has no value node; point at the key.
       offset = rangeStart(node) ?? keyOffset;
     } else if (isSeq(node) && typeof segment === 'number') {
       node = node.items[segment];
-      if (node === undefined) return { offset, found: false };
+      if (node === undefined) return { offset: parentKey, found: false };
       offset = rangeStart(node) ?? offset;
     } else {
-      return { offset, found: false };
+      return { offset: parentKey, found: false };
     }
   }
   return { offset, found: true };

@@ -30,7 +30,7 @@ export const OVERNIGHT = '+19195550100';
 export const SKILLED_SCHEDULING = '+19195550101';
 export const PATIENT = '+19195550123';
 
-export function facts(over: Partial<CallFacts> & { at: string | Date }): CallFacts {
+export function facts(over: Omit<Partial<CallFacts>, 'at'> & { at: string | Date }): CallFacts {
   const { at, ...rest } = over;
   return { to: CHARLOTTE_MAIN, from: PATIENT, mode: 'normal', ...rest, at: typeof at === 'string' ? new Date(at) : at };
 }
