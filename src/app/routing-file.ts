@@ -3,7 +3,7 @@
 // (from checkReferences) is walked back through the document to the key or value it is about. Every error
 // is collected, not just the first: an admin fixing a file wants the whole list at once.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { checkReferences, type RoutingPath } from '../core/routing/references.ts';
@@ -35,6 +35,11 @@ export function formatRoutingError(e: RoutingError): string {
 export async function loadRoutingFile(path: string): Promise<RoutingLoadResult> {
   let text: string;
   try {
+    // Refuse an oversized file before reading it into memory (someone pointed us at a log or a recording).
+    const { size } = await stat(path);
+    if (size > MAX_ROUTING_FILE_BYTES) {
+      return { ok: false, errors: [{ file: path, line: 1, col: 1, message: `the file is ${size} bytes; the limit is ${MAX_ROUTING_FILE_BYTES} (1 MiB)` }] };
+    }
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';

@@ -95,6 +95,13 @@ describe('file-level problems are reported at 1:1', () => {
     expect(errors).toEqual([{ file: 'routing.yaml', line: 1, col: 1, message: expect.stringMatching(/1 MiB/) }]);
   });
 
+  it('an oversized file on disk is refused at 1:1', async () => {
+    const path = join(tmp, 'huge.yaml');
+    writeFileSync(path, `${practiceText}\n${'#'.repeat(MAX_ROUTING_FILE_BYTES)}\n`);
+    const result = await loadRoutingFile(path);
+    expect(result).toMatchObject({ ok: false, errors: [{ line: 1, col: 1, message: expect.stringMatching(/1 MiB/) }] });
+  });
+
   it('a missing file is an error, not an exception', async () => {
     const result = await loadRoutingFile(join(tmp, 'nope.yaml'));
     expect(result).toMatchObject({ ok: false, errors: [{ line: 1, col: 1, message: expect.stringMatching(/ENOENT/) }] });
