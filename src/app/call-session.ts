@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CallRecord, CallState } from '../core/call.ts';
 import { initialCallState, transition, type CallCommand, type CallInput, type CallMachineState } from '../core/call-machine.ts';
+import type { CallPlan } from '../core/call-plan.ts';
 import type { Clock } from '../core/ports.ts';
+import type { RoutingDecision } from '../core/routing/types.ts';
 import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { CallJournal } from './call-journal.ts';
@@ -45,6 +47,8 @@ export interface CallSessionHooks {
 export interface CallSessionOptions {
   connection: EslConnection;
   channelData: EslEvent;
+  /** Decides where the call goes from its facts (the live routing); called once, when the call arrives. */
+  routeCall: (facts: { from: string; to: string; at: Date }) => { decision: RoutingDecision; plan: CallPlan };
   /** performance.now() (the system clock's monotonic source) when FreeSWITCH's socket was accepted. */
   acceptedAtMs: number;
   journal: CallJournal;
@@ -66,6 +70,7 @@ export class CallSession implements RegisteredCall {
   readonly #logger: Logger;
   readonly #settings: CallSessionSettings;
   readonly #hooks: CallSessionHooks;
+  readonly #routeCall: CallSessionOptions['routeCall'];
   readonly #offeredAtMs: number;
   readonly #channelDataAtMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -82,6 +87,7 @@ export class CallSession implements RegisteredCall {
     this.#clock = options.clock;
     this.#settings = options.settings;
     this.#hooks = options.hooks ?? {};
+    this.#routeCall = options.routeCall;
     this.#offeredAtMs = options.acceptedAtMs;
     this.#channelDataAtMs = this.#clock.monotonicMs();
     const data = options.channelData.headers;
@@ -133,7 +139,10 @@ export class CallSession implements RegisteredCall {
     this.#background('linger', connection.linger());
     // If this controller goes away mid-call, FreeSWITCH's dialplan carries on to its fallback (a human).
     this.#background('resume', connection.resume());
-    this.#apply({ type: 'offered' });
+    const { decision, plan } = this.#routeCall({ from: this.record.fromNumber, to: this.record.toNumber, at: this.record.startedAt });
+    this.record.location = decision.location;
+    this.#apply({ type: 'offered', plan }, { route: summarizeDecision(decision) });
+    if (decision.location !== null) this.#journal.update(this.callId, { location: decision.location });
   }
 
   /** Asks FreeSWITCH to hang up; the call ends when FreeSWITCH confirms it. */
@@ -189,6 +198,9 @@ export class CallSession implements RegisteredCall {
             eventLock: true,
           }),
         );
+        return;
+      case 'announce':
+        this.#background('announce', connection.executeAsync({ ...announcement(command.sound), eventLock: true }));
         return;
       case 'play_greeting': {
         const playback = connection.execute({
@@ -382,4 +394,29 @@ export class CallSession implements RegisteredCall {
 function inputData(input: CallInput): Record<string, unknown> {
   const { type: _type, ...rest } = input;
   return rest;
+}
+
+/**
+ * How FreeSWITCH plays an announcement from the routing file: a sound (a path or a `scheme://` source) is
+ * played as is; plain text is spoken by FreeSWITCH's own text-to-speech (mod_flite) until the voice pipeline
+ * (issue 5) renders it with the practice's voice.
+ */
+export function announcement(sound: string): { app: string; arg: string } {
+  const isSound = sound.startsWith('/') || sound.includes('://') || /\.(wav|mp3|r8|r16|ulaw|alaw)$/i.test(sound);
+  return isSound ? { app: 'playback', arg: sound } : { app: 'speak', arg: `flite|slt|${sound.replace(/[\r\n]+/g, ' ')}` };
+}
+
+/** What the call's journal keeps of a routing decision: where, why, and by which rule (no phone numbers). */
+function summarizeDecision(decision: RoutingDecision): Record<string, unknown> {
+  const target = decision.target;
+  return {
+    target: target.kind,
+    ...(target.kind === 'ring_group' ? { ringGroup: target.ringGroup, agents: target.agents.map((a) => a.extension) } : {}),
+    ...(target.kind === 'ai_agent' ? { language: target.language, messageOnly: target.messageOnly } : {}),
+    ...(target.kind === 'reject' ? { cause: target.cause } : {}),
+    location: decision.location,
+    rule: decision.rule,
+    reason: decision.reason,
+    recording: decision.recording.enabled,
+  };
 }

@@ -38,6 +38,10 @@ export interface Config {
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   readonly greetingSound: string;
   readonly recordingsDir: string;
+  /** The routing YAML admins edit; watched for changes. */
+  readonly routingFile: string;
+  /** FreeSWITCH gateway names (freeswitch/sip_profiles) for the 3CX trunk and the Twilio backup trunk. */
+  readonly gateways: { readonly threecx: string; readonly twilio: string };
 }
 
 export interface LoadConfigOptions {
@@ -108,6 +112,12 @@ const url = (schemes: readonly string[]) =>
       { error: `expected a ${schemes.map((s) => `${s}://`).join(' or ')} URL` },
     );
 
+// Gateway names end up inside FreeSWITCH dial strings: letters, digits, `_`, `-` and `.` only.
+const gatewayName = (fallback: string) =>
+  optional(z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'expected a FreeSWITCH gateway name (letters, digits, _ - .)' })).transform(
+    (s) => s ?? fallback,
+  );
+
 function envSchema(mode: RunMode) {
   const secretRequired = (what: string) =>
     z.string({ error: `is required in ${mode} mode (${what})` }).min(1, { error: `is required (${what})` });
@@ -137,6 +147,9 @@ function envSchema(mode: RunMode) {
     ESL_RECONNECT_MAX_MS: positiveMs(DEFAULT_RECONNECT_MAX_MS),
     GREETING_SOUND: optional(z.string()).transform((s) => s ?? DEFAULT_GREETING_SOUND),
     RECORDINGS_DIR: optional(z.string()).transform((s) => s ?? './data/recordings'),
+    ROUTING_FILE: optional(z.string()).transform((s) => s ?? './dialplan/routing.yaml'),
+    THREECX_GATEWAY: gatewayName('threecx'),
+    TWILIO_GATEWAY: gatewayName('twilio'),
     CALLBRIDGE_API_TOKEN:
       mode === 'production'
         ? z.preprocess(
@@ -191,6 +204,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     greetingSound: e.GREETING_SOUND,
     recordingsDir: e.RECORDINGS_DIR,
+    routingFile: e.ROUTING_FILE,
+    gateways: { threecx: e.THREECX_GATEWAY, twilio: e.TWILIO_GATEWAY },
   };
   return deepFreeze(config);
 }

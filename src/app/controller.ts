@@ -12,6 +12,9 @@ import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEve
 import { buildHttpServer, createMetrics, type Metrics } from '../http/index.ts';
 import { AdoptedCall } from './adopted-call.ts';
 import { CallJournal } from './call-journal.ts';
+import { createRouteCall, createRoutingApi } from './call-routing.ts';
+import { CallerHistory } from './caller-history.ts';
+import { RoutingService } from './routing-service.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
 import { CallSession, type CallOutcome, type Pickup } from './call-session.ts';
 import { systemClock } from './clock.ts';
@@ -36,6 +39,8 @@ export interface ControllerAddresses {
 }
 
 const GREETING_TIMEOUT_MS = 5 * 60 * 1000;
+/** How far back caller history is loaded at start; the repeat-caller rule's own window is in routing. */
+const CALLER_HISTORY_DAYS = 30;
 const LINGER_GRACE_MS = 2000;
 /** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness. */
 const INBOUND_EVENTS = ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'HEARTBEAT'];
@@ -122,12 +127,29 @@ export class Controller {
         metrics.callsTotal.inc({ outcome });
       };
 
+      const routing = await RoutingService.load({
+        file: config.routingFile,
+        logger,
+        onReloadFailed: () => {
+          metrics.routingFileValid.set(0);
+          metrics.routingReloadFailuresTotal.inc();
+        },
+        onReloaded: () => metrics.routingFileValid.set(1),
+      });
+      opened.push({ close: async () => routing.close() });
+      metrics.routingFileValid.set(1);
+      routing.watch();
+      const history = new CallerHistory();
+      await history.preload(store, { days: CALLER_HISTORY_DAYS, now: clock.now() });
+      const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode: () => 'normal' });
+
       const outbound = new OutboundSocketServer({ connection: connectionOptions });
       outbound.on('call', (connection: EslConnection, channelData: EslEvent, acceptedAtMs: number) => {
         const session = new CallSession({
           connection,
           channelData,
           acceptedAtMs,
+          routeCall,
           journal,
           clock,
           logger,
@@ -208,6 +230,19 @@ export class Controller {
         callStore: store,
         metrics,
         apiToken: config.http.apiToken,
+        routing: createRoutingApi(routing),
+        // A rejected edit does not make the controller unready (the last good routing is live); only the
+        // count is shown here, unauthenticated. The errors themselves are at GET /v1/routing.
+        readinessDetails: () => {
+          const status = routing.status();
+          return {
+            routing: {
+              version: status.version,
+              lastEditRejected: status.lastError !== null,
+              errors: status.lastError?.errors.length ?? 0,
+            },
+          };
+        },
         readinessChecks: [
           {
             name: 'esl',

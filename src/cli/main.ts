@@ -9,6 +9,8 @@ import { runController } from '../app/main.ts';
 import { runDemo } from '../app/demo.ts';
 import { listCalls, migrateDatabase, showCall } from '../app/admin.ts';
 import { runSimulatorCommand } from '../app/simulator-command.ts';
+import { checkRoutes, testRoutes } from '../app/routes-command.ts';
+import type { SystemMode } from '../core/routing/types.ts';
 
 const EXIT_USAGE = 1;
 const EXIT_CONFIG = 2;
@@ -34,6 +36,31 @@ function hostPort(value: string): { host: string; port: number } {
   const match = /^(.+):(\d+)$/.exec(value);
   if (!match) throw new InvalidArgumentError('expected host:port');
   return { host: match[1] as string, port: portNumber(match[2] as string) };
+}
+
+function dialable(name: string, allowEmpty = false) {
+  return (value: string): string => {
+    if ((allowEmpty && value === '') || /^\+?[0-9*#]{1,20}$/.test(value)) return value;
+    throw new InvalidArgumentError(`${name} must be a phone number or extension (digits, optional +)`);
+  };
+}
+
+function isoTime(value: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new InvalidArgumentError('expected an ISO 8601 date-time with an offset, e.g. 2026-12-24T17:45:00-05:00');
+  }
+  return new Date(value);
+}
+
+function dtmf(value: string): string {
+  if (!/^[0-9*#]{1,20}$/.test(value)) throw new InvalidArgumentError('expected DTMF digits 0-9 * #');
+  return value;
+}
+
+const SYSTEM_MODES: readonly SystemMode[] = ['normal', 'ai-down', '3cx-down'];
+function systemMode(value: string): SystemMode {
+  if (!(SYSTEM_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${SYSTEM_MODES.join(', ')}`);
+  return value as SystemMode;
 }
 
 function callState(value: string): CallState {
@@ -73,6 +100,33 @@ program
   .action(async (options: { eslPort: number; eslHost: string; password: string; socketTarget?: { host: string; port: number }; scenario?: string }) => {
     await runSimulatorCommand(options);
   });
+
+const routes = program.command('routes').description('check and try the routing dialplan (dialplan/routing.yaml)');
+routes
+  .command('check')
+  .description('validate a routing file; prints every problem as file:line:col and exits 1 if there is one')
+  .argument('[file]', 'routing file (default: ROUTING_FILE or dialplan/routing.yaml)')
+  .action(async (file: string | undefined) => {
+    process.exitCode = await checkRoutes(file ?? config('worker').routingFile);
+  });
+for (const [name, format, description] of [
+  ['test', 'json', 'route a hypothetical call and print the decision as JSON'],
+  ['explain', 'prose', 'route a hypothetical call and explain the decision in plain words'],
+] as const) {
+  routes
+    .command(name)
+    .description(description)
+    .requiredOption('--to <number>', 'the number dialled (DID)', dialable('--to'))
+    .requiredOption('--from <number>', 'the caller (empty for anonymous)', dialable('--from', true))
+    .requiredOption('--at <time>', 'when, as ISO 8601 with an offset, e.g. 2026-12-24T17:45:00-05:00', isoTime)
+    .option('--digits <digits>', 'DTMF digits the caller pressed', dtmf)
+    .option('--mode <mode>', 'system mode: normal, ai-down or 3cx-down', systemMode, 'normal' as SystemMode)
+    .option('--file <file>', 'routing file (default: ROUTING_FILE or dialplan/routing.yaml)')
+    .action(async (options: { to: string; from: string; at: Date; digits?: string; mode: SystemMode; file?: string }) => {
+      const { file, ...facts } = options;
+      process.exitCode = await testRoutes({ ...facts, file: file ?? config('worker').routingFile }, format);
+    });
+}
 
 const db = program.command('db').description('database administration');
 db.command('migrate')

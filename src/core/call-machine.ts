@@ -4,10 +4,11 @@
 // the caller, and the state stays as it was. Real FreeSWITCH event orders are messy (a caller can hang up
 // while we are still answering, an unbridge can race a hangup), so robustness here is a requirement.
 import type { CallState } from './call.ts';
+import type { CallPlan } from './call-plan.ts';
 
 export type CallInput =
-  /** FreeSWITCH handed us the call (outbound socket connected, channel data read). */
-  | { type: 'offered' }
+  /** FreeSWITCH handed us the call and routing made its plan. */
+  | { type: 'offered'; plan: CallPlan }
   /** CHANNEL_ANSWER on our channel. */
   | { type: 'answered' }
   /** The greeting finished playing (EXECUTE_COMPLETE of its playback). */
@@ -16,7 +17,7 @@ export type CallInput =
   | { type: 'transfer_requested'; target: string; reason: string }
   /** CHANNEL_BRIDGE: the caller is now talking to the target. */
   | { type: 'bridged'; otherLegUuid: string }
-  /** The transfer could not be completed (bridge failed, target did not answer). */
+  /** The transfer could not be completed (bridge failed, nobody answered). */
   | { type: 'transfer_failed'; cause: string }
   /** CHANNEL_UNBRIDGE while the caller stays on the line (the human hung up). */
   | { type: 'unbridged' }
@@ -28,6 +29,8 @@ export type CallInput =
 export type CallCommand =
   | { type: 'answer' }
   | { type: 'start_recording' }
+  /** A notice played before anything else (the recording announcement); does not wait for its end. */
+  | { type: 'announce'; sound: string }
   | { type: 'play_greeting' }
   | { type: 'hold' }
   | { type: 'bridge'; target: string }
@@ -38,23 +41,26 @@ export type CallCommand =
 export interface CallMachineState {
   state: CallState;
   hangupCause: string | null;
+  plan: CallPlan | null;
+  /** Whether the plan's fallback was already dialled (it is tried once, then the caller is held). */
+  fallbackTried: boolean;
 }
 
 export type Transition =
   | { ok: true; from: CallState; to: CallState; next: CallMachineState; commands: CallCommand[] }
   | { ok: false; from: CallState; input: CallInput['type']; reason: string; next: CallMachineState; commands: [] };
 
-export const initialCallState: CallMachineState = { state: 'ringing', hangupCause: null };
+export const initialCallState: CallMachineState = { state: 'ringing', hangupCause: null, plan: null, fallbackTried: false };
 
 const TRANSFERABLE: ReadonlySet<CallState> = new Set(['answered', 'in_conversation', 'bridged']);
 
 export function transition(current: CallMachineState, input: CallInput): Transition {
   const from = current.state;
-  const move = (to: CallState, commands: CallCommand[], hangupCause = current.hangupCause): Transition => ({
+  const move = (to: CallState, commands: CallCommand[], changes: Partial<CallMachineState> = {}): Transition => ({
     ok: true,
     from,
     to,
-    next: { state: to, hangupCause },
+    next: { ...current, ...changes, state: to },
     commands,
   });
   const illegal = (reason: string): Transition => ({
@@ -70,14 +76,13 @@ export function transition(current: CallMachineState, input: CallInput): Transit
 
   switch (input.type) {
     case 'offered':
-      // All three go out at once: FreeSWITCH queues them on the channel and runs them strictly in order
-      // (event-lock), so the caller hears the greeting without a round trip per step. Recording starts
-      // before the greeting so the whole conversation is on it.
-      return from === 'ringing'
-        ? move('ringing', [{ type: 'answer' }, { type: 'start_recording' }, { type: 'play_greeting' }])
-        : illegal('the call was already offered');
+      if (from !== 'ringing' || current.plan !== null) return illegal('the call was already offered');
+      return move('ringing', offerCommands(input.plan), { plan: input.plan });
     case 'answered':
-      return from === 'ringing' ? move('answered', []) : illegal('the call is already answered');
+      if (from !== 'ringing') return illegal('the call is already answered');
+      // A call for people is connected once FreeSWITCH confirms the answer (after the announcement).
+      if (current.plan?.kind === 'connect') return move('transferring', [{ type: 'bridge', target: current.plan.dial }]);
+      return move('answered', []);
     case 'greeting_finished':
       if (from !== 'answered') return illegal('no greeting was playing');
       return move('in_conversation', [{ type: 'hold' }]);
@@ -86,14 +91,35 @@ export function transition(current: CallMachineState, input: CallInput): Transit
       return move('transferring', [{ type: 'bridge', target: input.target }]);
     case 'bridged':
       return from === 'transferring' ? move('bridged', []) : illegal('no transfer was in progress');
-    case 'transfer_failed':
-      return from === 'transferring' ? move('in_conversation', [{ type: 'hold' }]) : illegal('no transfer was in progress');
+    case 'transfer_failed': {
+      if (from !== 'transferring') return illegal('no transfer was in progress');
+      const fallback = current.plan?.kind === 'connect' ? current.plan.fallbackDial : null;
+      if (fallback !== null && !current.fallbackTried) {
+        return move('transferring', [{ type: 'bridge', target: fallback }], { fallbackTried: true });
+      }
+      // Never a dead end: the caller stays with the controller, on hold, rather than being dropped.
+      return move('in_conversation', [{ type: 'hold' }]);
+    }
     case 'unbridged':
       return from === 'bridged' ? move('in_conversation', [{ type: 'hold' }]) : illegal('the call was not bridged');
     case 'hangup_requested':
       // The state changes when FreeSWITCH confirms the hangup, not when we ask for it.
       return move(from, [{ type: 'hangup', cause: input.cause }]);
     case 'hung_up':
-      return move('ended', [{ type: 'release' }], input.cause);
+      return move('ended', [{ type: 'release' }], { hangupCause: input.cause });
   }
+}
+
+/**
+ * The first commands go out at once: FreeSWITCH queues them on the channel and runs them strictly in order
+ * (event-lock), so the caller hears the greeting without a round trip per step. Recording starts before
+ * anything is played so the whole call is on it.
+ */
+function offerCommands(plan: CallPlan): CallCommand[] {
+  if (plan.kind === 'reject') return [{ type: 'hangup', cause: plan.cause }];
+  const commands: CallCommand[] = [{ type: 'answer' }];
+  if (plan.record) commands.push({ type: 'start_recording' });
+  if (plan.announcement !== null) commands.push({ type: 'announce', sound: plan.announcement });
+  if (plan.kind === 'converse') commands.push({ type: 'play_greeting' });
+  return commands;
 }

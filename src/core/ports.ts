@@ -36,4 +36,12 @@ export interface CallStore {
   /** Calls not yet ended, to reconcile with FreeSWITCH after a restart or reconnect. */
   listUnendedCalls(): Promise<CallRecord[]>;
   ping(): Promise<void>;
+  /** Calls started since `since`, oldest first, with the ring group routing chose (repeat-caller rule). */
+  recentCallerRoutes(since: Date): Promise<CallerRoute[]>;
+}
+
+export interface CallerRoute {
+  fromNumber: string;
+  startedAt: Date;
+  ringGroup: string | null;
 }

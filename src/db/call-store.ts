@@ -1,9 +1,9 @@
 // CallStore on drizzle: the same code runs on node-postgres and on PGlite.
-import { asc, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, ne, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { CallDirection, CallEventRecord, CallRecord, CallState, CallWithEvents } from '../core/call.ts';
 import { CallNotFoundError } from '../core/errors.ts';
-import type { CallListQuery, CallStore, CallUpdate, CallWriteBatch } from '../core/ports.ts';
+import type { CallerRoute, CallListQuery, CallStore, CallUpdate, CallWriteBatch } from '../core/ports.ts';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { callEvents, calls } from './schema.ts';
@@ -86,6 +86,20 @@ export class DrizzleCallStore implements CallStore {
         .orderBy(asc(calls.startedAt), asc(calls.id)),
     );
     return rows.map(toCallRecord);
+  }
+
+  async recentCallerRoutes(since: Date): Promise<CallerRoute[]> {
+    // The ring group is in the journal entry of the routing decision ('offered' → data.route.ringGroup).
+    const ringGroup = sql<string | null>`${callEvents.data} -> 'route' ->> 'ringGroup'`;
+    const rows = await this.#run(undefined, () =>
+      this.#db
+        .select({ fromNumber: calls.fromNumber, startedAt: calls.startedAt, ringGroup })
+        .from(calls)
+        .leftJoin(callEvents, and(eq(callEvents.callId, calls.id), eq(callEvents.type, 'offered')))
+        .where(gte(calls.startedAt, since))
+        .orderBy(asc(calls.startedAt)),
+    );
+    return rows.map((row) => ({ fromNumber: row.fromNumber, startedAt: row.startedAt, ringGroup: row.ringGroup ?? null }));
   }
 
   async ping(): Promise<void> {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CallStates } from '../core/call.ts';
 import type { CallStore } from '../core/ports.ts';
 import { HttpError } from './http-error.ts';
+import { parseInput } from './validation.ts';
 
 export const MAX_PAGE_SIZE = 200;
 const DEFAULT_PAGE_SIZE = 50;
@@ -27,21 +28,16 @@ const listQuery = z.strictObject(
 
 const idParams = z.object({ id: z.uuid({ error: 'id must be a UUID' }) });
 
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw new HttpError(400, 'bad_request', result.error.issues.map((issue) => issue.message).join('; '));
-}
 
 export const callsRoutes: FastifyPluginAsync<{ callStore: CallStore }> = async (app, { callStore }) => {
   app.get('/calls', async (request) => {
-    const query = parse(listQuery, request.query);
+    const query = parseInput(listQuery, request.query);
     const calls = await callStore.listCalls(query);
     return { calls, limit: query.limit, offset: query.offset };
   });
 
   app.get('/calls/:id', async (request) => {
-    const { id } = parse(idParams, request.params);
+    const { id } = parseInput(idParams, request.params);
     const call = await callStore.getCall(id);
     if (call === undefined) throw new HttpError(404, 'not_found', `call ${id} not found`);
     return call;

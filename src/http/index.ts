@@ -3,3 +3,4 @@ export { buildHttpServer, type BuildHttpServerOptions } from './server.ts';
 export { createMetrics, type CreateMetricsOptions, type Metrics } from './metrics.ts';
 export { runReadinessChecks, type ReadinessCheck, type ReadinessReport, type CheckOutcome } from './ready.ts';
 export { MAX_PAGE_SIZE } from './calls.ts';
+export { type RoutingApi, type RoutingStatusView } from './routing.ts';

@@ -14,6 +14,10 @@ export interface Metrics {
   eslCommandDuration: Histogram<'command'>;
   /** Event-Date-Timestamp of a FreeSWITCH event → the moment the controller handled it. */
   eventLag: Histogram;
+  /** Edits of the routing file that were rejected (the last good version stayed live). */
+  routingReloadFailuresTotal: Counter;
+  /** 1 while the routing file on disk is the live version, 0 while its last edit is rejected. */
+  routingFileValid: Gauge;
 }
 
 export interface CreateMetricsOptions {
@@ -47,6 +51,16 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       help: 'Time from sending an ESL command to its reply',
       labelNames: ['command'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    routingReloadFailuresTotal: new Counter({
+      name: 'callbridge_routing_reload_failures_total',
+      help: 'Edits of the routing file that were rejected; the last good version stayed live',
+      registers: [registry],
+    }),
+    routingFileValid: new Gauge({
+      name: 'callbridge_routing_file_valid',
+      help: '1 when the routing file on disk is the live version, 0 while its last edit is rejected',
       registers: [registry],
     }),
     eventLag: new Histogram({

@@ -18,6 +18,8 @@ export interface ReadinessReport {
   status: 'ready' | 'not_ready';
   failing: string[];
   checks: Record<string, CheckOutcome>;
+  /** Facts worth seeing that do not make the process unready. */
+  details?: Record<string, unknown>;
 }
 
 const DEFAULT_CHECK_TIMEOUT_MS = 2000;
@@ -59,11 +61,15 @@ export async function runReadinessChecks(
   return report;
 }
 
-export const readyRoutes: FastifyPluginAsync<{ checks: readonly ReadinessCheck[] }> = async (app, { checks }) => {
+export const readyRoutes: FastifyPluginAsync<{
+  checks: readonly ReadinessCheck[];
+  details?: () => Record<string, unknown>;
+}> = async (app, { checks, details }) => {
   app.get('/ready', async (request, reply) => {
     const report = await runReadinessChecks(checks, (name, error) =>
       request.log.warn({ check: name, err: error }, 'readiness check failed'),
     );
+    if (details) report.details = details();
     return reply.code(report.status === 'ready' ? 200 : 503).send(report);
   });
 };

@@ -17,6 +17,7 @@ import { healthRoutes } from './health.ts';
 import { HttpError } from './http-error.ts';
 import { metricsRoutes, type Metrics } from './metrics.ts';
 import { readyRoutes, type ReadinessCheck } from './ready.ts';
+import { routingRoutes, type RoutingApi } from './routing.ts';
 
 export interface BuildHttpServerOptions {
   logger: FastifyBaseLogger;
@@ -25,6 +26,10 @@ export interface BuildHttpServerOptions {
   metrics: Metrics;
   /** Bearer token required on /v1; undefined leaves /v1 open (config refuses that in production). */
   apiToken: string | undefined;
+  /** Live routing (absent in processes that do not route calls). */
+  routing?: RoutingApi;
+  /** Extra facts for /ready that do not make the controller unready (e.g. a rejected routing edit). */
+  readinessDetails?: () => Record<string, unknown>;
 }
 
 // Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
@@ -70,7 +75,10 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
   app.setNotFoundHandler(notFound);
 
   void app.register(healthRoutes);
-  void app.register(readyRoutes, { checks: options.readinessChecks });
+  void app.register(readyRoutes, {
+    checks: options.readinessChecks,
+    ...(options.readinessDetails ? { details: options.readinessDetails } : {}),
+  });
   void app.register(metricsRoutes, { metrics: options.metrics });
   void app.register(
     async (v1) => {
@@ -78,6 +86,7 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
       // Unknown /v1 paths answer 401 before 404, so the API's shape is not probed without a token.
       v1.setNotFoundHandler(notFound);
       await v1.register(callsRoutes, { callStore: options.callStore });
+      if (options.routing) await v1.register(routingRoutes, { routing: options.routing });
     },
     { prefix: '/v1' },
   );

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/app/config.ts';
 import { Controller, type ControllerOptions } from '../../src/app/controller.ts';
@@ -11,6 +12,9 @@ import { createLogger } from '../../src/app/logger.ts';
 import { migrate, openDatabase, type Database } from '../../src/db/index.ts';
 import { createScratchPostgres } from '../integration/db-fixture.ts';
 import { FreeSwitchSimulator, type SimulatorOptions } from '../../src/simulator/simulator.ts';
+
+/** Routing for tests: open around the clock; see the file for its numbers. */
+export const TEST_ROUTING_FILE = fileURLToPath(new URL('./routing.yaml', import.meta.url));
 
 export interface Harness {
   controller: Controller;
@@ -54,6 +58,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       RECORDINGS_DIR: recordingsDir,
       ESL_RECONNECT_MIN_MS: '20',
       ESL_RECONNECT_MAX_MS: '100',
+      ROUTING_FILE: TEST_ROUTING_FILE,
       ...options.env,
     },
     { mode: 'production' },

@@ -28,6 +28,7 @@ function flakyStore() {
     getCall: unused,
     listUnendedCalls: unused,
     ping: unused,
+    recentCallerRoutes: unused,
   };
   return { store, batches, state };
 }
