@@ -54,8 +54,8 @@ export function dialString(target: Exclude<RouteTarget, { kind: 'reject' | 'ai_a
     case 'external':
       return `sofia/gateway/${target.via === 'twilio' ? gateways.twilio : gateways.threecx}/${digitsOnly(target.number)}`;
     case 'voicemail':
-      // The mailbox is a 3CX extension: 3CX's own voicemail takes the message.
-      return `sofia/gateway/${gateways.threecx}/${digitsOnly(target.mailbox)}`;
+      // 3CX's own voicemail on the mailbox's extension takes the message.
+      return `sofia/gateway/${gateways.threecx}/${digitsOnly(target.extension)}`;
   }
 }
 

@@ -1,7 +1,7 @@
 // Turns what the routing file says ("ring_group: scheduling", "voicemail: main") into the decision the
 // controller acts on: agents in ringing order, fallbacks resolved, the AI replaced when it is down.
 import type { FallbackSpec, RoutingConfig, TargetSpec } from './schema.ts';
-import type { FallbackTarget, RoutedAgent, RouteTarget, SystemMode } from './types.ts';
+import type { FallbackTarget, RoutedAgent, RouteTarget, SystemMode, VoicemailTarget } from './types.ts';
 
 export interface TargetContext {
   config: RoutingConfig;
@@ -51,7 +51,7 @@ function fallbackTarget(ctx: TargetContext, spec: FallbackSpec): FallbackTarget 
   const effective = spec.action === 'ai' && ctx.mode === 'ai-down' ? ctx.config.modes['ai-down'].fallback : spec;
   switch (effective.action) {
     case 'voicemail':
-      return { kind: 'voicemail', mailbox: effective.mailbox };
+      return voicemailTarget(ctx, effective.mailbox);
     case 'external':
       return { kind: 'external', number: effective.number, via: via(ctx, effective.via) };
     case 'ai':
@@ -79,10 +79,15 @@ export function resolveTarget(ctx: TargetContext, spec: TargetSpec): RouteTarget
     case 'external':
       return { kind: 'external', number: spec.number, via: via(ctx, spec.via) };
     case 'voicemail':
-      return { kind: 'voicemail', mailbox: spec.mailbox };
+      return voicemailTarget(ctx, spec.mailbox);
     case 'reject':
       return { kind: 'reject', cause: spec.cause };
   }
+}
+
+function voicemailTarget(ctx: TargetContext, mailbox: string): VoicemailTarget {
+  // References are checked when the file loads, so the mailbox exists.
+  return { kind: 'voicemail', mailbox, extension: ctx.config.mailboxes[mailbox]?.extension ?? '' };
 }
 
 /** Without 3CX its trunk cannot dial out either; the Twilio backup trunk can. */

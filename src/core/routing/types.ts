@@ -57,12 +57,19 @@ export type RouteTarget =
       fallback: FallbackTarget;
     }
   | { kind: 'external'; number: string; via: 'threecx' | 'twilio' }
-  | { kind: 'voicemail'; mailbox: string }
+  | VoicemailTarget
   | { kind: 'reject'; cause: 'CALL_REJECTED' | 'USER_BUSY' };
+
+/** A mailbox of the routing file; 3CX's voicemail on `extension` takes the message. */
+export interface VoicemailTarget {
+  kind: 'voicemail';
+  mailbox: string;
+  extension: string;
+}
 
 /** A ring group's last resort: never a dead end. */
 export type FallbackTarget =
-  | { kind: 'voicemail'; mailbox: string }
+  | VoicemailTarget
   | { kind: 'external'; number: string; via: 'threecx' | 'twilio' }
   | { kind: 'ai_agent'; language: string; messageOnly: true; handoffRingGroup: string };
 

@@ -22,7 +22,7 @@ describe('call plan from a routing decision', () => {
           { extension: '102', name: 'Ben', skills: ['scheduling'], priority: 2 },
         ],
         ringSeconds: 20,
-        fallback: { kind: 'voicemail', mailbox: '800' },
+        fallback: { kind: 'voicemail', mailbox: 'main', extension: '800' },
       }),
       gateways,
     );
