@@ -176,10 +176,8 @@ export class CallSession implements RegisteredCall {
       return;
     }
     this.#machine = result.next;
-    if (result.from !== result.to || input.type === 'offered') {
-      this.#journalEvent(input.type, result.from, result.to, { ...inputData(input), ...data });
-      this.#journalStateChange(result.to);
-    }
+    this.#journalEvent(input.type, result.from, result.to, { ...inputData(input), ...data });
+    if (result.from !== result.to) this.#journalStateChange(result.to);
     for (const command of result.commands) this.#perform(command);
   }
 

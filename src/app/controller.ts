@@ -47,6 +47,7 @@ const INBOUND_EVENTS = ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'HEARTBEAT'
 
 export class Controller {
   readonly registry: CallRegistry<RegisteredCall>;
+  readonly routing: RoutingService;
   readonly metrics: Metrics;
   readonly store: CallStore;
   readonly addresses: ControllerAddresses;
@@ -63,6 +64,7 @@ export class Controller {
 
   private constructor(parts: {
     registry: CallRegistry<RegisteredCall>;
+    routing: RoutingService;
     journal: CallJournal;
     database: Database;
     ownsDatabase: boolean;
@@ -77,6 +79,7 @@ export class Controller {
     firstResync: Promise<void>;
   }) {
     this.registry = parts.registry;
+    this.routing = parts.routing;
     this.#journal = parts.journal;
     this.#database = parts.database;
     this.#ownsDatabase = parts.ownsDatabase;
@@ -94,18 +97,30 @@ export class Controller {
   static async start(options: ControllerOptions): Promise<Controller> {
     const { config, logger } = options;
     const clock = options.clock ?? systemClock;
+    // Routing first: without a routing file it trusts, the controller must not take calls (or touch anything).
+    const metrics = createMetrics();
+    const routing = await RoutingService.load({
+      file: config.routingFile,
+      logger,
+      onReloadFailed: () => {
+        metrics.routingFileValid.set(0);
+        metrics.routingReloadFailuresTotal.inc();
+      },
+      onReloaded: () => metrics.routingFileValid.set(1),
+    });
+    metrics.routingFileValid.set(1);
     const ownsDatabase = options.database === undefined;
     const database = options.database ?? (await openDatabase({
       url: config.database.url,
       pgliteDataDir: config.database.pgliteDataDir,
       onIdleError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
     }));
-    const opened: { close(): Promise<unknown> }[] = ownsDatabase ? [database] : [];
+    const opened: { close(): Promise<unknown> }[] = [{ close: async () => routing.close() }];
+    if (ownsDatabase) opened.push(database);
     try {
       await migrate(database);
       await mkdir(config.recordingsDir, { recursive: true });
       const store = new DrizzleCallStore({ db: database.db });
-      const metrics = createMetrics();
       const registry = new CallRegistry<RegisteredCall>();
       const journal = new CallJournal({ store, logger });
       const connectionOptions = {
@@ -127,17 +142,6 @@ export class Controller {
         metrics.callsTotal.inc({ outcome });
       };
 
-      const routing = await RoutingService.load({
-        file: config.routingFile,
-        logger,
-        onReloadFailed: () => {
-          metrics.routingFileValid.set(0);
-          metrics.routingReloadFailuresTotal.inc();
-        },
-        onReloaded: () => metrics.routingFileValid.set(1),
-      });
-      opened.push({ close: async () => routing.close() });
-      metrics.routingFileValid.set(1);
       routing.watch();
       const history = new CallerHistory();
       await history.preload(store, { days: CALLER_HISTORY_DAYS, now: clock.now() });
@@ -259,6 +263,7 @@ export class Controller {
 
       return new Controller({
         registry,
+        routing,
         journal,
         database,
         ownsDatabase,
@@ -299,6 +304,7 @@ export class Controller {
       ['calls', () => this.registry.closeAll('controller shutdown')],
       ['outbound socket', () => this.#outbound.close()],
       ['inbound ESL', () => this.#inbound.stop()],
+      ['routing watch', async () => this.routing.close()],
     ];
     // Whatever the calls wrote on their way out reaches the database before it closes.
     steps.push(['journal', () => this.#journal.flush()]);

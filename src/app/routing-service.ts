@@ -5,6 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { CallbridgeError, ErrorCode } from '../core/errors.ts';
 import { route } from '../core/routing/route.ts';
 import type { RoutingConfig } from '../core/routing/schema.ts';
 import type { CallFacts, RoutingDecision } from '../core/routing/types.ts';
@@ -33,12 +34,11 @@ export interface RoutingServiceOptions {
 }
 
 /** The routing file at start was invalid: the controller cannot take calls without a routing it trusts. */
-export class RoutingFileInvalidError extends Error {
+export class RoutingFileInvalidError extends CallbridgeError {
   readonly errors: RoutingError[];
 
   constructor(errors: RoutingError[]) {
-    super(`The routing file is invalid:\n${errors.map((e) => `  ${formatRoutingError(e)}`).join('\n')}`);
-    this.name = 'RoutingFileInvalidError';
+    super(ErrorCode.RoutingInvalid, `The routing file is invalid:\n${errors.map((e) => `  ${formatRoutingError(e)}`).join('\n')}`);
     this.errors = errors;
   }
 }

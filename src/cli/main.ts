@@ -2,7 +2,7 @@
 // over to src/app/. Expected failures (bad configuration, bad input) print one clear message and exit with
 // a non-zero code, never a stack trace.
 import { Command, InvalidArgumentError } from 'commander';
-import { CallbridgeError, ConfigError } from '../core/errors.ts';
+import { CallbridgeError, ConfigError, ErrorCode } from '../core/errors.ts';
 import { CallStates, type CallState } from '../core/call.ts';
 import { loadConfig, type RunMode } from '../app/config.ts';
 import { runController } from '../app/main.ts';
@@ -157,7 +157,7 @@ calls
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || (error instanceof CallbridgeError && error.code === ErrorCode.RoutingInvalid)) {
     process.stderr.write(`${error.message}\n`);
     process.exitCode = EXIT_CONFIG;
   } else if (error instanceof CallbridgeError) {

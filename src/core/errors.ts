@@ -12,6 +12,7 @@ export const ErrorCode = {
   IllegalTransition: 'ILLEGAL_TRANSITION',
   DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
   EslInvalidCommand: 'ESL_INVALID_COMMAND',
+  RoutingInvalid: 'ROUTING_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -3,7 +3,7 @@
 // bridge / transfer traces show.
 import { EVENT_KINDS } from './catalog.ts';
 import { markAnswered } from './apps.ts';
-import { dial } from './legs.ts';
+import { dialTargets } from './dial-string.ts';
 import type { Engine } from './engine.ts';
 import type { CallSession } from './session.ts';
 
@@ -25,7 +25,7 @@ function callUpdate(s: CallSession, peer: CallSession, name: string | undefined,
 export async function bridgeApp(engine: Engine, a: CallSession, dest: string): Promise<string> {
   if (!a.ch.isUp) return '_none_';
   if (a.ch.callState === 'ACTIVE') a.ch.setCallState('RING_WAIT');
-  const { cause, session: b } = await dial(engine, { dial: dest, caller: a });
+  const { cause, session: b } = await dialTargets(engine, { dial: dest, caller: a });
   if (b === undefined || !a.ch.isUp) {
     a.ch.setVar('originate_disposition', cause ?? 'ORIGINATOR_CANCEL');
     a.ch.setVar('DIALSTATUS', cause === 'USER_BUSY' ? 'BUSY' : 'FAIL');
