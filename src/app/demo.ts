@@ -16,11 +16,14 @@ interface DemoCall {
   atMs: number;
 }
 
+// Numbers from dialplan/routing.yaml; where each call goes depends on the practice's hours right now.
 const DEMO_CALLS: DemoCall[] = [
-  { title: 'normal call: greeting, hold, caller hangs up', atMs: 0, call: { from: '+15551230001', to: '+15559870100', callerHangsUpAfterMs: 3000 } },
-  { title: 'caller hangs up early, during the greeting', atMs: 200, call: { from: '+15551230002', to: '+15559870100', callerHangsUpAfterMs: 400 } },
-  { title: 'two at once (1 of 2)', atMs: 400, call: { from: '+15551230003', to: '+15559870200', callerHangsUpAfterMs: 2500 } },
-  { title: 'two at once (2 of 2)', atMs: 400, call: { from: '+15551230004', to: '+15559870300', callerHangsUpAfterMs: 2000 } },
+  { title: 'main line (AI first): greeting, hold, caller hangs up', atMs: 0, call: { from: '+19195550001', to: '+17045550100', callerHangsUpAfterMs: 3000 } },
+  { title: 'caller hangs up early, during the greeting', atMs: 200, call: { from: '+19195550002', to: '+17045550100', callerHangsUpAfterMs: 400 } },
+  { title: 'billing line (people first, AI message after hours)', atMs: 300, call: { from: '+19195550003', to: '+17045550102', callerHangsUpAfterMs: 3500 } },
+  { title: 'blocked caller', atMs: 350, call: { from: '+13055550199', to: '+17045550100' } },
+  { title: 'two at once (1 of 2): Dallas nurse line', atMs: 400, call: { from: '+19195550004', to: '+12145550103', callerHangsUpAfterMs: 6000 } },
+  { title: 'two at once (2 of 2): Denver main line', atMs: 400, call: { from: '+19195550005', to: '+13035550100', callerHangsUpAfterMs: 2000 } },
 ];
 
 const DEMO_DEADLINE_MS = 30_000;
@@ -92,11 +95,11 @@ export async function runDemo(config: Config): Promise<number> {
 function formatTimeline(call: CallWithEvents, pickup: Pickup | undefined): string {
   const latency =
     pickup === undefined
-      ? '-'
-      : `${pickup.sinceAcceptMs.toFixed(2)} ms from FreeSWITCH's connection, ${pickup.sinceChannelDataMs.toFixed(2)} ms of controller processing`;
+      ? 'no greeting (connected to people, or rejected)'
+      : `greeting command sent ${pickup.sinceAcceptMs.toFixed(2)} ms after FreeSWITCH's connection, ${pickup.sinceChannelDataMs.toFixed(2)} ms of controller processing`;
   const lines = [
     `  ${maskPhoneNumber(call.fromNumber)} → ${maskPhoneNumber(call.toNumber)}  id ${call.id}`,
-    `  ended: ${call.hangupCause ?? '-'}; greeting command sent ${latency}`,
+    `  ended: ${call.hangupCause ?? '-'}; ${latency}`,
   ];
   const first = call.events[0];
   for (const event of call.events) {
@@ -109,7 +112,9 @@ function formatTimeline(call: CallWithEvents, pickup: Pickup | undefined): strin
 function describe(event: CallEventRecord): string {
   const change = event.fromState !== event.toState ? ` (${event.fromState ?? '-'} → ${event.toState ?? '-'})` : '';
   const cause = typeof event.data.cause === 'string' ? ` ${event.data.cause}` : '';
-  return `${event.type}${cause}${change}`;
+  const route = event.data.route as { target?: string; ringGroup?: string; rule?: string; reason?: string } | undefined;
+  const routed = route === undefined ? '' : ` → ${route.target ?? '?'}${route.ringGroup ? ` "${route.ringGroup}"` : ''} by ${route.rule ?? '?'}: ${route.reason ?? ''}`;
+  return `${event.type}${cause}${change}${routed}`;
 }
 
 function print(line: string): void {
