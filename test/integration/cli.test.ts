@@ -1,6 +1,6 @@
 // The `callbridge` command as an operator runs it: a separate process, real exit codes and output.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,4 +63,36 @@ describe('callbridge CLI', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('expected one of ringing, answered');
   });
+
+  it('checks routing files: exit 0 for the shipped example, exit 1 with every problem as file:line:col', async () => {
+    const ok = await run(['routes', 'check']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/dialplan\/routing\.yaml: valid \(sha256 [0-9a-f]{12}\)/);
+
+    const file = join(dataDir, 'broken.yaml');
+    await writeFile(file, 'version: 1\npractice: X\nring_groupz: {}\n');
+    const bad = await run(['routes', 'check', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${file}:3:1: `);
+    expect(bad.stderr).toMatch(/ring_groupz/);
+    expect(bad.stderr).toMatch(/\d+ problems in /);
+  });
+
+  it('routes a hypothetical call as JSON and explains it in prose, without the caller number in clear', async () => {
+    const args = ['--to', '+17045550100', '--from', '+19195550123', '--at', '2026-12-24T17:45:00-05:00'];
+    const tested = await run(['routes', 'test', ...args]);
+    expect(tested.code).toBe(0);
+    const decision = JSON.parse(tested.stdout) as { target: { kind: string }; rule: string; location: string };
+    expect(decision).toMatchObject({ target: { kind: 'ai_agent' }, location: 'charlotte', rule: 'locations.charlotte.holidays[1]' });
+
+    const explained = await run(['routes', 'explain', ...args]);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toContain('Christmas Eve');
+    expect(explained.stdout).not.toContain('+19195550123');
+
+    const badTime = await run(['routes', 'test', '--to', '+17045550100', '--from', '+19195550123', '--at', 'tomorrow']);
+    expect(badTime.code).not.toBe(0);
+    expect(badTime.stderr).toContain('expected an ISO 8601 date-time with an offset');
+  });
 });
+
