@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/app/config.ts';
 import { Controller } from '../../src/app/controller.ts';
@@ -57,6 +58,8 @@ async function run(request: CallBenchRequest): Promise<CallBenchResult> {
         ...(scratch === undefined ? {} : { DATABASE_URL: scratch.url }),
         PGLITE_DATA_DIR: join(dir, 'pglite'),
         RECORDINGS_DIR: join(dir, 'recordings'),
+        // Open around the clock, +15559870100 answered by the AI: every round does the same work whenever it runs.
+        ROUTING_FILE: fileURLToPath(new URL('../../test/support/routing.yaml', import.meta.url)),
         LOG_LEVEL: 'info',
         LOG_FORMAT: 'json',
       },
