@@ -13,6 +13,9 @@ export const ErrorCode = {
   DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
   EslInvalidCommand: 'ESL_INVALID_COMMAND',
   RoutingInvalid: 'ROUTING_INVALID',
+  AiEngineUnavailable: 'AI_ENGINE_UNAVAILABLE',
+  AiEngineBadReply: 'AI_ENGINE_BAD_REPLY',
+  AgentScriptInvalid: 'AGENT_SCRIPT_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -109,5 +112,36 @@ export class CallNotFoundError extends CallbridgeError {
 export class DatabaseUnavailableError extends CallbridgeError {
   constructor(message = 'Database unavailable', options: CallbridgeErrorOptions = {}) {
     super(ErrorCode.DatabaseUnavailable, message, { retryable: true, ...options });
+  }
+}
+
+/** The AI engine did not answer in time, refused the connection or answered with a server error. */
+export class AiEngineUnavailableError extends CallbridgeError {
+  /** HTTP status when the engine answered, otherwise undefined (timeout, connection refused). */
+  readonly status: number | undefined;
+
+  constructor(message: string, options: CallbridgeErrorOptions & { status?: number } = {}) {
+    super(ErrorCode.AiEngineUnavailable, message, { retryable: true, ...options });
+    this.status = options.status;
+  }
+}
+
+/** The AI engine answered, but not with a reply the contract allows (bad JSON, wrong shape, 4xx). */
+export class AiEngineBadReplyError extends CallbridgeError {
+  readonly status: number;
+
+  constructor(message: string, options: CallbridgeErrorOptions & { status: number }) {
+    super(ErrorCode.AiEngineBadReply, message, { retryable: false, ...options });
+    this.status = options.status;
+  }
+}
+
+/** The built-in agent's script (dialplan/agent.yaml) does not match its schema; `problems` name each key. */
+export class AgentScriptInvalidError extends CallbridgeError {
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super(ErrorCode.AgentScriptInvalid, `Invalid agent script ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
   }
 }
