@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.ts';
+import { interpolate } from '../support/compose-env.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
@@ -34,16 +35,6 @@ const compose = parseYaml(composeText, { merge: true }) as Compose;
 /** Names set in .env.example (`NAME=value` lines, comments excluded). */
 const documented = new Set([...exampleText.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
 
-/** Resolves `${VAR}`, `${VAR:-default}`, `${VAR:?error}` and `$$` as docker compose does. */
-function interpolate(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\$|\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}/g, (all, name?: string, op?: string, arg?: string) => {
-    if (all === '$$') return '$';
-    const set = env[name!];
-    if (set !== undefined && set !== '') return set;
-    if (op === '?') throw new Error(`compose requires ${name}`);
-    return op === '-' ? arg! : '';
-  });
-}
 
 // The values compose refuses to start without; everything else keeps its default.
 const REQUIRED = {

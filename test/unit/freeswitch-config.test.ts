@@ -10,6 +10,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.ts';
+import { interpolate } from '../support/compose-env.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const confDir = join(root, 'freeswitch');
@@ -113,16 +114,6 @@ function xmlFiles(dir: string): string[] {
   );
 }
 
-/** Resolves compose's `${VAR}`, `${VAR:-default}`, `${VAR:?error}` and `$$` the way `docker compose` does. */
-function interpolate(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\$|\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}/g, (all, name?: string, op?: string, arg?: string) => {
-    if (all === '$$') return '$';
-    const set = env[name!];
-    if (set !== undefined && set !== '') return set;
-    if (op === '?') throw new Error(`compose requires ${name}`);
-    return op === '-' ? arg! : '';
-  });
-}
 
 function composeServiceEnv(service: string, env: Record<string, string>): Record<string, string> {
   const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
