@@ -16,6 +16,8 @@ export const ErrorCode = {
   AiEngineUnavailable: 'AI_ENGINE_UNAVAILABLE',
   AiEngineBadReply: 'AI_ENGINE_BAD_REPLY',
   AgentScriptInvalid: 'AGENT_SCRIPT_INVALID',
+  SttUnavailable: 'STT_UNAVAILABLE',
+  VocabularyInvalid: 'VOCABULARY_INVALID',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -143,5 +145,33 @@ export class AgentScriptInvalidError extends CallbridgeError {
   constructor(source: string, problems: readonly string[]) {
     super(ErrorCode.AgentScriptInvalid, `Invalid agent script ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = problems;
+  }
+}
+
+/** Speech-to-text could not start (or restart) a recognition session; the call goes on without STT. */
+export class SttUnavailableError extends CallbridgeError {
+  constructor(message: string, options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.SttUnavailable, message, options);
+  }
+}
+
+/** The speech vocabulary file is unreadable or does not match its schema; each problem names its place. */
+export class VocabularyError extends CallbridgeError {
+  readonly problems: readonly string[];
+
+  constructor(file: string, problems: readonly string[], options: CallbridgeErrorOptions = {}) {
+    super(
+      ErrorCode.VocabularyInvalid,
+      `Invalid vocabulary ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      options,
+    );
+    this.problems = problems;
+  }
+}
+
+/** Text-to-speech produced no usable audio (service error, timeout, unreadable audio); no file was cached. */
+export class TtsSynthesisError extends CallbridgeError {
+  constructor(message: string, options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.TtsSynthesisFailed, message, { retryable: true, ...options });
   }
 }
