@@ -18,6 +18,7 @@ export const ErrorCode = {
   AgentScriptInvalid: 'AGENT_SCRIPT_INVALID',
   SttUnavailable: 'STT_UNAVAILABLE',
   VocabularyInvalid: 'VOCABULARY_INVALID',
+  TtsSynthesisFailed: 'TTS_SYNTHESIS_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -52,6 +52,8 @@ export interface SynthesizedSpeech {
   durationMs: number;
   /** True when it came from the cache without a synthesis. */
   cached: boolean;
+  /** True when synthesis failed and this is the recorded generic prompt instead of the requested words. */
+  fallback?: boolean;
 }
 
 export interface TextToSpeech {
