@@ -9,6 +9,7 @@ import { TtsSynthesisError } from '../../core/errors.ts';
 import type { SpeechRequest, SynthesizedSpeech, TextToSpeech } from '../../core/voice-ports.ts';
 import { cacheKey } from './cache-key.ts';
 import type { SpeechSynthesizer } from './google-tts.ts';
+import { pruneCache, type PruneResult } from './housekeeping.ts';
 import { parseWav, toWav, type TtsEncoding } from './wav.ts';
 
 /** Structural subset of the app's pino logger. */
@@ -122,6 +123,16 @@ export class CachedTts implements TextToSpeech {
     const width = Math.min(Math.max(1, options.concurrency ?? this.#prewarmConcurrency), Math.max(1, requests.length));
     await Promise.all(Array.from({ length: width }, worker));
     this.#logger?.info({ ...result }, 'TTS cache prewarmed');
+    return result;
+  }
+
+  /** Removes cache files older than `maxAgeMs`, then the oldest until at most `maxBytes` remain. */
+  async housekeep(options: { maxAgeMs?: number; maxBytes?: number }): Promise<PruneResult> {
+    const result = await pruneCache({ dir: this.#dir, ...options });
+    if (result.removed > 0) {
+      this.#durations.clear();
+      this.#logger?.info({ ...result }, 'TTS cache pruned');
+    }
     return result;
   }
 
