@@ -1,0 +1,43 @@
+// The real script and the real routing file's emergency phrases, as the app will wire them.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { parseAgentScript } from '../../../src/agent/script.ts';
+import { ScriptedAgent } from '../../../src/agent/scripted-agent.ts';
+import type { ConversationStart, ConversationTurn } from '../../../src/core/voice-ports.ts';
+
+const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+export const agentYaml = readFileSync(repoFile('dialplan/agent.yaml'), 'utf8');
+
+export function routingEmergencyPhrases(): string[] {
+  const routing = parse(readFileSync(repoFile('dialplan/routing.yaml'), 'utf8')) as {
+    emergency: { phrases: Record<string, string[]> };
+  };
+  return Object.values(routing.emergency.phrases).flat();
+}
+
+export function makeAgent(): ScriptedAgent {
+  return new ScriptedAgent({
+    script: parseAgentScript({ text: agentYaml, source: 'dialplan/agent.yaml' }),
+    emergencyPhrases: routingEmergencyPhrases(),
+  });
+}
+
+export const CALLER = '+17045550123';
+
+export function startOf(callId: string, overrides: Partial<ConversationStart> = {}): ConversationStart {
+  return {
+    callId,
+    caller: CALLER,
+    did: '+17045550100',
+    location: 'uptown',
+    language: 'en-US',
+    routing: { rule: 'ai-line', reason: 'AI answers this number', messageOnly: false },
+    ...overrides,
+  };
+}
+
+export const said = (text: string): ConversationTurn => ({ text, confidence: 0.92, partial: false });
+export const pressed = (dtmf: string): ConversationTurn => ({ text: '', confidence: 0, partial: false, dtmf });
+export const silence: ConversationTurn = { text: '', confidence: 0, partial: false };
