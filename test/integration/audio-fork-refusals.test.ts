@@ -77,6 +77,16 @@ describe('audio-fork refusals', () => {
     for (const token of [fork.token, old.token, restarted.token]) expect(logged).not.toContain(token);
   });
 
+  it('a token nobody used within its lifetime expires (404 afterwards)', async () => {
+    h = await startHarness({ tokenTtlMs: 30 });
+    const fork = h.forks.expect('call-ttl');
+    const expired = new Promise<void>((r) => fork.once('expired', () => r()));
+    await expired;
+    expect(fork.state).toBe('cancelled');
+    expect(h.forks.stats.expected).toBe(0);
+    expect((await attempt(fork.url(h.base))).result).toBe(404);
+  });
+
   it('cancel() on a connected call closes its fork with 1000', async () => {
     h = await startHarness();
     const fork = h.forks.expect('call-r4');

@@ -26,6 +26,8 @@ export interface AudioForkEvents {
   overrun: [info: { dropped: number; buffered: number }];
   /** The WebSocket closed (1000 after `uuid_audio_fork stop`, 1006 when FreeSWITCH vanished). */
   closed: [code: number, reason: string];
+  /** Nobody connected within the token's lifetime: the token no longer works (state `cancelled`). */
+  expired: [];
 }
 
 export interface AudioForkOptions {
@@ -33,6 +35,8 @@ export interface AudioForkOptions {
   token: string;
   path: string;
   maxBufferedFrames: number;
+  /** How long the token waits for mod_audio_fork to connect; a forgotten expectation cannot pile up. */
+  ttlMs: number;
   logger: AudioForkLogger;
   /** The server forgets this fork (its token stops working). */
   release: (fork: AudioFork) => void;
@@ -52,6 +56,7 @@ export class AudioFork extends EventEmitter<AudioForkEvents> {
   #sawFrame = false;
   #framesReceived = 0;
   #closeWait: Promise<void> | undefined;
+  #ttlTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AudioForkOptions) {
     super();
@@ -61,6 +66,14 @@ export class AudioFork extends EventEmitter<AudioForkEvents> {
     this.#logger = options.logger;
     this.#release = options.release;
     this.#queue = new FrameQueue(options.maxBufferedFrames);
+    this.#ttlTimer = setTimeout(() => {
+      if (this.#state !== 'waiting') return;
+      this.#logger.warn({ callId: this.callId }, 'audio fork never connected: token expired');
+      void this.shutdown({ code: 1000, reason: 'expired', timeoutMs: 0 });
+      this.#deliver('expired');
+    }, options.ttlMs);
+    // A pending expectation alone must not keep the process alive.
+    this.#ttlTimer.unref();
   }
 
   /** The URL to give `uuid_audio_fork <uuid> start <url> mono 16k`; base is how FreeSWITCH reaches us. */
@@ -93,7 +106,10 @@ export class AudioFork extends EventEmitter<AudioForkEvents> {
     this.#paused = true;
   }
 
-  /** Emit the queued frames in order, then carry on live. A listener may pause() again mid-drain. */
+  /**
+   * Emit the queued frames in order, then carry on live. A listener may pause() again mid-drain. Frames
+   * still queued when the fork closes stay available to resume() (the caller's last words).
+   */
   resume(): void {
     this.#paused = false;
     this.#overrunEpisode = false;
@@ -148,6 +164,7 @@ export class AudioFork extends EventEmitter<AudioForkEvents> {
 
   /** @internal The server accepted mod_audio_fork's upgrade for this fork. */
   attach(ws: WebSocket): void {
+    clearTimeout(this.#ttlTimer);
     this.#ws = ws;
     this.#state = 'connected';
     ws.on('message', this.#onMessage);
@@ -170,6 +187,7 @@ export class AudioFork extends EventEmitter<AudioForkEvents> {
    * socket. Resolves in every case; a second call waits on the first.
    */
   shutdown(options: { code: number; reason: string; timeoutMs: number }): Promise<void> {
+    clearTimeout(this.#ttlTimer);
     if (this.#state === 'waiting') {
       this.#state = 'cancelled';
       this.#release(this);

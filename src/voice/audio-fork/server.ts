@@ -24,6 +24,8 @@ export interface AudioForkServerOptions {
   maxBufferedFrames?: number;
   /** Largest WebSocket message accepted (default 64 KiB; a 20 ms stereo 64 kHz frame is 5 KiB). */
   maxPayloadBytes?: number;
+  /** How long an expected fork's token waits for mod_audio_fork to connect (default 30 s). */
+  tokenTtlMs?: number;
   /** How long close() waits for each close handshake before dropping the socket (default 1000 ms). */
   closeTimeoutMs?: number;
 }
@@ -52,6 +54,7 @@ export class AudioForkServer extends EventEmitter<AudioForkServerEvents> {
   readonly #logger: AudioForkLogger;
   readonly #maxBufferedFrames: number;
   readonly #closeTimeoutMs: number;
+  readonly #tokenTtlMs: number;
   readonly #wss: WebSocketServer;
   /** The fork each call id's URL currently reaches (a restarted fork replaces the previous one). */
   readonly #expected = new Map<string, AudioFork>();
@@ -67,6 +70,7 @@ export class AudioForkServer extends EventEmitter<AudioForkServerEvents> {
     this.#logger = options.logger;
     this.#maxBufferedFrames = options.maxBufferedFrames ?? 50;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 1_000;
+    this.#tokenTtlMs = options.tokenTtlMs ?? 30_000;
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -88,6 +92,7 @@ export class AudioForkServer extends EventEmitter<AudioForkServerEvents> {
       token: newToken(),
       path: this.path,
       maxBufferedFrames: this.#maxBufferedFrames,
+      ttlMs: this.#tokenTtlMs,
       logger: this.#logger,
       release: (f) => this.#forget(f),
     });
@@ -130,21 +135,20 @@ export class AudioForkServer extends EventEmitter<AudioForkServerEvents> {
     if (parsed.kind === 'other') {
       // Another upgrade handler (a live-events WebSocket, say) owns every other path.
       if (this.#http.listenerCount('upgrade') > 1) return;
-      this.#refuse(socket, { status: 404, reason: 'no websocket endpoint here', callId: '' });
+      this.#refuse(socket, req, { status: 404, reason: 'no websocket endpoint here', callId: '' });
       return;
     }
     const callId = parsed.callId;
-    if (this.#closing !== undefined) return this.#refuse(socket, { status: 503, reason: 'server closing', callId });
+    const refuse = (status: AudioForkRefusal['status'], reason: string): void => this.#refuse(socket, req, { status, reason, callId });
+    if (this.#closing !== undefined) return refuse(503, 'server closing');
     const fork = this.#expected.get(callId);
-    if (fork === undefined) return this.#refuse(socket, { status: 404, reason: 'unknown or ended call', callId });
+    if (fork === undefined) return refuse(404, 'unknown or ended call');
     if (parsed.token === undefined || !tokenMatches(fork.token, parsed.token)) {
-      return this.#refuse(socket, { status: 401, reason: parsed.token === undefined ? 'missing token' : 'invalid token', callId });
+      return refuse(401, parsed.token === undefined ? 'missing token' : 'invalid token');
     }
-    if (fork.state !== 'waiting') return this.#refuse(socket, { status: 409, reason: 'call already has an audio fork', callId });
+    if (fork.state !== 'waiting') return refuse(409, 'call already has an audio fork');
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-    if (!offered.includes(AUDIO_FORK_SUBPROTOCOL)) {
-      return this.#refuse(socket, { status: 400, reason: `subprotocol ${AUDIO_FORK_SUBPROTOCOL} not offered`, callId });
-    }
+    if (!offered.includes(AUDIO_FORK_SUBPROTOCOL)) return refuse(400, `subprotocol ${AUDIO_FORK_SUBPROTOCOL} not offered`);
     // Without verifyClient and compression, ws completes the upgrade synchronously: no second connection
     // can slip in between the state check above and attach().
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -158,10 +162,13 @@ export class AudioForkServer extends EventEmitter<AudioForkServerEvents> {
     });
   };
 
-  #refuse(socket: Duplex, refusal: AudioForkRefusal): void {
+  #refuse(socket: Duplex, req: IncomingMessage, refusal: AudioForkRefusal): void {
     this.#refused[refusal.status]++;
-    // The token is a secret and the call id is ours, so only the id and the verdict are logged.
-    this.#logger.warn({ callId: refusal.callId, status: refusal.status, reason: refusal.reason }, 'audio fork connection refused');
+    // The token is a secret and the call id is ours: the id, the verdict and the peer's address are logged.
+    this.#logger.warn(
+      { callId: refusal.callId, status: refusal.status, reason: refusal.reason, remoteAddress: req.socket.remoteAddress },
+      'audio fork connection refused',
+    );
     socket.on('error', () => undefined);
     const body = `${refusal.reason}\n`;
     if (socket.writable) {
