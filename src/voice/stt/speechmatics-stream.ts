@@ -279,15 +279,16 @@ export class SpeechmaticsStream implements SttStream {
       const deadline = Date.now() + this.settings.closeTimeoutMs;
       // EndOfStream's last_seq_no must count every frame sent; the client fills it from the last AudioAdded,
       // so wait (bounded) until the server has acknowledged everything before asking it to stop.
-      await this.changes.until(() => this.buffer.allAcknowledged || this.client !== client, deadline - Date.now());
-      if (this.client === client) {
+      const gone = (): boolean => this.client !== client || client.socketState !== 'open';
+      await this.changes.until(() => this.buffer.allAcknowledged || gone(), deadline - Date.now());
+      if (!gone()) {
         try {
           await client.stopRecognition({ noTimeout: true });
         } catch {
           // Socket already gone: nothing more will arrive.
         }
         await this.changes.until(
-          () => this.transcriptEnded || client.socketState !== 'open' || this.client !== client,
+          () => this.transcriptEnded || gone(),
           deadline - Date.now(),
         );
       }

@@ -1,0 +1,329 @@
+// The Speechmatics adapter through the real @speechmatics/real-time-client (and @speechmatics/auth) against
+// a local server speaking the real-time protocol: what the service is asked for, what the call hears back,
+// and what happens when the socket drops, the service stays down, or the call ends.
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SttUnavailableError } from '../../src/core/errors.ts';
+import type { SttEvent, SttStream } from '../../src/core/voice-ports.ts';
+import { loadVocabulary, SpeechmaticsStt, type SpeechmaticsSttOptions } from '../../src/voice/stt/index.ts';
+import { SpeechmaticsPeer } from '../support/speechmatics-peer.ts';
+
+const vocabularyFile = fileURLToPath(new URL('../../dialplan/vocabulary.yaml', import.meta.url));
+const apiKey = 'test-api-key';
+
+/** 20 ms of 16 kHz mono PCM, every byte set to `index` so replayed frames can be told apart. */
+const frame = (index: number, bytes = 640): Buffer => Buffer.alloc(bytes, index % 256);
+
+let peer: SpeechmaticsPeer;
+const streams: SttStream[] = [];
+
+beforeEach(async () => {
+  peer = await SpeechmaticsPeer.start({ apiKey });
+});
+
+afterEach(async () => {
+  await Promise.all(streams.splice(0).map((s) => s.close()));
+  await peer.close();
+});
+
+function stt(options: Partial<SpeechmaticsSttOptions> = {}): SpeechmaticsStt {
+  return new SpeechmaticsStt({
+    url: peer.url,
+    apiKey,
+    managementPlatformUrl: peer.managementUrl,
+    connectTimeoutMs: 2000,
+    closeTimeoutMs: 1000,
+    reconnect: { attempts: 3, delaysMs: [10, 20, 40] },
+    ...options,
+  });
+}
+
+async function open(
+  options: Partial<SpeechmaticsSttOptions> = {},
+  language = 'en-US',
+): Promise<{ stream: SttStream; events: SttEvent[] }> {
+  const stream = await stt(options).start({ language, sampleRate: 16000, vocabulary: [] });
+  streams.push(stream);
+  const events: SttEvent[] = [];
+  stream.onEvent((event) => events.push(event));
+  return { stream, events };
+}
+
+describe('SpeechmaticsStt session start', () => {
+  it('asks for raw 16-bit PCM at the call rate, conversation tuning and the practice vocabulary', async () => {
+    const vocabulary = await loadVocabulary(vocabularyFile);
+    const stream = await stt().start({ language: 'en-US', sampleRate: 16000, vocabulary });
+    streams.push(stream);
+    const session = await peer.session(0);
+    expect(session.start).toMatchObject({
+      message: 'StartRecognition',
+      audio_format: { type: 'raw', encoding: 'pcm_s16le', sample_rate: 16000 },
+      transcription_config: {
+        language: 'en',
+        output_locale: 'en-US',
+        model: 'enhanced',
+        max_delay: 0.7,
+        enable_partials: true,
+        conversation_config: { end_of_utterance_silence_trigger: 0.6 },
+      },
+    });
+    const sent = (session.start?.transcription_config as { additional_vocab: { content: string; sounds_like?: string[] }[] })
+      .additional_vocab;
+    expect(sent).toHaveLength(vocabulary.length);
+    expect(sent).toContainEqual({ content: 'Mohs', sounds_like: ['moes', 'mose', 'mohs surgery'] });
+    expect(sent.map((term) => term.content)).toEqual(expect.arrayContaining(['isotretinoin', 'Dupixent', 'María López']));
+  });
+
+  it('authenticates with a temporary key fetched with the API key, a fresh one per session', async () => {
+    await open();
+    await open();
+    expect(peer.tokenRequests).toHaveLength(2);
+    expect(peer.tokenRequests[0]?.authorization).toBe(`Bearer ${apiKey}`);
+    expect(peer.tokenRequests[0]?.body).toMatchObject({ ttl: 60 });
+    expect((await peer.session(0)).jwt).toBe('peer-jwt-1');
+    expect((await peer.session(1)).jwt).toBe('peer-jwt-2');
+  });
+
+  it('sends a Spanish call as es at 8 kHz without an English locale', async () => {
+    const stream = await stt().start({ language: 'es-US', sampleRate: 8000, vocabulary: [{ content: 'Dysport' }] });
+    streams.push(stream);
+    const start = (await peer.session(0)).start as { audio_format: object; transcription_config: Record<string, unknown> };
+    expect(start.audio_format).toEqual({ type: 'raw', encoding: 'pcm_s16le', sample_rate: 8000 });
+    expect(start.transcription_config.language).toBe('es');
+    expect(start.transcription_config).not.toHaveProperty('output_locale');
+    expect(start.transcription_config.additional_vocab).toEqual([{ content: 'Dysport' }]);
+  });
+
+  it('refuses to start with a clear error when the API key is rejected, without retrying', async () => {
+    const rejected = stt({ apiKey: 'wrong-key' }).start({ language: 'en-US', sampleRate: 16000, vocabulary: [] });
+    await expect(rejected).rejects.toBeInstanceOf(SttUnavailableError);
+    await expect(rejected).rejects.toMatchObject({ code: 'STT_UNAVAILABLE', retryable: false });
+    expect(peer.tokenRequests).toHaveLength(1);
+    expect(peer.sessions).toHaveLength(0);
+  });
+
+  it('does not retry a configuration the service refuses (Error invalid_language)', async () => {
+    peer.startBehaviours.push({ kind: 'error', type: 'invalid_language', reason: 'xx is not supported' });
+    const rejected = stt().start({ language: 'en-US', sampleRate: 16000, vocabulary: [] });
+    await expect(rejected).rejects.toMatchObject({ code: 'STT_UNAVAILABLE', retryable: false });
+    expect(peer.sessions).toHaveLength(1);
+    await peer.waitFor(() => peer.openConnections === 0);
+  });
+
+  it('retries a start the service does not answer, then gives up with SttUnavailableError', async () => {
+    peer.startBehaviours.push({ kind: 'silent' }, { kind: 'silent' });
+    const rejected = stt({ connectTimeoutMs: 150, reconnect: { attempts: 1, delaysMs: [10] } }).start({
+      language: 'en-US',
+      sampleRate: 16000,
+      vocabulary: [],
+    });
+    await expect(rejected).rejects.toMatchObject({ code: 'STT_UNAVAILABLE', retryable: true });
+    expect(peer.sessions).toHaveLength(2);
+    await peer.waitFor(() => peer.openConnections === 0);
+  });
+
+  it('starts on a later attempt when the service is briefly unavailable', async () => {
+    peer.startBehaviours.push({ kind: 'error', type: 'job_error', reason: 'busy' });
+    const { stream } = await open();
+    expect(peer.sessions).toHaveLength(2);
+    expect(stream.sendAudio(frame(1))).toBe(true);
+    await (await peer.session(1)).waitFor(() => (peer.sessions[1]?.frames.length ?? 0) === 1);
+  });
+});
+
+describe('SpeechmaticsStt transcripts', () => {
+  it('turns partials, finals and end of utterance into call events, in order', async () => {
+    const { stream, events } = await open();
+    const session = await peer.session(0);
+    session.atBytes(640 * 5, (s) => {
+      s.partial('', 0, 0.1); // the service's "nothing yet": not speech
+      s.partial('I need to', 0.1, 0.5);
+      s.partial('I need to reschedule my', 0.1, 0.9);
+      s.final('I need to reschedule my Mohs appointment.', 0.1, 1.4, 0.9);
+      s.endOfUtterance(2.0);
+    });
+    for (let i = 0; i < 5; i += 1) stream.sendAudio(frame(i));
+    await session.waitFor(() => session.frames.length === 5);
+    await expect.poll(() => events.length).toBe(4);
+    expect(events).toEqual([
+      { type: 'partial', text: 'I need to', startSec: 0.1, endSec: 0.5 },
+      { type: 'partial', text: 'I need to reschedule my', startSec: 0.1, endSec: 0.9 },
+      { type: 'final', text: 'I need to reschedule my Mohs appointment.', confidence: 0.9, startSec: 0.1, endSec: 1.4 },
+      { type: 'end_of_utterance', atSec: 2 },
+    ]);
+  });
+
+  it('keeps the audio byte for byte and in order', async () => {
+    const { stream } = await open();
+    const session = await peer.session(0);
+    for (let i = 0; i < 50; i += 1) stream.sendAudio(frame(i));
+    await session.waitFor(() => session.frames.length === 50);
+    expect(session.frames.map((f) => f[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(session.bytes).toBe(50 * 640);
+  });
+
+  it('a listener that throws does not stop the others', async () => {
+    const { stream, events } = await open();
+    stream.onEvent(() => {
+      throw new Error('listener bug');
+    });
+    const session = await peer.session(0);
+    session.final('hello', 0, 0.5);
+    await expect.poll(() => events.length).toBe(1);
+  });
+});
+
+describe('SpeechmaticsStt reconnect', () => {
+  it('replays exactly the unacknowledged audio into a new session after a drop, then live audio', async () => {
+    const { stream, events } = await open();
+    const first = await peer.session(0);
+    for (let i = 0; i < 10; i += 1) stream.sendAudio(frame(i));
+    await first.waitFor(() => first.frames.length === 10);
+    first.ackAudio = false; // frames 10..14 reach the service but are never acknowledged
+    for (let i = 10; i < 15; i += 1) stream.sendAudio(frame(i));
+    await first.waitFor(() => first.frames.length === 15);
+    first.drop();
+    // Audio keeps coming while the stream reconnects: it is buffered, not lost.
+    await peer.waitFor(() => peer.sessions.length === 2 || first.closed);
+    for (let i = 15; i < 18; i += 1) expect(stream.sendAudio(frame(i))).toBe(true);
+
+    const second = await peer.session(1);
+    for (let i = 18; i < 20; i += 1) stream.sendAudio(frame(i));
+    await second.waitFor(() => second.frames.length === 10);
+    expect(second.frames.map((f) => f[0])).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    expect(second.start).toEqual(first.start);
+
+    // The new session's clock starts at frame 10 (0.2 s into the call): times stay on the call's timeline.
+    second.final('biopsy results', 0.1, 0.5);
+    await expect.poll(() => events.at(-1)).toEqual({ type: 'final', text: 'biopsy results', confidence: 0.95, startSec: 0.3, endSec: 0.7 });
+    expect(events.some((e) => e.type === 'failed')).toBe(false);
+  });
+
+  it('keeps at most replayBufferFrames for replay, dropping the oldest', async () => {
+    const { stream } = await open({ replayBufferFrames: 4 });
+    const first = await peer.session(0);
+    first.ackAudio = false;
+    const accepted = Array.from({ length: 6 }, (_, i) => stream.sendAudio(frame(i)));
+    expect(accepted).toEqual([true, true, true, false, false, false]); // backed up once the bound is reached
+    await first.waitFor(() => first.frames.length === 6);
+    first.drop();
+    const second = await peer.session(1);
+    await second.waitFor(() => second.frames.length === 4);
+    expect(second.frames.map((f) => f[0])).toEqual([2, 3, 4, 5]);
+  });
+
+  it('reconnects after a non-fatal service Error mid-call', async () => {
+    const { stream, events } = await open();
+    const first = await peer.session(0);
+    stream.sendAudio(frame(1));
+    await first.waitFor(() => first.frames.length === 1);
+    first.error('job_error', 'worker restarted');
+    const second = await peer.session(1);
+    stream.sendAudio(frame(2));
+    await second.waitFor(() => second.frames.length === 1);
+    expect(second.frames[0]?.[0]).toBe(2);
+    expect(events).toEqual([]);
+    await first.waitFor(() => first.closed);
+  });
+
+  it('emits failed once when the service stays down past the reconnect limit; audio is then refused', async () => {
+    const { stream, events } = await open({ reconnect: { attempts: 2, delaysMs: [10, 10] } });
+    const first = await peer.session(0);
+    stream.sendAudio(frame(1));
+    await first.waitFor(() => first.frames.length === 1);
+    peer.refuseConnections = true;
+    first.drop();
+    await expect.poll(() => events).toEqual([{ type: 'failed', reason: expect.stringContaining('socket closed') }]);
+    expect(stream.sendAudio(frame(2))).toBe(false);
+    expect(peer.sessions).toHaveLength(1);
+    await stream.close();
+    expect(events).toHaveLength(1);
+  });
+
+  it('fails at once on a fatal service Error mid-call (not_authorised)', async () => {
+    const { stream, events } = await open();
+    const first = await peer.session(0);
+    first.error('not_authorised', 'key revoked');
+    await expect.poll(() => events).toEqual([{ type: 'failed', reason: expect.stringContaining('not_authorised') }]);
+    expect(peer.sessions).toHaveLength(1);
+    await peer.waitFor(() => peer.openConnections === 0);
+    expect(stream.sendAudio(frame(1))).toBe(false);
+  });
+
+  it('close() during the reconnect back-off returns at once and opens no new session', async () => {
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (_: object, message: string) => warnings.push(message) };
+    const { stream, events } = await open({ reconnect: { attempts: 1, delaysMs: [60_000] }, logger });
+    const first = await peer.session(0);
+    first.drop();
+    await expect.poll(() => warnings).toContain('Speechmatics session lost; reconnecting');
+    stream.sendAudio(frame(1));
+    await stream.close();
+    expect(peer.sessions).toHaveLength(1);
+    expect(events).toEqual([]);
+  });
+});
+
+describe('SpeechmaticsStt close', () => {
+  it('sends EndOfStream with the number of frames sent, delivers the last transcript, then closes the socket', async () => {
+    const { stream, events } = await open();
+    const session = await peer.session(0);
+    session.beforeEndOfTranscript = (s) => s.final('Thank you.', 1.0, 1.3);
+    for (let i = 0; i < 7; i += 1) stream.sendAudio(frame(i));
+    await stream.close();
+    expect(session.frames).toHaveLength(7);
+    expect(session.endOfStream).toEqual({ last_seq_no: 7 });
+    expect(events).toEqual([{ type: 'final', text: 'Thank you.', confidence: 0.95, startSec: 1, endSec: 1.3 }]);
+    await peer.waitFor(() => peer.openConnections === 0);
+  });
+
+  it('waits (bounded) for late acknowledgements so last_seq_no counts every frame', async () => {
+    const { stream } = await open();
+    const session = await peer.session(0);
+    session.ackAudio = false;
+    for (let i = 0; i < 3; i += 1) stream.sendAudio(frame(i));
+    await session.waitFor(() => session.frames.length === 3);
+    const closing = stream.close();
+    setTimeout(() => session.releaseAcks(), 50);
+    await closing;
+    expect(session.endOfStream).toEqual({ last_seq_no: 3 });
+  });
+
+  it('counts only the frames of the current session after a reconnect', async () => {
+    const { stream } = await open();
+    const first = await peer.session(0);
+    for (let i = 0; i < 4; i += 1) stream.sendAudio(frame(i));
+    await first.waitFor(() => first.frames.length === 4);
+    first.drop();
+    const second = await peer.session(1);
+    for (let i = 4; i < 6; i += 1) stream.sendAudio(frame(i));
+    await second.waitFor(() => second.frames.length === 2);
+    await stream.close();
+    expect(second.endOfStream).toEqual({ last_seq_no: 2 });
+  });
+
+  it('is idempotent and bounded when the service never sends EndOfTranscript; no socket is left open', async () => {
+    const { stream, events } = await open({ closeTimeoutMs: 200 });
+    const session = await peer.session(0);
+    session.answerEndOfStream = false;
+    stream.sendAudio(frame(1));
+    const first = stream.close();
+    const second = stream.close();
+    expect(second).toBe(first);
+    await first;
+    expect(session.endOfStream).toEqual({ last_seq_no: 1 });
+    await peer.waitFor(() => peer.openConnections === 0);
+    session.final('too late', 0, 1);
+    expect(stream.sendAudio(frame(2))).toBe(false);
+    expect(events).toEqual([]);
+  });
+
+  it('leaves nothing open after many calls', async () => {
+    const opened = await Promise.all(Array.from({ length: 20 }, () => open()));
+    for (const [i, { stream }] of opened.entries()) stream.sendAudio(frame(i));
+    await Promise.all(opened.map(({ stream }) => stream.close()));
+    expect(peer.sessions).toHaveLength(20);
+    expect(peer.sessions.every((s) => s.endOfStream?.last_seq_no === 1)).toBe(true);
+    await peer.waitFor(() => peer.openConnections === 0);
+  });
+});
