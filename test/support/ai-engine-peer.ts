@@ -3,6 +3,11 @@
 // purpose: answer slowly, fail with 500, send a malformed reply, or drop the connection.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  conversationEndSchema,
+  conversationStartSchema,
+  conversationTurnSchema,
+} from '../../src/agent/contract.ts';
 import type { AgentReply, ConversationStart, ConversationTurn } from '../../src/core/voice-ports.ts';
 
 export type PeerBehaviour =
@@ -91,6 +96,8 @@ export class AiEnginePeer {
       return;
     }
     if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+    // Like a real engine, refuse a request body the contract does not allow.
+    if (!requestValid(path, body)) return send(res, 400, { error: 'request does not match the contract' });
 
     const key = idempotencyKey ?? `${Math.random()}`;
     let reply = this.results.get(key);
@@ -133,6 +140,13 @@ export class AiEnginePeer {
     const turn = body as ConversationTurn;
     return this.options.onTurn?.(callId, turn, seq) ?? { say: `Engine turn ${seq}.`, actions: [] };
   }
+}
+
+function requestValid(path: string, body: unknown): boolean {
+  if (path === '/v1/conversations') return conversationStartSchema.safeParse(body).success;
+  if (path.endsWith('/turns')) return conversationTurnSchema.safeParse(body).success;
+  if (path.endsWith('/end')) return conversationEndSchema.safeParse(body).success;
+  return true;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
