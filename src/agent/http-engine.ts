@@ -63,8 +63,9 @@ export class HttpConversationEngine implements ConversationEngine {
   private readonly logger: AgentLogger;
   /** Turn numbers per call: the Idempotency-Key of a turn is stable across its retries. */
   private readonly turnCounts = new Map<string, number>();
-  /** Aborted by close(): every request in flight and every backoff wait ends at once. */
-  private readonly closing = new AbortController();
+  /** One controller per operation in flight: close() aborts them all (requests and backoff waits). */
+  private readonly inFlight = new Set<AbortController>();
+  private closed = false;
 
   constructor(options: HttpConversationEngineOptions) {
     const url = new URL(options.baseUrl);
@@ -124,15 +125,28 @@ export class HttpConversationEngine implements ConversationEngine {
 
   /** Aborts every request in flight (they reject as unavailable); idempotent. */
   close(): Promise<void> {
-    this.closing.abort();
+    this.closed = true;
+    for (const operation of this.inFlight) operation.abort();
+    this.inFlight.clear();
     this.turnCounts.clear();
     return Promise.resolve();
   }
 
   private async request(attempt: Attempt): Promise<AgentReply | undefined> {
+    if (this.closed) throw new AiEngineUnavailableError('AI engine client closed');
+    const operation = new AbortController();
+    this.inFlight.add(operation);
+    try {
+      return await this.attempts(attempt, operation.signal);
+    } finally {
+      this.inFlight.delete(operation);
+    }
+  }
+
+  private async attempts(attempt: Attempt, cancelled: AbortSignal): Promise<AgentReply | undefined> {
     const { attemptTimeoutMs, budgetMs } = this.limits[attempt.op];
     const startedAt = performance.now();
-    const budget = AbortSignal.any([AbortSignal.timeout(budgetMs), this.closing.signal]);
+    const budget = AbortSignal.any([AbortSignal.timeout(budgetMs), cancelled]);
     let lastError: CallbridgeError = new AiEngineUnavailableError('AI engine request not attempted');
     for (let n = 1; ; n++) {
       const remaining = budgetMs - (performance.now() - startedAt);
@@ -211,7 +225,7 @@ export class HttpConversationEngine implements ConversationEngine {
 
   private classify(error: unknown): CallbridgeError {
     if (error instanceof CallbridgeError) return error;
-    if (this.closing.signal.aborted) {
+    if (this.closed) {
       return new AiEngineUnavailableError('AI engine client closed', { cause: error, retryable: false });
     }
     const name = (error as { name?: string } | null)?.name;

@@ -177,4 +177,20 @@ describe('HttpConversationEngine against a contract peer', () => {
     await Promise.all([engine.close(), engine.close()]);
     await expect(pending).rejects.toBeInstanceOf(AiEngineUnavailableError);
   });
+
+  it('leaves no sockets or timers behind after retries, timeouts and close()', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
+    await engine.start(start);
+    peer.queue.push({ kind: 'slow', ms: 400 }, { kind: 'status', status: 500 }, { kind: 'drop' });
+    await engine.turn('call-1', { text: 'hello', confidence: 1, partial: false });
+    await engine.end('call-1', 'caller hung up');
+    await engine.close();
+    await peer.close();
+    // Sockets finish closing a few event-loop turns after close(); wait for that, boundedly.
+    const sockets = (): string[] => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP'));
+    for (let i = 0; i < 200 && sockets().length > 0; i++) await new Promise((r) => setImmediate(r));
+    expect(sockets()).toEqual([]);
+    expect(timers()).toBeLessThanOrEqual(timersBefore);
+  });
 });
