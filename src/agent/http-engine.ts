@@ -86,15 +86,21 @@ export class HttpConversationEngine implements ConversationEngine {
 
   async start(start: ConversationStart): Promise<AgentReply> {
     this.turnCounts.set(start.callId, 0);
-    const reply = await this.request({
-      op: 'start',
-      callId: start.callId,
-      path: `/${CONTRACT_VERSION}/conversations`,
-      body: start,
-      idempotencyKey: `${start.callId}:start`,
-      expectsReply: true,
-    });
-    return reply as AgentReply;
+    try {
+      const reply = await this.request({
+        op: 'start',
+        callId: start.callId,
+        path: `/${CONTRACT_VERSION}/conversations`,
+        body: start,
+        idempotencyKey: `${start.callId}:start`,
+        expectsReply: true,
+      });
+      return reply as AgentReply;
+    } catch (error) {
+      // No conversation on the engine side: the caller will not end() it here, so forget it now.
+      this.turnCounts.delete(start.callId);
+      throw error;
+    }
   }
 
   async turn(callId: string, turn: ConversationTurn): Promise<AgentReply> {

@@ -94,7 +94,10 @@ export class ScriptedAgent implements ConversationEngine {
       texts.push(p.operator, p.emergency, p.anything_else, p.goodbye, p.holding, p.confirm_digits);
       for (const intent of Object.values(this.script.intents)) {
         if (intent.flow === 'transfer') texts.push(intent.prompts[language]?.transfer ?? '');
-        else texts.push(intent.prompts[language]?.ask ?? '');
+        else {
+          const prompts = intent.prompts[language];
+          if (prompts) texts.push(prompts.ask, `${prompts.done} ${p.anything_else}`);
+        }
       }
       for (const text of new Set(texts)) if (text !== '') out.push({ language, text });
     }
@@ -125,12 +128,15 @@ export class ScriptedAgent implements ConversationEngine {
   }
 
   private step(callId: string, turn: ConversationTurn): AgentReply {
-    let call = this.calls.get(callId);
-    if (call === undefined) {
-      // A turn without a start (the controller restarted us mid-call): carry on rather than go silent.
-      call = { language: this.script.default_language, caller: '', stage: { kind: 'intent' }, misses: 0, lastUtterance: '' };
-      this.calls.set(callId, call);
-    }
+    // A turn without a start (a late turn after end(), or a caller we never greeted): answer it rather than
+    // go silent, but keep no state for it, so nothing outlives the call.
+    const call = this.calls.get(callId) ?? {
+      language: this.script.default_language,
+      caller: '',
+      stage: { kind: 'intent' },
+      misses: 0,
+      lastUtterance: '',
+    };
     if (call.stage.kind === 'done') return say('');
     const text = normalize(turn.text);
     const p = this.prompts(call.language);
@@ -152,6 +158,11 @@ export class ScriptedAgent implements ConversationEngine {
     const m = this.matchers.get(call.language);
     if (m === undefined) return this.miss(call, p);
     const stage = call.stage;
+    // Asking for a person works at every step of a flow, not only at the menu.
+    if (stage.kind === 'collect' || stage.kind === 'confirm') {
+      const person = m.intents.find((e) => isOperator(e.intent, this.script.operator_target) && e.keywords.find(text));
+      if (person !== undefined) return this.transfer(call, this.script.operator_target, person.id, p.operator, 'Asked for a person.');
+    }
     switch (stage.kind) {
       case 'message':
         if (text === '') return this.miss(call, p);
@@ -252,6 +263,10 @@ export class ScriptedAgent implements ConversationEngine {
     if (prompts === undefined) throw new TypeError(`agent script has no language ${language}`);
     return prompts;
   }
+}
+
+function isOperator(intent: ScriptIntent, operatorTarget: string): boolean {
+  return intent.flow === 'transfer' && intent.target === operatorTarget;
 }
 
 function say(text: string, actions: AgentAction[] = []): AgentReply {

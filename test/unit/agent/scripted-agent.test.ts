@@ -186,4 +186,27 @@ describe('ScriptedAgent conversations (dialplan/agent.yaml)', () => {
     expect(agent.holdingPhrase('es-US')).toBe('Un momento, por favor.');
     expect(agent.holdingPhrase('fr-FR')).toBe('One moment please.');
   });
+
+  it('hands the caller to a person when they ask for one in the middle of booking', async () => {
+    const agent = makeAgent();
+    await agent.start(startOf('c14'));
+    await agent.turn('c14', said('I want to book an appointment'));
+    const reply = await agent.turn('c14', said('can I just speak to a person'));
+    expect(reply.actions).toEqual([
+      {
+        type: 'transfer',
+        target: 'operator',
+        reason: 'operator',
+        summary: 'Asked for a person. Caller said: "can I just speak to a person". Language: en.',
+      },
+    ]);
+  });
+
+  it('answers a turn for a call it does not know, without keeping state for it', async () => {
+    const agent = makeAgent();
+    const reply = await agent.turn('ghost', said('billing please'));
+    expect(reply.actions[0]).toMatchObject({ type: 'transfer', target: 'billing' });
+    expect((await agent.turn('ghost', silence)).say).toMatch(/didn't catch that/);
+    expect(agent.activeCalls).toBe(0);
+  });
 });
