@@ -201,9 +201,14 @@ export class HttpConversationEngine implements ConversationEngine {
       body: JSON.stringify(attempt.body),
       signal,
     });
+    const status = response.status;
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    if (declared > this.maxReplyBytes) {
+      await response.body?.cancel();
+      throw new AiEngineBadReplyError(`AI engine reply is ${declared} bytes (limit ${this.maxReplyBytes})`, { status });
+    }
     // Read the body under the same signal: a server that sends headers and then stalls is still slow.
     const raw = await response.arrayBuffer();
-    const status = response.status;
     if (status >= 500 || status === 429 || status === 408) {
       throw new AiEngineUnavailableError(`AI engine answered HTTP ${status}`, { status });
     }

@@ -111,11 +111,15 @@ describe('HttpConversationEngine against a contract peer', () => {
     await expect(engine.turn('call-1', { text: 'hi', confidence: 1, partial: false })).rejects.toBeInstanceOf(
       AiEngineBadReplyError,
     );
+    peer.queue.push({ kind: 'malformed', body: JSON.stringify({ say: 'x'.repeat(70_000), actions: [] }) });
+    await expect(engine.turn('call-1', { text: 'hi', confidence: 1, partial: false })).rejects.toBeInstanceOf(
+      AiEngineBadReplyError,
+    );
     peer.queue.push({ kind: 'malformed', body: 'not json at all' });
     await expect(engine.turn('call-1', { text: 'hi', confidence: 1, partial: false })).rejects.toMatchObject({
       code: 'AI_ENGINE_BAD_REPLY',
     });
-    expect(peer.requests.filter((r) => r.path.endsWith('/turns'))).toHaveLength(2);
+    expect(peer.requests.filter((r) => r.path.endsWith('/turns'))).toHaveLength(3);
   });
 
   it('retries 500s within the budget and succeeds when the engine comes back', async () => {
