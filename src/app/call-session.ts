@@ -15,6 +15,7 @@ import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts'
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { CallJournal } from './call-journal.ts';
 import type { RegisteredCall } from './call-registry.ts';
+import { announcement, inputData, summarizeDecision } from './call-session-journal.ts';
 
 export interface CallSessionSettings {
   greetingSound: string;
@@ -139,7 +140,16 @@ export class CallSession implements RegisteredCall {
     this.#background('linger', connection.linger());
     // If this controller goes away mid-call, FreeSWITCH's dialplan carries on to its fallback (a human).
     this.#background('resume', connection.resume());
-    const { decision, plan } = this.#routeCall({ from: this.record.fromNumber, to: this.record.toNumber, at: this.record.startedAt });
+    let routed: ReturnType<CallSessionOptions['routeCall']>;
+    try {
+      routed = this.#routeCall({ from: this.record.fromNumber, to: this.record.toNumber, at: this.record.startedAt });
+    } catch (error) {
+      // A routing bug must not drop the caller: answer and keep them with the controller, on record.
+      this.#logger.error({ err: error }, 'routing failed; answering the call without a decision');
+      this.#apply({ type: 'offered', plan: { kind: 'converse', record: true, announcement: null } }, { routingError: (error as Error).message });
+      return;
+    }
+    const { decision, plan } = routed;
     this.record.location = decision.location;
     this.#apply({ type: 'offered', plan }, { route: summarizeDecision(decision) });
     if (decision.location !== null) this.#journal.update(this.callId, { location: decision.location });
@@ -387,34 +397,4 @@ export class CallSession implements RegisteredCall {
     this.#logger.warn({ err: error, command: what }, 'call command failed');
     this.#journalEvent('command_failed', this.state, this.state, { command: what, error: (error as Error).message });
   }
-}
-
-function inputData(input: CallInput): Record<string, unknown> {
-  const { type: _type, ...rest } = input;
-  return rest;
-}
-
-/**
- * How FreeSWITCH plays an announcement from the routing file: a sound (a path or a `scheme://` source) is
- * played as is; plain text is spoken by FreeSWITCH's own text-to-speech (mod_flite) until the voice pipeline
- * (issue 5) renders it with the practice's voice.
- */
-export function announcement(sound: string): { app: string; arg: string } {
-  const isSound = sound.startsWith('/') || sound.includes('://') || /\.(wav|mp3|r8|r16|ulaw|alaw)$/i.test(sound);
-  return isSound ? { app: 'playback', arg: sound } : { app: 'speak', arg: `flite|slt|${sound.replace(/[\r\n]+/g, ' ')}` };
-}
-
-/** What the call's journal keeps of a routing decision: where, why, and by which rule (no phone numbers). */
-function summarizeDecision(decision: RoutingDecision): Record<string, unknown> {
-  const target = decision.target;
-  return {
-    target: target.kind,
-    ...(target.kind === 'ring_group' ? { ringGroup: target.ringGroup, agents: target.agents.map((a) => a.extension) } : {}),
-    ...(target.kind === 'ai_agent' ? { language: target.language, messageOnly: target.messageOnly } : {}),
-    ...(target.kind === 'reject' ? { cause: target.cause } : {}),
-    location: decision.location,
-    rule: decision.rule,
-    reason: decision.reason,
-    recording: decision.recording.enabled,
-  };
 }
