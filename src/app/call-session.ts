@@ -11,6 +11,7 @@ import { initialCallState, transition, type CallCommand, type CallInput, type Ca
 import type { CallPlan } from '../core/call-plan.ts';
 import type { Clock } from '../core/ports.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
+import { assessVoiceQuality, type VoiceQuality } from '../core/voice-quality.ts';
 import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { CallJournal } from './call-journal.ts';
@@ -24,6 +25,8 @@ export interface CallSessionSettings {
   greetingTimeoutMs: number;
   /** After the call ended, how long we wait for HANGUP_COMPLETE before we say `exit` anyway (ms). */
   lingerGraceMs: number;
+  /** MOS under which a call's audio counts as poor. */
+  voiceQualityThreshold: number;
 }
 
 export type CallOutcome = 'completed' | 'abandoned' | 'failed' | 'handed_to_dialplan';
@@ -43,6 +46,8 @@ export interface CallSessionHooks {
   onIllegalTransition?: () => void;
   /** Every event of this call as it arrives (event-lag metric). */
   onEslEvent?: (event: EslEvent) => void;
+  /** The caller's audio quality, read at hangup (calls with RTP only). */
+  onVoiceQuality?: (quality: VoiceQuality) => void;
 }
 
 export interface CallSessionOptions {
@@ -106,6 +111,7 @@ export class CallSession implements RegisteredCall {
       answeredAt: null,
       endedAt: null,
       hangupCause: null,
+      voiceQuality: null,
     };
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
@@ -289,7 +295,10 @@ export class CallSession implements RegisteredCall {
         return;
     }
     if (HANGUP_EVENTS.has(event.name)) {
-      if (event.name === 'CHANNEL_HANGUP_COMPLETE') this.#hangupComplete = true;
+      if (event.name === 'CHANNEL_HANGUP_COMPLETE') {
+        this.#hangupComplete = true;
+        this.#recordVoiceQuality(event);
+      }
       if (this.#machine.state !== 'ended') {
         this.#apply({ type: 'hung_up', cause: headers.get('Hangup-Cause') ?? 'NORMAL_CLEARING' });
       } else if (this.#hangupComplete) {
@@ -356,6 +365,15 @@ export class CallSession implements RegisteredCall {
     if (this.#machine.state !== 'ended') return 'handed_to_dialplan';
     if (this.#machine.hangupCause === 'CONTROLLER_SOCKET_LOST') return 'failed';
     return this.record.answeredAt === null ? 'abandoned' : 'completed';
+  }
+
+  #recordVoiceQuality(event: EslEvent): void {
+    const quality = assessVoiceQuality((name) => event.headers.get(`variable_${name}`), this.#settings.voiceQualityThreshold);
+    if (quality === null) return;
+    this.record.voiceQuality = quality;
+    this.#journal.update(this.callId, { voiceQuality: quality });
+    this.#journalEvent('voice_quality', this.state, this.state, { ...quality });
+    this.#hooks.onVoiceQuality?.(quality);
   }
 
   #journalStateChange(state: CallState): void {

@@ -40,6 +40,8 @@ export interface Config {
   readonly recordingsDir: string;
   /** The routing YAML admins edit; watched for changes. */
   readonly routingFile: string;
+  /** Calls whose caller audio scores a MOS under this are flagged as poor quality. */
+  readonly voiceQualityThreshold: number;
   /** FreeSWITCH gateway names (freeswitch/sip_profiles) for the 3CX trunk and the Twilio backup trunk. */
   readonly gateways: { readonly threecx: string; readonly twilio: string };
 }
@@ -148,6 +150,13 @@ function envSchema(mode: RunMode) {
     GREETING_SOUND: optional(z.string()).transform((s) => s ?? DEFAULT_GREETING_SOUND),
     RECORDINGS_DIR: optional(z.string()).transform((s) => s ?? './data/recordings'),
     ROUTING_FILE: optional(z.string()).transform((s) => s ?? './dialplan/routing.yaml'),
+    VOICE_QUALITY_THRESHOLD: optional(
+      z
+        .string()
+        .regex(/^\d+(\.\d+)?$/, { error: (issue) => `expected a MOS between 1 and 5, e.g. 3.5, got ${JSON.stringify(issue.input)}` })
+        .transform(Number)
+        .refine((n) => n >= 1 && n <= 5, { error: 'expected a MOS between 1 and 5, e.g. 3.5' }),
+    ).transform((n) => n ?? 3.5),
     THREECX_GATEWAY: gatewayName('threecx'),
     TWILIO_GATEWAY: gatewayName('twilio'),
     CALLBRIDGE_API_TOKEN:
@@ -205,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     greetingSound: e.GREETING_SOUND,
     recordingsDir: e.RECORDINGS_DIR,
     routingFile: e.ROUTING_FILE,
+    voiceQualityThreshold: e.VOICE_QUALITY_THRESHOLD,
     gateways: { threecx: e.THREECX_GATEWAY, twilio: e.TWILIO_GATEWAY },
   };
   return deepFreeze(config);

@@ -162,8 +162,17 @@ export class Controller {
             recordingsDir: config.recordingsDir,
             greetingTimeoutMs: GREETING_TIMEOUT_MS,
             lingerGraceMs: LINGER_GRACE_MS,
+            voiceQualityThreshold: config.voiceQualityThreshold,
           },
-          hooks: { onEnded, onPickup: (pickup) => options.onPickup?.(session, pickup), onEslEvent: observeEventLag },
+          hooks: {
+            onEnded,
+            onPickup: (pickup) => options.onPickup?.(session, pickup),
+            onEslEvent: observeEventLag,
+            onVoiceQuality: (quality) => {
+              metrics.voiceMos.observe(quality.mos);
+              if (quality.poor) metrics.poorQualityCallsTotal.inc();
+            },
+          },
         });
         registry.add(session);
         metrics.activeCalls.set(registry.size);

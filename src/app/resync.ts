@@ -110,6 +110,7 @@ export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Pro
       answeredAt: state === 'ringing' ? null : clock.now(),
       endedAt: null,
       hangupCause: null,
+      voiceQuality: null,
     });
     const adopted = new AdoptedCall({
       callId,

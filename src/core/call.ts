@@ -1,4 +1,5 @@
 // The call as the domain sees it: identity, parties, where it is in its life, and how it ended.
+import type { VoiceQuality } from './voice-quality.ts';
 
 export const CallStates = ['ringing', 'answered', 'in_conversation', 'transferring', 'bridged', 'ended'] as const;
 export type CallState = (typeof CallStates)[number];
@@ -18,6 +19,8 @@ export interface CallRecord {
   answeredAt: Date | null;
   endedAt: Date | null;
   hangupCause: string | null;
+  /** RTP statistics of the caller's audio at hangup; null until then, or for a call without RTP. */
+  voiceQuality: VoiceQuality | null;
 }
 
 export interface CallEventRecord {

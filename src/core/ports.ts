@@ -15,7 +15,7 @@ export interface CallListQuery {
   state?: CallState;
 }
 
-export type CallUpdate = Partial<Pick<CallRecord, 'state' | 'answeredAt' | 'endedAt' | 'hangupCause' | 'location'>>;
+export type CallUpdate = Partial<Pick<CallRecord, 'state' | 'answeredAt' | 'endedAt' | 'hangupCause' | 'location' | 'voiceQuality'>>;
 
 /** Writes that belong together, applied atomically and in this order: new calls, events, updates. */
 export interface CallWriteBatch {

@@ -128,6 +128,7 @@ function toCallRow(call: CallRecord): typeof calls.$inferInsert {
     answeredAt: call.answeredAt,
     endedAt: call.endedAt,
     hangupCause: call.hangupCause,
+    voiceQuality: call.voiceQuality ?? null,
   };
 }
 
@@ -152,6 +153,7 @@ function toUpdateSet(update: CallUpdate): PgUpdateSetSource<typeof calls> {
   if (update.endedAt !== undefined) set.endedAt = update.endedAt;
   if (update.hangupCause !== undefined) set.hangupCause = update.hangupCause;
   if (update.location !== undefined) set.location = update.location;
+  if (update.voiceQuality !== undefined) set.voiceQuality = update.voiceQuality;
   return set;
 }
 
@@ -168,6 +170,7 @@ function toCallRecord(row: CallRow): CallRecord {
     answeredAt: row.answeredAt,
     endedAt: row.endedAt,
     hangupCause: row.hangupCause,
+    voiceQuality: row.voiceQuality ?? null,
   };
 }
 

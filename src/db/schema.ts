@@ -15,6 +15,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+import type { VoiceQuality } from '../core/voice-quality.ts';
+
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const calls = pgTable(
@@ -31,6 +33,8 @@ export const calls = pgTable(
     answeredAt: timestamptz('answered_at'),
     endedAt: timestamptz('ended_at'),
     hangupCause: text('hangup_cause'),
+    /** RTP statistics at hangup (mos, packet loss, jitter, poor); null for calls without RTP. */
+    voiceQuality: jsonb('voice_quality').$type<VoiceQuality>(),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
     updatedAt: timestamptz('updated_at').notNull().defaultNow(),
   },

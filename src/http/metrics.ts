@@ -18,6 +18,9 @@ export interface Metrics {
   routingReloadFailuresTotal: Counter;
   /** 1 while the routing file on disk is the live version, 0 while its last edit is rejected. */
   routingFileValid: Gauge;
+  /** MOS of the caller's audio per call, and the calls under VOICE_QUALITY_THRESHOLD. */
+  voiceMos: Histogram;
+  poorQualityCallsTotal: Counter;
 }
 
 export interface CreateMetricsOptions {
@@ -61,6 +64,17 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     routingFileValid: new Gauge({
       name: 'callbridge_routing_file_valid',
       help: '1 when the routing file on disk is the live version, 0 while its last edit is rejected',
+      registers: [registry],
+    }),
+    voiceMos: new Histogram({
+      name: 'callbridge_voice_mos',
+      help: "Mean opinion score of the caller's audio per call (FreeSWITCH RTP statistics at hangup)",
+      buckets: [1, 2, 2.5, 3, 3.5, 3.8, 4, 4.2, 4.5],
+      registers: [registry],
+    }),
+    poorQualityCallsTotal: new Counter({
+      name: 'callbridge_poor_quality_calls_total',
+      help: 'Calls whose audio scored under VOICE_QUALITY_THRESHOLD',
       registers: [registry],
     }),
     eventLag: new Histogram({

@@ -38,6 +38,22 @@ export function setEndVars(ch: SimChannel, lastApp: string): void {
   ch.setVar('billsec', answered > 0 ? sec(end - answered) : '0');
   ch.setVar('mduration', String(Math.floor((end - start) / 1000)));
   ch.setVar('billmsec', answered > 0 ? String(Math.floor((end - answered) / 1000)) : '0');
+  if (answered > 0 && ch.name.startsWith('sofia/')) setRtpStats(ch, (end - answered) / 1000);
+}
+
+/**
+ * FreeSWITCH's statistics of the inbound RTP stream (a few of the `rtp_audio_in_*` variables it sets at
+ * hangup on a media channel). 50 packets a second at 20 ms ptime; a simulated line's MOS and loss come from
+ * the `sim_rtp_mos` / `sim_rtp_loss_percent` variables when a test set them, otherwise a clean line.
+ */
+function setRtpStats(ch: SimChannel, answeredMs: number): void {
+  const expected = Math.max(1, Math.round(answeredMs / 20));
+  const lossPercent = Number(ch.getVar('sim_rtp_loss_percent') ?? '0');
+  const skipped = Math.round((expected * lossPercent) / 100);
+  ch.setVar('rtp_audio_in_packet_count', String(expected - skipped));
+  ch.setVar('rtp_audio_in_skip_packet_count', String(skipped));
+  ch.setVar('rtp_audio_in_jitter_max_variance', lossPercent > 0 ? '120.50' : '0.00');
+  ch.setVar('rtp_audio_in_mos', Number(ch.getVar('sim_rtp_mos') ?? '4.50').toFixed(2));
 }
 
 const Q850: Record<string, number> = {

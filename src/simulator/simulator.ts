@@ -63,6 +63,8 @@ export interface PlaceCallOptions {
   /** Digits the caller presses (RFC 2833), each `atMs` simulated ms after the call starts. */
   dtmf?: Array<{ atMs: number; digits: string; durationMs?: number }>;
   sipHeaders?: Record<string, string>;
+  /** How good the caller's line is: FreeSWITCH's RTP statistics at hangup (default a clean line, MOS 4.50). */
+  line?: { mos: number; lossPercent: number };
 }
 
 export interface SimulatorEvents {
@@ -243,6 +245,10 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       to: opts.to,
       sipHeaders: opts.sipHeaders,
     });
+    if (opts.line !== undefined) {
+      session.ch.setVar('sim_rtp_mos', String(opts.line.mos));
+      session.ch.setVar('sim_rtp_loss_percent', String(opts.line.lossPercent));
+    }
     call = new SimulatedCall(session);
     this.calls.set(call.uuid, call);
     const c = call;

@@ -146,6 +146,23 @@ describe.each(scenarioDatabases)('controller handling calls ($kind)', (driver) =
     expect(controller.registry.size).toBe(0);
   });
 
+  it("keeps the caller's audio quality in the call record and flags a poor line", async () => {
+    const { simulator, controller } = await start();
+    const good = simulator.placeCall({ from: '+15551230011', to: '+15559870100', callerHangsUpAfterMs: 3000 });
+    const poor = simulator.placeCall({ from: '+15551230012', to: '+15559870100', callerHangsUpAfterMs: 3000, line: { mos: 2.8, lossPercent: 30 } });
+    await Promise.all([good.ended, poor.ended]);
+    await eventually(() => sessions.length === 2, 'two sessions');
+    const stored = await Promise.all(sessions.map((s) => storedCall(s)));
+    const byFs = new Map(stored.map((c) => [c.fsUuid, c]));
+    expect(byFs.get(good.uuid)?.voiceQuality).toMatchObject({ mos: 4.5, packetLossPercent: 0, poor: false });
+    expect(byFs.get(poor.uuid)?.voiceQuality).toMatchObject({ mos: 2.8, poor: true });
+    // The simulated call is short (time runs 20× faster), so the loss is only roughly the line's 30 %.
+    expect(byFs.get(poor.uuid)?.voiceQuality?.packetLossPercent).toBeGreaterThan(10);
+    expect(byFs.get(poor.uuid)?.events.map((e) => e.type)).toContain('voice_quality');
+    const metric = await controller.metrics.registry.getSingleMetricAsString('callbridge_poor_quality_calls_total');
+    expect(metric).toMatch(/callbridge_poor_quality_calls_total 1/);
+  });
+
   it('releases every listener of a call on its connection when the call ends', async () => {
     const { simulator } = await start();
     const callers = [1, 2, 3].map((i) =>

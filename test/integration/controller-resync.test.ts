@@ -68,6 +68,7 @@ describe('controller resync with FreeSWITCH (postgres)', () => {
       answeredAt: new Date(Date.now() - 59_000),
       endedAt: null,
       hangupCause: null,
+      voiceQuality: null,
     });
     harness = await startHarness({ database });
     const ghost = await harness.controller.store.getCall(ghostId);

@@ -19,6 +19,7 @@ function makeCall(overrides: Partial<CallRecord> = {}): CallRecord {
     answeredAt: null,
     endedAt: null,
     hangupCause: null,
+    voiceQuality: null,
     ...overrides,
   };
 }

@@ -38,6 +38,7 @@ function makeCall(i: number, overrides: Partial<CallRecord> = {}): CallRecord {
     answeredAt: new Date(Date.UTC(2026, 4, 1, 9, i, 2)),
     endedAt: new Date(Date.UTC(2026, 4, 1, 9, i, 50)),
     hangupCause: 'NORMAL_CLEARING',
+    voiceQuality: null,
     ...overrides,
   };
 }

@@ -45,6 +45,7 @@ const call = (id: string): CallRecord => ({
   answeredAt: null,
   endedAt: null,
   hangupCause: null,
+  voiceQuality: null,
 });
 const event = (callId: string, seq: number): CallEventRecord => ({
   callId,
