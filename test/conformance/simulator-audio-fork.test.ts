@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe as suite, expect, it } from 'vitest';
 import { TRACE_DIR, type Described } from './simulator-helpers.ts';
 import { compare, replay, sleep, stopReplaySimulator } from './simulator-replay.ts';
+import { serverFrames, TEXT_OPCODE } from '../support/ws-frames.ts';
 
 afterEach(stopReplaySimulator);
 
@@ -46,21 +47,7 @@ function clientFrames(b: Buffer): PeerFrame[] {
  */
 async function wsPeer(): Promise<{ port: number; connections: Array<{ fromSim: Buffer; frames: PeerFrame[] }>; close(): Promise<void> }> {
   const recorded = [1, 2].map((n) => readFileSync(join(TRACE_DIR, `audio-fork-ws.conn${n}.wire-server-to-fs.raw`)));
-  const textFramesOf = (b: Buffer): Buffer[] => {
-    const out: Buffer[] = [];
-    let i = b.indexOf('\r\n\r\n') + 4;
-    while (i + 2 <= b.length) {
-      let len = (b[i + 1] ?? 0) & 0x7f;
-      let off = i + 2;
-      if (len === 126) {
-        len = b.readUInt16BE(off);
-        off += 2;
-      }
-      if (((b[i] ?? 0) & 0x0f) === 1) out.push(b.subarray(i, off + len));
-      i = off + len;
-    }
-    return out;
-  };
+  const textFramesOf = (b: Buffer): Buffer[] => serverFrames(b).filter((f) => f.opcode === TEXT_OPCODE).map((f) => f.raw);
   const connections: Array<{ fromSim: Buffer; frames: PeerFrame[] }> = [];
   const sockets = new Set<Socket>();
   const server = createServer((sock) => {

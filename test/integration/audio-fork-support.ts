@@ -54,23 +54,7 @@ export async function startHarness(options: Partial<Omit<AudioForkServerOptions,
   };
 }
 
-/** What a server wrote after its upgrade response: unmasked frames. */
-export function serverFrames(b: Buffer): Array<{ opcode: number; payload: Buffer }> {
-  const out: Array<{ opcode: number; payload: Buffer }> = [];
-  let i = b.indexOf('\r\n\r\n') + 4;
-  while (i + 2 <= b.length) {
-    let len = (b[i + 1] ?? 0) & 0x7f;
-    let off = i + 2;
-    if (len === 126) {
-      len = b.readUInt16BE(off);
-      off += 2;
-    }
-    if (off + len > b.length) break;
-    out.push({ opcode: (b[i] ?? 0) & 0x0f, payload: b.subarray(off, off + len) });
-    i = off + len;
-  }
-  return out;
-}
+export { serverFrames } from '../support/ws-frames.ts';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -92,23 +92,7 @@ export class PeerSession {
   }
 
   waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        cleanup();
-        resolve();
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.changes.off('change', check);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`peer session ${this.id}: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.changes.on('change', check);
-    });
+    return waitForChange(this.changes, condition, timeoutMs, `peer session ${this.id}`);
   }
 
   /** @internal */
@@ -228,23 +212,7 @@ export class SpeechmaticsPeer {
   }
 
   waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        cleanup();
-        resolve();
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.changes.off('change', check);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`Speechmatics peer: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.changes.on('change', check);
-    });
+    return waitForChange(this.changes, condition, timeoutMs, `Speechmatics peer`);
   }
 
   async close(): Promise<void> {
@@ -337,4 +305,25 @@ export class SpeechmaticsPeer {
       language_pack_info: { adapted: false, itn: true, language_description: config.language, word_delimiter: ' ', writing_direction: 'left-to-right' },
     });
   }
+}
+
+/** Resolves once `condition` holds, re-checked on every 'change' of `changes`; rejects after `timeoutMs`. */
+function waitForChange(changes: EventEmitter, condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  if (condition()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!condition()) return;
+      cleanup();
+      resolve();
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      changes.off('change', check);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${what}: condition not met within ${timeoutMs} ms`));
+    }, timeoutMs);
+    changes.on('change', check);
+  });
 }

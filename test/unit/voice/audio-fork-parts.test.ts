@@ -5,27 +5,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeMessage, FrameQueue } from '../../../src/voice/audio-fork/index.ts';
 import { forkUrl, newToken, parseForkRequest, tokenMatches } from '../../../src/voice/audio-fork/tokens.ts';
+import { serverFrames, TEXT_OPCODE } from '../../support/ws-frames.ts';
 
 const TRACES = join(import.meta.dirname, '..', '..', 'fixtures', 'freeswitch-traces');
 
 /** The text frames the recorded server wrote to FreeSWITCH (server frames are unmasked). */
 function recordedServerTexts(): string[] {
-  const out: string[] = [];
-  for (const n of [1, 2]) {
-    const b = readFileSync(join(TRACES, `audio-fork-ws.conn${n}.wire-server-to-fs.raw`));
-    let i = b.indexOf('\r\n\r\n') + 4;
-    while (i + 2 <= b.length) {
-      let len = (b[i + 1] ?? 0) & 0x7f;
-      let off = i + 2;
-      if (len === 126) {
-        len = b.readUInt16BE(off);
-        off += 2;
-      }
-      if (((b[i] ?? 0) & 0x0f) === 1) out.push(b.toString('utf8', off, off + len));
-      i = off + len;
-    }
-  }
-  return out;
+  return [1, 2].flatMap((n) =>
+    serverFrames(readFileSync(join(TRACES, `audio-fork-ws.conn${n}.wire-server-to-fs.raw`)))
+      .filter((f) => f.opcode === TEXT_OPCODE)
+      .map((f) => f.payload.toString('utf8')),
+  );
 }
 
 describe('FrameQueue', () => {
