@@ -2,6 +2,7 @@
 // receives the frozen Config object. Parsing happens once, at boot, and reports every problem at once by
 // variable name, so an operator fixes the whole .env in one go instead of one restart per mistake.
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 
@@ -212,7 +213,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     redis: { url: e.REDIS_URL },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     greetingSound: e.GREETING_SOUND,
-    recordingsDir: e.RECORDINGS_DIR,
+    // FreeSWITCH writes the files: it needs an absolute path (its working directory is not ours). The same
+    // path must exist on FreeSWITCH's side (compose mounts one volume at the same place in both).
+    recordingsDir: resolve(e.RECORDINGS_DIR),
     routingFile: e.ROUTING_FILE,
     voiceQualityThreshold: e.VOICE_QUALITY_THRESHOLD,
     gateways: { threecx: e.THREECX_GATEWAY, twilio: e.TWILIO_GATEWAY },

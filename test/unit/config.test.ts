@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GREETING_SOUND, loadConfig } from '../../src/app/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
+import { resolve } from 'node:path';
 
 const production = { FREESWITCH_ESL_PASSWORD: 's3cret', CALLBRIDGE_API_TOKEN: 'a-long-enough-api-token' };
 
@@ -37,7 +38,8 @@ describe('loadConfig', () => {
     expect(config.log).toEqual({ level: 'info', format: 'json' });
     expect(config.greetingSound).toBe(DEFAULT_GREETING_SOUND);
     expect(config.greetingSound.startsWith('tone_stream://')).toBe(true);
-    expect(config.recordingsDir).toBe('./data/recordings');
+    // Absolute: FreeSWITCH, which writes the recordings, does not share our working directory.
+    expect(config.recordingsDir).toBe(resolve('./data/recordings'));
   });
 
   it('reads every variable it knows', () => {
