@@ -122,7 +122,7 @@ export class Controller {
       await mkdir(config.recordingsDir, { recursive: true });
       const store = new DrizzleCallStore({ db: database.db });
       const registry = new CallRegistry<RegisteredCall>();
-      const journal = new CallJournal({ store, logger });
+      const journal = new CallJournal({ store, logger, onWriteFailed: () => metrics.journalWritesLostTotal.inc() });
       const connectionOptions = {
         commandTimeoutMs: config.freeswitch.commandTimeoutMs,
         onCommandLatency: (command: string, ms: number) => metrics.eslCommandDuration.observe({ command }, ms / 1000),

@@ -21,6 +21,8 @@ export interface Metrics {
   /** MOS of the caller's audio per call, and the calls under VOICE_QUALITY_THRESHOLD. */
   voiceMos: Histogram;
   poorQualityCallsTotal: Counter;
+  /** Call journal writes given up after every retry (call history lost: alert on any). */
+  journalWritesLostTotal: Counter;
 }
 
 export interface CreateMetricsOptions {
@@ -70,6 +72,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       name: 'callbridge_voice_mos',
       help: "Mean opinion score of the caller's audio per call (FreeSWITCH RTP statistics at hangup)",
       buckets: [1, 2, 2.5, 3, 3.5, 3.8, 4, 4.2, 4.5],
+      registers: [registry],
+    }),
+    journalWritesLostTotal: new Counter({
+      name: 'callbridge_journal_writes_lost_total',
+      help: 'Call journal writes given up after every retry (call history lost)',
       registers: [registry],
     }),
     poorQualityCallsTotal: new Counter({
