@@ -43,7 +43,6 @@ export interface CallSessionHooks {
   /** How fast the caller was greeted: see Pickup. */
   onPickup?: (pickup: Pickup) => void;
   onEnded?: (outcome: CallOutcome, session: CallSession) => void;
-  onIllegalTransition?: () => void;
   /** Every event of this call as it arrives (event-lag metric). */
   onEslEvent?: (event: EslEvent) => void;
   /** The caller's audio quality, read at hangup (calls with RTP only). */
@@ -161,15 +160,6 @@ export class CallSession implements RegisteredCall {
     if (decision.location !== null) this.#journal.update(this.callId, { location: decision.location });
   }
 
-  /** Asks FreeSWITCH to hang up; the call ends when FreeSWITCH confirms it. */
-  requestHangup(cause = 'NORMAL_CLEARING'): void {
-    this.#apply({ type: 'hangup_requested', cause });
-  }
-
-  requestTransfer(target: string, reason: string): void {
-    this.#apply({ type: 'transfer_requested', target, reason });
-  }
-
   /**
    * Registry contract (controller shutdown): let go of the call without hanging up on the caller. The session
    * sent `resume`, so FreeSWITCH continues its dialplan after the `socket` application (the fallback to the
@@ -186,7 +176,6 @@ export class CallSession implements RegisteredCall {
   #apply(input: CallInput, data: Record<string, unknown> = {}): void {
     const result = transition(this.#machine, input);
     if (!result.ok) {
-      this.#hooks.onIllegalTransition?.();
       this.#logger.warn({ input: input.type, state: result.from, reason: result.reason }, 'illegal call transition');
       this.#journalEvent(`illegal:${input.type}`, result.from, result.from, { reason: result.reason, ...data });
       return;

@@ -9,7 +9,6 @@ export const ErrorCode = {
   EslAuthFailed: 'ESL_AUTH_FAILED',
   EslProtocol: 'ESL_PROTOCOL',
   CallNotFound: 'CALL_NOT_FOUND',
-  IllegalTransition: 'ILLEGAL_TRANSITION',
   DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
   EslInvalidCommand: 'ESL_INVALID_COMMAND',
   RoutingInvalid: 'ROUTING_INVALID',

@@ -1,10 +1,11 @@
 // Outbound-socket traces: the simulator's `socket` application connects to a test listener, which sends
 // the recorded client bytes; the simulator's bytes are compared per channel with FreeSWITCH's.
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe as suite, expect, it } from 'vitest';
+import { afterEach, describe as suite, it } from 'vitest';
 import { CommandReader } from '../../src/simulator/command-reader.ts';
 import { FreeSwitchSimulator } from '../../src/simulator/simulator.ts';
-import { describe, frames, perChannel, readTrace, type Described } from './simulator-helpers.ts';
+import { describe, frames, readTrace, type Described } from './simulator-helpers.ts';
+import { compare } from './simulator-replay.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let sim: FreeSwitchSimulator | undefined;
@@ -52,16 +53,6 @@ async function replayOutbound(name: string, hangUpOnPlayback: number): Promise<{
   }
   await Promise.race([finished, sleep(4000)]);
   return { got: frames(received).map(describe), want: frames(trace.fs).map(describe) };
-}
-
-function compare(got: Described[], want: Described[]): void {
-  expect(got.filter((d) => d.kind === 'other').map((d) => d.key)).toEqual(want.filter((d) => d.kind === 'other').map((d) => d.key));
-  const g = perChannel(got).filter((c) => c.uuid !== '');
-  const w = perChannel(want).filter((c) => c.uuid !== '');
-  expect(g.map((c) => c.events.map((e) => e.eventName))).toEqual(w.map((c) => c.events.map((e) => e.eventName)));
-  g.forEach((c, ci) =>
-    c.events.forEach((e, ei) => expect(e.names, `channel ${ci} event ${ei} ${e.eventName}`).toEqual(w[ci]?.events[ei]?.names)),
-  );
 }
 
 suite('simulator replays the outbound-socket traces', () => {
