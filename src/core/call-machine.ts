@@ -14,7 +14,7 @@ export type CallInput =
   /** The greeting finished playing (EXECUTE_COMPLETE of its playback). */
   | { type: 'greeting_finished'; interrupted: boolean }
   /** Someone (policy, AI, staff) wants the call handed to a human or a number. */
-  | { type: 'transfer_requested'; target: string; reason: string }
+  | { type: 'transfer_requested'; target: string; reason: string; fallback?: string | null }
   /** CHANNEL_BRIDGE: the caller is now talking to the target. */
   | { type: 'bridged'; otherLegUuid: string }
   /** The transfer could not be completed (bridge failed, nobody answered). */
@@ -44,13 +44,15 @@ export interface CallMachineState {
   plan: CallPlan | null;
   /** Whether the plan's fallback was already dialled (it is tried once, then the caller is held). */
   fallbackTried: boolean;
+  /** The fallback of the transfer in progress (a hand-off's group fallback), tried once like the plan's. */
+  transferFallback: string | null;
 }
 
 export type Transition =
   | { ok: true; from: CallState; to: CallState; next: CallMachineState; commands: CallCommand[] }
   | { ok: false; from: CallState; input: CallInput['type']; reason: string; next: CallMachineState; commands: [] };
 
-export const initialCallState: CallMachineState = { state: 'ringing', hangupCause: null, plan: null, fallbackTried: false };
+export const initialCallState: CallMachineState = { state: 'ringing', hangupCause: null, plan: null, fallbackTried: false, transferFallback: null };
 
 const TRANSFERABLE: ReadonlySet<CallState> = new Set(['answered', 'in_conversation', 'bridged']);
 
@@ -88,12 +90,12 @@ export function transition(current: CallMachineState, input: CallInput): Transit
       return move('in_conversation', [{ type: 'hold' }]);
     case 'transfer_requested':
       if (!TRANSFERABLE.has(from)) return illegal(`cannot transfer a call that is ${from}`);
-      return move('transferring', [{ type: 'bridge', target: input.target }]);
+      return move('transferring', [{ type: 'bridge', target: input.target }], { transferFallback: input.fallback ?? null, fallbackTried: false });
     case 'bridged':
       return from === 'transferring' ? move('bridged', []) : illegal('no transfer was in progress');
     case 'transfer_failed': {
       if (from !== 'transferring') return illegal('no transfer was in progress');
-      const fallback = current.plan?.kind === 'connect' ? current.plan.fallbackDial : null;
+      const fallback = current.transferFallback ?? (current.plan?.kind === 'connect' ? current.plan.fallbackDial : null);
       if (fallback !== null && !current.fallbackTried) {
         return move('transferring', [{ type: 'bridge', target: fallback }], { fallbackTried: true });
       }

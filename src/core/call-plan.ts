@@ -59,6 +59,20 @@ export function dialString(target: Exclude<RouteTarget, { kind: 'reject' | 'ai_a
   }
 }
 
+/** Dial strings for a hand-off during the call (the AI's transfer): the target, then its fallback once. */
+export function transferDial(target: RouteTarget, gateways: Gateways): { dial: string; fallbackDial: string | null } | null {
+  switch (target.kind) {
+    case 'reject':
+    case 'ai_agent':
+      return null;
+    case 'ring_group':
+      return { dial: dialString(target, gateways), fallbackDial: fallbackDial(target.fallback, gateways) };
+    case 'external':
+    case 'voicemail':
+      return { dial: dialString(target, gateways), fallbackDial: null };
+  }
+}
+
 function fallbackDial(fallback: FallbackTarget, gateways: Gateways): string | null {
   return fallback.kind === 'ai_agent' ? null : dialString(fallback, gateways);
 }

@@ -87,6 +87,10 @@ export function checkReferences(config: RoutingConfig): ReferenceProblem[] {
       `"${config.after_hours.urgent_digits}" contains the emergency escape "${config.emergency.dtmf_escape}"; pick other digits`,
     );
   }
+  // One digit cannot mean both "a person, please" and "emergency".
+  if (config.emergency.dtmf_escape.includes(config.operator.digit)) {
+    add(['operator', 'digit'], `"${config.operator.digit}" is also in the emergency escape "${config.emergency.dtmf_escape}"; pick another digit`);
+  }
   return problems;
 }
 

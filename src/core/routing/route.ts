@@ -26,18 +26,30 @@ export function rulePath(segments: readonly (string | number)[]): string {
   return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
-export function route(config: RoutingConfig, facts: CallFacts): RoutingDecision {
-  const from = normalizeNumber(facts.from);
-  const to = normalizeNumber(facts.to);
-  const did: NumberConfig | undefined = Object.hasOwn(config.numbers, to) ? config.numbers[to] : undefined;
-  const locationId = did?.location ?? null;
-  const ctx: TargetContext = {
+/** The routing file's entry for the number the caller dialled, if it is one of ours. */
+export function dialledNumber(config: RoutingConfig, dialled: string): NumberConfig | undefined {
+  const to = normalizeNumber(dialled);
+  return Object.hasOwn(config.numbers, to) ? config.numbers[to] : undefined;
+}
+
+/** What target resolution needs to know about a call: its number's language, skills and hand-off group. */
+export function targetContext(config: RoutingConfig, facts: Pick<CallFacts, 'to' | 'mode'>): TargetContext {
+  const did = dialledNumber(config, facts.to);
+  return {
     config,
     mode: facts.mode,
     language: did?.language ?? 'en-US',
     handoffRingGroup: did?.ring_group ?? config.operator.ring_group,
     skills: did?.skills ?? [],
   };
+}
+
+export function route(config: RoutingConfig, facts: CallFacts): RoutingDecision {
+  const from = normalizeNumber(facts.from);
+  const to = normalizeNumber(facts.to);
+  const did = dialledNumber(config, to);
+  const locationId = did?.location ?? null;
+  const ctx = targetContext(config, facts);
   const recording = did
     ? { enabled: did.recording.enabled, announcement: did.recording.announcement }
     : { enabled: false, announcement: null };

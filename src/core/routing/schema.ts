@@ -227,7 +227,11 @@ const documentSchema = strict({
   mailboxes: z.record(idSchema, strict({ name: z.string().min(1), extension: extensionSchema })),
   ring_groups: z.record(idSchema, ringGroupSchema),
   /** The ring group every unknown DID and every "ask for a person" lands on. */
-  operator: strict({ ring_group: idSchema }),
+  operator: strict({
+    ring_group: idSchema,
+    /** Pressed during a conversation with the AI, this digit asks for a person at once. */
+    digit: z.string().regex(/^[0-9*#]$/, 'expected one DTMF digit').default('0'),
+  }),
   numbers: z.record(z.string().regex(E164, 'expected a DID in E.164 form such as "+17045550100"'), numberSchema),
   callers: callersSchema.default({
     blocked: [],

@@ -33,6 +33,7 @@ const live = (state: CallMachineState['state'], plan: CallPlan | null = converse
   hangupCause: null,
   plan,
   fallbackTried: false,
+  transferFallback: null,
 });
 
 describe('call state machine', () => {
@@ -146,6 +147,23 @@ describe('call state machine', () => {
       live('in_conversation'),
     );
     expect(left.state.state).toBe('in_conversation');
+  });
+
+  it("tries a hand-off's fallback once when nobody in the group answers, then holds the caller", () => {
+    const { state, results } = run(
+      [
+        { type: 'transfer_requested', target: 'group', reason: 'billing', fallback: 'voicemail' },
+        { type: 'transfer_failed', cause: 'NO_ANSWER' },
+        { type: 'transfer_failed', cause: 'NO_ANSWER' },
+      ],
+      live('in_conversation'),
+    );
+    expect(results.map((r) => r.commands)).toEqual([
+      [{ type: 'bridge', target: 'group' }],
+      [{ type: 'bridge', target: 'voicemail' }],
+      [{ type: 'hold' }],
+    ]);
+    expect(state.state).toBe('in_conversation');
   });
 
   it('sends a hangup command on request but keeps the state until FreeSWITCH confirms it', () => {
