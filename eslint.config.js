@@ -57,4 +57,22 @@ export default tseslint.config(
     },
   },
   ...adapterRules,
+  {
+    // src/peers/: local stand-ins for external services (tests, demo, bench). They speak the services' wire
+    // protocols and may use only the spoken-audio codec and the AI engine's published contract from src/.
+    files: ['src/peers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../simulator', '!../agent', '../simulator/*', '!../simulator/spoken-audio.ts', '../agent/*', '!../agent/contract.ts'],
+              message: 'Peers stand in for external services: from src/ they use only simulator/spoken-audio.ts and agent/contract.ts.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

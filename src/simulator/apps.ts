@@ -1,11 +1,11 @@
 // Dialplan applications the simulator implements. Each returns its Application-Response the way
 // FreeSWITCH reports it (`_none_`, `FILE PLAYED`, `PLAYBACK ERROR`, …). Events and their order follow the
 // traces (see test/fixtures/README.md).
-import { playbackDurationMs, playbackFileType } from './media.ts';
+import { playbackDurationMs, playbackFileType, wavFileDurationMs } from './media.ts';
 import type { AppCall, CallSession } from './session.ts';
 
 export interface AppContext {
-  /** How long a playback of a real file lasts (simulated ms). */
+  /** How long a playback of a file lasts (simulated ms), unless it is a WAV file on disk. */
   fileDurationMs: number;
   /** The `bridge` application: dial `dest` and stay bridged until one side ends. */
   bridge(session: CallSession, dest: string): Promise<string>;
@@ -42,10 +42,16 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
     ['Playback-File-Path', arg],
   ];
   ch.fire('PLAYBACK_START', { post: file });
-  const duration = playbackDurationMs(arg, ctx.fileDurationMs);
   const startedAt = Date.now();
+  // A WAV file on disk (synthesized speech, say) plays for its real length.
+  const duration = playbackDurationMs(arg, (await wavFileDurationMs(arg)) ?? ctx.fileDurationMs);
   const outcome = await session.wait(duration, { breakable: true });
   const playedMs = Number.isFinite(duration) && outcome === 'elapsed' ? duration : (Date.now() - startedAt) / session.core.opts.timeScale;
+  session.playbacks.push({
+    path: arg,
+    status: outcome === 'elapsed' ? 'done' : outcome === 'hangup' ? 'hangup' : 'break',
+    playedMs: Math.min(playedMs, duration),
+  });
   const samples = Math.round(playedMs * 8);
   ch.setVar('playback_last_offset_pos', String(samples));
   ch.setVar('playback_seconds', String(Math.floor(playedMs / 1000)));

@@ -2,7 +2,8 @@
 // <mono|mixed|stereo> <8k|16k> [metadata]` answers +OK Success at once and connects in the background; the
 // metadata goes first as a text frame, then 20 ms binary frames of 16-bit little-endian PCM (640 bytes at
 // 16k, 320 at 8k). Server JSON messages become CUSTOM mod_audio_fork::* events; a refused connection still
-// answered +OK and is reported by mod_audio_fork::connect_failed.
+// answered +OK and is reported by mod_audio_fork::connect_failed. The frames are the caller's voice
+// (caller-voice.ts): a 400 Hz tone, or silence and spoken sentences.
 import type { SimCore } from './core.ts';
 import type { CallSession } from './session.ts';
 import { WsClient } from './ws-client.ts';
@@ -17,8 +18,6 @@ interface Fork {
   session: CallSession;
   ws: WsClient;
   rate: 8000 | 16000;
-  /** Sample position of the caller's tone, so frames join up. */
-  phase: number;
   playCount: number;
 }
 
@@ -76,17 +75,20 @@ export class AudioForks {
   private start(session: CallSession, url: string, rate: 8000 | 16000, metadata: string | undefined): void {
     session.ch.fire('MEDIA_BUG_START', { pre: BUG });
     const ws = new WsClient(url, { protocol: 'audio.drachtio.org', connectTimeoutMs: 3000 });
-    const fork: Fork = { session, ws, rate, phase: 0, playCount: 0 };
+    const fork: Fork = { session, ws, rate, playCount: 0 };
     // The media bug stays attached after a failed connect, until stop or hangup.
     this.forks.set(session.ch.uuid, fork);
     ws.on('open', () => {
       if (metadata !== undefined) ws.sendText(metadata);
+      session.voice.listen(rate);
       this.fire(session, 'connect');
       this.ensureTicker();
     });
     ws.on('error', () => this.fire(session, 'connect_failed', '{"reason":"Unable to connect"}'));
     ws.on('close', () => {
-      if (this.forks.get(session.ch.uuid) === fork) this.fire(session, 'disconnect');
+      if (this.forks.get(session.ch.uuid) !== fork) return;
+      session.voice.stopListening();
+      this.fire(session, 'disconnect');
     });
     ws.on('text', (text) => this.onServerText(fork, text));
   }
@@ -96,6 +98,7 @@ export class AudioForks {
     const fork = this.forks.get(session.ch.uuid);
     if (fork === undefined) return;
     this.forks.delete(session.ch.uuid);
+    session.voice.stopListening();
     if (finalText !== undefined) fork.ws.sendText(finalText);
     fork.ws.close(1000);
     session.ch.fire('MEDIA_BUG_STOP', { pre: BUG });
@@ -105,6 +108,7 @@ export class AudioForks {
   stopAll(): void {
     for (const fork of [...this.forks.values()]) {
       this.forks.delete(fork.session.ch.uuid);
+      fork.session.voice.stopListening();
       fork.ws.destroy();
     }
     this.stopTicker();
@@ -159,15 +163,7 @@ export class AudioForks {
 
   private tick(): void {
     for (const fork of this.forks.values()) {
-      if (!fork.ws.isOpen) continue;
-      const samples = fork.rate / 50;
-      const frame = Buffer.allocUnsafe(samples * 2);
-      // The caller "speaks" a 400 Hz tone, like the sipp caller in the recording.
-      for (let i = 0; i < samples; i++) {
-        frame.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 400 * (fork.phase + i)) / fork.rate)), i * 2);
-      }
-      fork.phase = (fork.phase + samples) % fork.rate;
-      fork.ws.sendBinary(frame);
+      if (fork.ws.isOpen) fork.ws.sendBinary(fork.session.voice.nextFrame(fork.rate));
     }
   }
 }

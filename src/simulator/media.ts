@@ -1,4 +1,5 @@
 // Media facts the simulator needs without real media: how long a playback lasts, and its file type.
+import { open } from 'node:fs/promises';
 
 /**
  * Duration of a playback argument in ms. `tone_stream://%(on,off,freq…)…;loops=N` is summed from its
@@ -29,4 +30,37 @@ export function playbackFileType(arg: string): string {
   if (scheme !== null) return scheme[1] ?? 'file';
   const ext = /\.([A-Za-z0-9]+)$/.exec(arg);
   return ext?.[1] ?? 'file';
+}
+
+/**
+ * Duration in ms of a WAV file on disk (data chunk size / byte rate), or undefined when `path` is not a
+ * readable RIFF/WAVE file with a fmt and a data chunk. Only the chunk headers are read.
+ */
+export async function wavFileDurationMs(path: string): Promise<number | undefined> {
+  if (!/\.wav$/i.test(path) || /^[a-z_]+:\/\//.test(path)) return undefined;
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = Buffer.alloc(12);
+    await file.read(head, 0, 12, 0);
+    if (head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE') return undefined;
+    let byteRate = 0;
+    const chunk = Buffer.alloc(16);
+    // Walk the chunks (fmt, LIST, fact, … may come in any order before data).
+    for (let pos = 12; ; ) {
+      const { bytesRead } = await file.read(chunk, 0, 16, pos);
+      if (bytesRead < 8) return undefined;
+      const id = chunk.toString('latin1', 0, 4);
+      const size = chunk.readUInt32LE(4);
+      if (id === 'fmt ' && bytesRead >= 16) byteRate = chunk.readUInt32LE(8 + 8);
+      if (id === 'data') return byteRate > 0 ? (size / byteRate) * 1000 : undefined;
+      pos += 8 + size + (size % 2);
+    }
+  } finally {
+    await file.close();
+  }
 }

@@ -3,6 +3,7 @@
 // traces show (CHANNEL_HANGUP … CS_HANGUP, RECORD_STOP, CALLSTATE HANGUP, CS_REPORTING, HANGUP_COMPLETE,
 // then CHANNEL_DESTROY once nothing holds the session any more).
 import { randomUUID } from 'node:crypto';
+import { CallerVoice } from './caller-voice.ts';
 import type { SimChannel } from './channel.ts';
 import { fireBroadcastCommand, firePrivateCommand, q850, setEndVars } from './session-events.ts';
 import type { HeaderList } from './wire.ts';
@@ -59,6 +60,14 @@ export interface ExecutedApp {
   response?: string;
 }
 
+/** One playback as the caller heard it: played to the end, cut short (uuid_break, transfer), or hung up on. */
+export interface HeardPlayback {
+  readonly path: string;
+  readonly status: 'done' | 'break' | 'hangup';
+  /** Simulated ms the caller heard. */
+  readonly playedMs: number;
+}
+
 export class CallSession {
   readonly ch: SimChannel;
   private readonly hooks: SessionHooks;
@@ -66,6 +75,10 @@ export class CallSession {
   private readonly waiters = new Set<Waiter>();
   /** Every application run on this channel, in order (for test assertions). */
   readonly executed: ExecutedApp[] = [];
+  /** Every playback the caller heard, in order (for test assertions such as barge-in). */
+  readonly playbacks: HeardPlayback[] = [];
+  /** What the caller sends into an audio fork. */
+  readonly voice = new CallerVoice();
   lastResponse = '_none_';
   recording: { path: string; startedMicros: number } | undefined;
   hangupFromController = false;

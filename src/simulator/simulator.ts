@@ -21,9 +21,10 @@ import { SimCore, silentLogger, type SimLogger } from './core.ts';
 import { EslConnection } from './connection.ts';
 import { Engine, type EndpointBehaviour } from './engine.ts';
 import { runSocketApp } from './outbound.ts';
-import type { AppCall, CallSession, ExecutedApp } from './session.ts';
+import type { SaidUtterance } from './caller-voice.ts';
+import type { AppCall, CallSession, ExecutedApp, HeardPlayback } from './session.ts';
 
-export type { AppCall, EndpointBehaviour, ExecutedApp, SimLogger };
+export type { AppCall, EndpointBehaviour, ExecutedApp, HeardPlayback, SaidUtterance, SimLogger };
 
 export interface SimulatorOptions {
   eslHost?: string;
@@ -65,6 +66,12 @@ export interface PlaceCallOptions {
   sipHeaders?: Record<string, string>;
   /** How good the caller's line is: FreeSWITCH's RTP statistics at hangup (default a clean line, MOS 4.50). */
   line?: { mos: number; lossPercent: number };
+  /**
+   * Sentences the caller says, each `atMs` simulated ms after the call starts (spoken-audio codec, so the
+   * Speechmatics stand-in transcribes them). With `say` (even `[]`) the caller is silent in between; without
+   * it the caller sends a steady 400 Hz tone. Speech while no audio fork is open is not heard.
+   */
+  say?: Array<{ atMs: number; text: string; durationMs?: number }>;
 }
 
 export interface SimulatorEvents {
@@ -72,7 +79,12 @@ export interface SimulatorEvents {
   socketFailed: [call: SimulatedCall, error: Error];
 }
 
-export class SimulatedCall extends EventEmitter<{ ended: [cause: string]; socketFailed: [error: Error] }> {
+export class SimulatedCall extends EventEmitter<{
+  ended: [cause: string];
+  socketFailed: [error: Error];
+  /** An audio fork started (true) or stopped (false) taking the caller's audio. */
+  listening: [listening: boolean];
+}> {
   readonly uuid: string;
   /** Resolves with the hangup cause at CHANNEL_HANGUP_COMPLETE (before a lingering controller lets go). */
   readonly ended: Promise<string>;
@@ -85,6 +97,30 @@ export class SimulatedCall extends EventEmitter<{ ended: [cause: string]; socket
     this.uuid = session.ch.uuid;
     this.ended = session.ended;
     void this.ended.then((cause) => this.emit('ended', cause));
+    session.voice.on('listening', (listening) => this.emit('listening', listening));
+  }
+
+  /** Every playback the caller heard, in order, with how it ended and how much of it was heard. */
+  get playbacks(): readonly HeardPlayback[] {
+    return this.session.playbacks;
+  }
+
+  /** Everything the caller said, and whether an audio fork was open to hear it. */
+  get said(): readonly SaidUtterance[] {
+    return this.session.voice.said;
+  }
+
+  /** Whether an audio fork is taking the caller's audio right now. */
+  get listening(): boolean {
+    return this.session.voice.listening;
+  }
+
+  /**
+   * The caller says `text` now (after anything still being said), lasting `durationMs` (default 65 ms a
+   * character, at least 400 ms). Heard only if an audio fork is open.
+   */
+  say(text: string, durationMs?: number): SaidUtterance {
+    return this.session.voice.say(text, durationMs);
   }
 
   /** Applications the channel ran, in order (dialplan and controller sendmsg alike). */
@@ -255,6 +291,14 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
     void session.destroyed.then(() => this.calls.delete(c.uuid));
     if (opts.callerHangsUpAfterMs !== undefined) this.core.schedule(opts.callerHangsUpAfterMs, () => c.hangup('NORMAL_CLEARING'));
     for (const d of opts.dtmf ?? []) this.core.schedule(d.atMs, () => c.sendDtmf(d.digits, d.durationMs));
+    if (opts.say !== undefined) {
+      session.voice.speaks = true;
+      for (const u of opts.say) {
+        this.core.schedule(u.atMs, () => {
+          if (session.ch.isUp) c.say(u.text, u.durationMs);
+        });
+      }
+    }
     this.emit('call', c);
     call = undefined;
     return c;

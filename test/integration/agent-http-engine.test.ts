@@ -4,7 +4,7 @@ import { AiEngineBadReplyError, AiEngineUnavailableError } from '../../src/core/
 import type { ConversationStart } from '../../src/core/voice-ports.ts';
 import { HttpConversationEngine } from '../../src/agent/http-engine.ts';
 import type { AgentLogger } from '../../src/agent/logger.ts';
-import { AiEnginePeer } from '../support/ai-engine-peer.ts';
+import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
 
 const CALLER = '+17045550123';
 const start: ConversationStart = {

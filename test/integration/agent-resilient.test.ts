@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpConversationEngine } from '../../src/agent/http-engine.ts';
 import { ResilientConversationEngine } from '../../src/agent/resilient-engine.ts';
 import type { ScriptedAgent } from '../../src/agent/scripted-agent.ts';
-import { AiEnginePeer } from '../support/ai-engine-peer.ts';
+import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
 import { makeAgent, said, startOf } from '../unit/agent/helpers.ts';
 
 const ENGINE_GREETING = 'Hello, this is the practice assistant.';

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SttUnavailableError } from '../../src/core/errors.ts';
 import type { SttEvent, SttStream } from '../../src/core/voice-ports.ts';
 import { loadVocabulary, SpeechmaticsStt, type SpeechmaticsSttOptions } from '../../src/voice/stt/index.ts';
-import { SpeechmaticsPeer } from '../support/speechmatics-peer.ts';
+import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 
 const vocabularyFile = fileURLToPath(new URL('../../dialplan/vocabulary.yaml', import.meta.url));
 const apiKey = 'test-api-key';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, TtsSynthesisError } from '../../src/core/errors.ts';
 import type { SpeechRequest } from '../../src/core/voice-ports.ts';
 import { CachedTts, GoogleTts, parseWav, wavHeader, type TtsLogger } from '../../src/voice/tts/index.ts';
-import { GoogleTtsPeer, toneDurationMs } from '../support/google-tts-peer.ts';
+import { GoogleTtsPeer, toneDurationMs } from '../../src/peers/google-tts-peer.ts';
 
 const API_KEY = 'test-api-key';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CachedTts, GoogleTts, pruneCache } from '../../src/voice/tts/index.ts';
-import { GoogleTtsPeer } from '../support/google-tts-peer.ts';
+import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 
 const NOW = Date.parse('2026-03-02T12:00:00Z');
 const HOUR = 3_600_000;

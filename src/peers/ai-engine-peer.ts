@@ -3,12 +3,18 @@
 // purpose: answer slowly, fail with 500, send a malformed reply, or drop the connection.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { z } from 'zod';
+// The published wire contract (pure zod schemas): the peer refuses what the contract does not allow.
 import {
+  type agentReplySchema,
   conversationEndSchema,
   conversationStartSchema,
   conversationTurnSchema,
-} from '../../src/agent/contract.ts';
-import type { AgentReply, ConversationStart, ConversationTurn } from '../../src/core/voice-ports.ts';
+} from '../agent/contract.ts';
+
+type AgentReply = z.infer<typeof agentReplySchema>;
+type ConversationStart = z.infer<typeof conversationStartSchema>;
+type ConversationTurn = z.infer<typeof conversationTurnSchema>;
 
 export type PeerBehaviour =
   | { kind: 'ok' }
