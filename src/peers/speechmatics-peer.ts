@@ -3,15 +3,23 @@
 // frame → AudioAdded{seq_no}, AddPartialTranscript / AddTranscript / EndOfUtterance as the test scripts
 // them, EndOfStream{last_seq_no} → EndOfTranscript, Error{type, reason}. Temporary keys come from
 // POST /v1/api_keys?type=rt with the API key as a bearer token, as from the management platform.
-// Tests drive the real @speechmatics/real-time-client against it; nothing of ours is mocked.
+// With `transcribeSpokenAudio` every session also transcribes audio spoken with our codec, the way the real
+// service would (speechmatics-transcriber.ts). Tests, the demo and the bench drive the real
+// @speechmatics/real-time-client against it; never used in production.
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { SpokenAudioTranscriber } from './speechmatics-transcriber.ts';
 
 export interface SpeechmaticsPeerOptions {
   /** When set, temporary keys are issued only for this API key and every session needs an issued key. */
   apiKey?: string;
+  /**
+   * Transcribe audio spoken with src/simulator/spoken-audio.ts: partials while the caller speaks, the final
+   * when the voice stops, EndOfUtterance after the session's silence trigger (default 0.6 s), in audio time.
+   */
+  transcribeSpokenAudio?: boolean;
 }
 
 /** What the next StartRecognition gets: a normal start, an Error, or no answer at all. */
@@ -36,6 +44,8 @@ export class PeerSession {
   /** Run just before EndOfTranscript: the service flushes its last transcript here. */
   beforeEndOfTranscript: ((session: PeerSession) => void) | undefined;
   closed = false;
+  /** Set when the peer transcribes spoken audio (from RecognitionStarted on). */
+  transcriber: SpokenAudioTranscriber | undefined;
   readonly received: Record<string, unknown>[] = [];
   private heldAcks = 0;
   private readonly triggers: { bytes: number; action: (session: PeerSession) => void }[] = [];
@@ -101,6 +111,7 @@ export class PeerSession {
     this.bytes += frame.length;
     if (this.ackAudio) this.send({ message: 'AudioAdded', seq_no: this.frames.length });
     else this.heldAcks += 1;
+    this.transcriber?.push(frame);
     this.fireTriggers();
     this.changes.emit('change');
   }
@@ -111,6 +122,7 @@ export class PeerSession {
     if (message.message === 'EndOfStream') {
       this.endOfStream = { last_seq_no: Number(message.last_seq_no) };
       if (this.answerEndOfStream) {
+        this.transcriber?.flush();
         this.beforeEndOfTranscript?.(this);
         this.send({ message: 'EndOfTranscript' });
       }
@@ -304,7 +316,29 @@ export class SpeechmaticsPeer {
       orchestrator_version: 'peer',
       language_pack_info: { adapted: false, itn: true, language_description: config.language, word_delimiter: ' ', writing_direction: 'left-to-right' },
     });
+    if (this.options.transcribeSpokenAudio === true) session.transcriber = transcriberFor(session, message);
   }
+}
+
+function transcriberFor(session: PeerSession, start: Record<string, unknown>): SpokenAudioTranscriber {
+  const format = start.audio_format as { sample_rate?: unknown };
+  const config = start.transcription_config as {
+    language: string;
+    enable_partials?: unknown;
+    additional_vocab?: { content?: unknown }[];
+    conversation_config?: { end_of_utterance_silence_trigger?: unknown };
+  };
+  const trigger = config.conversation_config?.end_of_utterance_silence_trigger;
+  return new SpokenAudioTranscriber(
+    {
+      sampleRate: typeof format.sample_rate === 'number' ? format.sample_rate : 16000,
+      endOfUtteranceSilenceSec: typeof trigger === 'number' ? trigger : 0.6,
+      partials: config.enable_partials === true,
+      vocabulary: (config.additional_vocab ?? []).flatMap((v) => (typeof v.content === 'string' ? [v.content] : [])),
+      language: config.language,
+    },
+    (message) => session.send(message),
+  );
 }
 
 /** Resolves once `condition` holds, re-checked on every 'change' of `changes`; rejects after `timeoutMs`. */

@@ -110,8 +110,8 @@ export function encodeUtterance(text: string, rate: SampleRate, durationMs = utt
 /** What one pushed frame told the decoder. */
 export interface DecodedFrame {
   voiced: boolean;
-  /** Set on the frame that completes an utterance's marker frames. */
-  utterance?: { text: string; frames: number };
+  /** Set on the frame that completes an utterance's marker frames (`markerFrames` of them, this one included). */
+  utterance?: { text: string; frames: number; markerFrames: number };
 }
 
 /** Listens to frames of any rate and recovers the utterances encoded by encodeUtterance. */
@@ -141,7 +141,7 @@ export class SpokenAudioDecoder {
     const frames = ((this.payload[2] ?? 0) << 8) | (this.payload[3] ?? 0);
     const text = Buffer.from(this.payload.slice(HEADER_BYTES, HEADER_BYTES + length)).toString('utf8');
     this.reset();
-    return { voiced, utterance: { text, frames } };
+    return { voiced, utterance: { text, frames, markerFrames: index + 1 } };
   }
 
   private reset(): void {

@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SttUnavailableError } from '../../src/core/errors.ts';
 import type { SttEvent, SttStream } from '../../src/core/voice-ports.ts';
 import { loadVocabulary, SpeechmaticsStt, type SpeechmaticsSttOptions } from '../../src/voice/stt/index.ts';
+import { WebSocket } from 'ws';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
+import { encodeUtterance, silenceFrame, type SampleRate } from '../../src/simulator/spoken-audio.ts';
 
 const vocabularyFile = fileURLToPath(new URL('../../dialplan/vocabulary.yaml', import.meta.url));
 const apiKey = 'test-api-key';
@@ -325,5 +327,105 @@ describe('SpeechmaticsStt close', () => {
     expect(peer.sessions).toHaveLength(20);
     expect(peer.sessions.every((s) => s.endOfStream?.last_seq_no === 1)).toBe(true);
     await peer.waitFor(() => peer.openConnections === 0);
+  });
+});
+
+describe('SpeechmaticsPeer transcribing spoken audio (transcribeSpokenAudio)', () => {
+  beforeEach(async () => {
+    await peer.close();
+    peer = await SpeechmaticsPeer.start({ apiKey, transcribeSpokenAudio: true });
+  });
+
+  /** `silentBefore` frames of silence, the sentence, then `silentAfter` frames of silence. */
+  function spoken(text: string, rate: SampleRate, silentBefore: number, silentAfter: number): Buffer[] {
+    const silence = (n: number, from: number): Buffer[] => Array.from({ length: n }, (_, i) => silenceFrame(rate, from + i));
+    return [...silence(silentBefore, 0), ...encodeUtterance(text, rate), ...silence(silentAfter, silentBefore)];
+  }
+
+  it('hears a sentence: growing partials while it is said, the final when the voice stops, then end of utterance', async () => {
+    const { stream, events } = await open();
+    // 0.2 s of silence, 36 characters said in 2.34 s (117 frames), then 0.8 s of silence.
+    for (const f of spoken('I need to reschedule my appointment.', 16000, 10, 40)) stream.sendAudio(f);
+    await expect.poll(() => events.at(-1)?.type).toBe('end_of_utterance');
+    expect(events.filter((e) => e.type === 'partial').map((e) => e.text)).toEqual([
+      'I',
+      'I need',
+      'I need to',
+      'I need to',
+      'I need to reschedule',
+      'I need to reschedule my',
+    ]);
+    // Times are audio time: the first partial covers the first 0.6 s of the sentence (frames 10..39).
+    expect(events[0]).toEqual({ type: 'partial', text: 'I', startSec: 0.2, endSec: 0.8 });
+    expect(events.slice(-2)).toEqual([
+      { type: 'final', text: 'I need to reschedule my appointment.', confidence: 0.95, startSec: 0.2, endSec: 2.54 },
+      // The session asked for end_of_utterance_silence_trigger 0.6: 0.6 s after the voice stopped.
+      { type: 'end_of_utterance', atSec: 3.14 },
+    ]);
+  });
+
+  it('waits for the silence trigger the client asked for, and says nothing about silence alone', async () => {
+    const { stream, events } = await open({ enablePartials: false, endOfUtteranceSilenceSec: 1.2 });
+    for (const f of spoken('Yes.', 16000, 50, 70)) stream.sendAudio(f);
+    await expect.poll(() => events.at(-1)?.type).toBe('end_of_utterance');
+    // 'Yes.' lasts the minimum 0.4 s (frames 50..69); 1.2 s of silence later comes the end of utterance.
+    expect(events).toEqual([
+      { type: 'final', text: 'Yes.', confidence: 0.95, startSec: 1, endSec: 1.4 },
+      { type: 'end_of_utterance', atSec: 2.6 },
+    ]);
+  });
+
+  it('mishears a hard medical word unless the session vocabulary has it', async () => {
+    const sentence = 'Is isotretinoin safe with Dupixent?';
+    const without = await stt().start({ language: 'en-US', sampleRate: 8000, vocabulary: [] });
+    const withVocab = await stt().start({
+      language: 'en-US',
+      sampleRate: 8000,
+      vocabulary: [{ content: 'isotretinoin' }, { content: 'Dupixent', soundsLike: ['do pix ent'] }],
+    });
+    streams.push(without, withVocab);
+    const heard: Record<string, SttEvent[]> = { without: [], withVocab: [] };
+    without.onEvent((e) => heard.without?.push(e));
+    withVocab.onEvent((e) => heard.withVocab?.push(e));
+    for (const f of spoken(sentence, 8000, 5, 5)) {
+      without.sendAudio(f);
+      withVocab.sendAudio(f);
+    }
+    const finalOf = (events: SttEvent[] | undefined) => events?.find((e) => e.type === 'final');
+    await expect.poll(() => finalOf(heard.without) !== undefined && finalOf(heard.withVocab) !== undefined).toBe(true);
+    expect(finalOf(heard.withVocab)).toMatchObject({ text: sentence, confidence: 0.95 });
+    const misheard = finalOf(heard.without);
+    expect(misheard).toMatchObject({ text: 'Is eye so tret in oh in safe with do picks sent?' });
+    expect(misheard?.type === 'final' && misheard.confidence).toBeLessThan(0.7);
+  });
+
+  it('sends AddTranscript in the real message shape: words with alternatives, punctuation attached', async () => {
+    await peer.close();
+    peer = await SpeechmaticsPeer.start({ transcribeSpokenAudio: true });
+    const ws = new WebSocket(peer.url);
+    const messages: Record<string, unknown>[] = [];
+    ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8')) as Record<string, unknown>));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({
+      message: 'StartRecognition',
+      audio_format: { type: 'raw', encoding: 'pcm_s16le', sample_rate: 8000 },
+      transcription_config: { language: 'es', enable_partials: true },
+    }));
+    // Several frames per message: the peer cuts the audio into 20 ms frames itself.
+    ws.send(Buffer.concat(spoken('¿Hola, María?', 8000, 0, 35)));
+    await expect.poll(() => messages.some((m) => m.message === 'EndOfUtterance')).toBe(true);
+    ws.close();
+    const final = messages.find((m) => m.message === 'AddTranscript');
+    expect(final?.metadata).toEqual({ start_time: 0, end_time: 0.86, transcript: '¿Hola, María?' });
+    const results = final?.results as { type: string; attaches_to?: string; alternatives: { content: string }[] }[];
+    expect(results.map((r) => [r.type, r.alternatives[0]?.content, r.attaches_to])).toEqual([
+      ['punctuation', '¿', 'next'],
+      ['word', 'Hola', undefined],
+      ['punctuation', ',', 'previous'],
+      ['word', 'María', undefined],
+      ['punctuation', '?', 'previous'],
+    ]);
+    expect(results[1]).toMatchObject({ start_time: 0, end_time: 0.43, alternatives: [{ content: 'Hola', confidence: 0.95, language: 'es' }] });
+    expect(messages.find((m) => m.message === 'EndOfUtterance')).toMatchObject({ metadata: { start_time: 1.46, end_time: 1.46 } });
   });
 });

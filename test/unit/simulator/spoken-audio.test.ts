@@ -10,9 +10,11 @@ import {
   type SampleRate,
 } from '../../../src/simulator/spoken-audio.ts';
 
-function decodeAll(frames: Buffer[]): { texts: { text: string; frames: number }[]; voiced: boolean[] } {
+type Heard = { text: string; frames: number; markerFrames: number };
+
+function decodeAll(frames: Buffer[]): { texts: Heard[]; voiced: boolean[] } {
   const decoder = new SpokenAudioDecoder();
-  const texts: { text: string; frames: number }[] = [];
+  const texts: Heard[] = [];
   const voiced: boolean[] = [];
   for (const frame of frames) {
     const out = decoder.push(frame);
@@ -30,7 +32,7 @@ describe('spoken audio codec', () => {
     // 36 characters at 65 ms each.
     expect(frames).toHaveLength(Math.ceil((36 * 65) / 20));
     const { texts, voiced } = decodeAll(frames);
-    expect(texts).toEqual([{ text, frames: frames.length }]);
+    expect(texts).toEqual([{ text, frames: frames.length, markerFrames: 1 }]);
     expect(voiced.every(Boolean)).toBe(true);
   });
 
@@ -45,7 +47,7 @@ describe('spoken audio codec', () => {
     const frames = encodeUtterance(text, 8000, 100);
     // 999 bytes + 4 header bytes over 158 payload samples a frame: 7 marker frames, longer than asked.
     expect(frames).toHaveLength(7);
-    expect(decodeAll(frames).texts.map((t) => t.text)).toEqual([text]);
+    expect(decodeAll(frames).texts).toEqual([{ text, frames: 7, markerFrames: 7 }]);
   });
 
   it('carries unicode text intact', () => {
