@@ -15,6 +15,7 @@ import { assessVoiceQuality, type VoiceQuality } from '../core/voice-quality.ts'
 import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { CallJournal } from './call-journal.ts';
+import type { Conversation, ConversationHooks, HandOffRequest } from './conversation.ts';
 import type { RegisteredCall } from './call-registry.ts';
 import { announcement, inputData, summarizeDecision } from './call-session-journal.ts';
 
@@ -49,6 +50,26 @@ export interface CallSessionHooks {
   onVoiceQuality?: (quality: VoiceQuality) => void;
 }
 
+/** What a conversation needs from the call it belongs to. */
+export interface ConversationCall {
+  callId: string;
+  fsUuid: string;
+  connection: EslConnection;
+  decision: RoutingDecision;
+  fromNumber: string;
+  toNumber: string;
+  logger: Logger;
+  journal: (type: string, data: Record<string, unknown>) => void;
+  hooks: ConversationHooks;
+}
+
+/** Where a hand-off goes, as dial strings (the live routing resolves the name). */
+export interface HandOffDial {
+  dial: string;
+  fallbackDial: string | null;
+  resolvedAs: string;
+}
+
 export interface CallSessionOptions {
   connection: EslConnection;
   channelData: EslEvent;
@@ -61,9 +82,24 @@ export interface CallSessionOptions {
   logger: Logger;
   settings: CallSessionSettings;
   hooks?: CallSessionHooks;
+  /** The AI conversation of a call routed to the agent; absent (or undefined) without a voice pipeline. */
+  startConversation?: (call: ConversationCall) => Conversation | undefined;
+  /** Turns the agent's hand-off into dial strings; required with startConversation. */
+  resolveHandOff?: (request: HandOffRequest, call: { decision: RoutingDecision; toNumber: string }) => HandOffDial;
 }
 
 const HANGUP_EVENTS = new Set(['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE']);
+// `myevents` covers the channel's life cycle and DTMF, not these; on a myevents connection an extra
+// subscription is still limited to our own channel.
+const EXTRA_EVENTS = [
+  'RECORD_START',
+  'RECORD_STOP',
+  'PLAYBACK_START',
+  'CUSTOM',
+  'mod_audio_fork::connect_failed',
+  'mod_audio_fork::disconnect',
+  'mod_audio_fork::buffer_overrun',
+];
 
 export class CallSession implements RegisteredCall {
   readonly callId = randomUUID();
@@ -76,6 +112,10 @@ export class CallSession implements RegisteredCall {
   readonly #settings: CallSessionSettings;
   readonly #hooks: CallSessionHooks;
   readonly #routeCall: CallSessionOptions['routeCall'];
+  readonly #startConversation: CallSessionOptions['startConversation'];
+  readonly #resolveHandOff: CallSessionOptions['resolveHandOff'];
+  #decision: RoutingDecision | undefined;
+  #conversation: Conversation | undefined;
   readonly #offeredAtMs: number;
   readonly #channelDataAtMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -93,6 +133,8 @@ export class CallSession implements RegisteredCall {
     this.#settings = options.settings;
     this.#hooks = options.hooks ?? {};
     this.#routeCall = options.routeCall;
+    this.#startConversation = options.startConversation;
+    this.#resolveHandOff = options.resolveHandOff;
     this.#offeredAtMs = options.acceptedAtMs;
     this.#channelDataAtMs = this.#clock.monotonicMs();
     const data = options.channelData.headers;
@@ -139,9 +181,7 @@ export class CallSession implements RegisteredCall {
     this.#journal.create(this.record);
     // Written back to back with the first commands; their replies come in the same order.
     this.#background('myevents', connection.myevents());
-    // `myevents` covers the channel's life cycle but not the recording events; on a myevents connection
-    // this extra subscription is still limited to our own channel.
-    this.#background('event', connection.subscribe('plain', ['RECORD_START', 'RECORD_STOP']));
+    this.#background('event', connection.subscribe('plain', EXTRA_EVENTS));
     this.#background('linger', connection.linger());
     // If this controller goes away mid-call, FreeSWITCH's dialplan carries on to its fallback (a human).
     this.#background('resume', connection.resume());
@@ -155,7 +195,11 @@ export class CallSession implements RegisteredCall {
       return;
     }
     const { decision, plan } = routed;
+    this.#decision = decision;
     this.record.location = decision.location;
+    // Prepared before the answer goes out: the STT handshake and the agent's greeting overlap the answer.
+    if (plan.kind === 'converse' && decision.target.kind === 'ai_agent') this.#conversation = this.#newConversation(decision);
+    this.#conversation?.prepare();
     this.#apply({ type: 'offered', plan }, { route: summarizeDecision(decision) });
     if (decision.location !== null) this.#journal.update(this.callId, { location: decision.location });
   }
@@ -206,17 +250,15 @@ export class CallSession implements RegisteredCall {
         this.#background('announce', connection.executeAsync({ ...announcement(command.sound), eventLock: true }));
         return;
       case 'play_greeting': {
+        // The agent's own first words are the greeting; the conversation reports when they go out.
+        if (this.#conversation !== undefined) return;
         const playback = connection.execute({
           app: 'playback',
           arg: this.#settings.greetingSound,
           eventLock: true,
           timeoutMs: this.#settings.greetingTimeoutMs,
         });
-        const sentAtMs = this.#clock.monotonicMs();
-        this.#hooks.onPickup?.({
-          sinceAcceptMs: sentAtMs - this.#offeredAtMs,
-          sinceChannelDataMs: sentAtMs - this.#channelDataAtMs,
-        });
+        this.#reportPickup();
         playback.then(
           (complete) => {
             // A greeting cut off by the caller's hangup completes after the call ended: nothing to do.
@@ -268,6 +310,7 @@ export class CallSession implements RegisteredCall {
         this.record.answeredAt = this.#clock.now();
         this.#apply({ type: 'answered' });
         this.#journal.update(this.callId, { answeredAt: this.record.answeredAt });
+        this.#conversation?.answered();
         return;
       case 'CHANNEL_BRIDGE':
         this.#apply({ type: 'bridged', otherLegUuid: headers.get('Other-Leg-Unique-ID') ?? '' });
@@ -281,6 +324,11 @@ export class CallSession implements RegisteredCall {
           path: headers.get('Record-File-Path'),
           completionCause: headers.get('Record-Completion-Cause'),
         });
+        return;
+      case 'DTMF':
+      case 'PLAYBACK_START':
+      case 'CUSTOM':
+        this.#conversation?.onEslEvent(event);
         return;
     }
     if (HANGUP_EVENTS.has(event.name)) {
@@ -333,6 +381,7 @@ export class CallSession implements RegisteredCall {
   async #doRelease(reason: string): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    await this.#conversation?.stop(reason);
     const connection = this.#connection;
     connection.off('event', this.#onEvent);
     connection.off('disconnectNotice', this.#onDisconnectNotice);
@@ -348,6 +397,40 @@ export class CallSession implements RegisteredCall {
     this.#hooks.onEnded?.(this.#outcome(), this);
     this.#logger.info({ state: this.state, hangupCause: this.#machine.hangupCause, reason }, 'call released');
     this.#resolveDone();
+  }
+
+  #newConversation(decision: RoutingDecision): Conversation | undefined {
+    return this.#startConversation?.({
+      callId: this.callId,
+      fsUuid: this.fsUuid,
+      connection: this.#connection,
+      decision,
+      fromNumber: this.record.fromNumber,
+      toNumber: this.record.toNumber,
+      logger: this.#logger,
+      journal: (type, data) => this.#journalEvent(type, this.state, this.state, data),
+      hooks: {
+        onFirstPromptSent: () => this.#reportPickup(),
+        onGreetingDone: (interrupted) => {
+          if (this.#machine.state === 'answered') this.#apply({ type: 'greeting_finished', interrupted });
+        },
+        onHandOff: (request) => this.#handOff(request),
+        onHangup: (cause) => this.#apply({ type: 'hangup_requested', cause }),
+      },
+    });
+  }
+
+  /** The agent (or the caller, with a digit) wants a person: bridge to where routing sends this name. */
+  #handOff(request: HandOffRequest): void {
+    const decision = this.#decision;
+    if (decision === undefined || this.#resolveHandOff === undefined || this.#machine.state === 'ended') return;
+    const dial = this.#resolveHandOff(request, { decision, toNumber: this.record.toNumber });
+    this.#apply({ type: 'transfer_requested', target: dial.dial, reason: request.reason, fallback: dial.fallbackDial }, { to: dial.resolvedAs });
+  }
+
+  #reportPickup(): void {
+    const sentAtMs = this.#clock.monotonicMs();
+    this.#hooks.onPickup?.({ sinceAcceptMs: sentAtMs - this.#offeredAtMs, sinceChannelDataMs: sentAtMs - this.#channelDataAtMs });
   }
 
   #outcome(): CallOutcome {

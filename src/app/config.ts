@@ -45,6 +45,47 @@ export interface Config {
   readonly voiceQualityThreshold: number;
   /** FreeSWITCH gateway names (freeswitch/sip_profiles) for the 3CX trunk and the Twilio backup trunk. */
   readonly gateways: { readonly threecx: string; readonly twilio: string };
+  readonly voice: VoiceConfig;
+}
+
+/** The AI conversation: speech-to-text, text-to-speech, the AI engine and the audio fork (issue 5). */
+export interface VoiceConfig {
+  /**
+   * True when both speech services have credentials. Without them AI calls are greeted and handed to the
+   * number's ring group: a caller is never left with an agent that cannot hear or speak.
+   */
+  readonly enabled: boolean;
+  readonly speechmatics: {
+    readonly apiKey: string | undefined;
+    readonly realtimeUrl: string;
+    readonly managementUrl: string;
+    readonly maxDelaySec: number;
+    readonly endOfUtteranceSilenceSec: number;
+  };
+  readonly tts: {
+    readonly url: string;
+    /** X-Goog-Api-Key; without it Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS) are used. */
+    readonly apiKey: string | undefined;
+    /** Voice per language prefix (en, es). */
+    readonly voices: { readonly en: string; readonly es: string };
+    readonly encoding: 'LINEAR16' | 'MULAW';
+    readonly sampleRate: 8000 | 16000;
+    /** Where synthesized prompts are kept; FreeSWITCH plays them by path, so it must see the same path. */
+    readonly cacheDir: string;
+    /** A recorded generic prompt played when synthesis fails (otherwise FreeSWITCH's own voice says it). */
+    readonly fallbackPrompt: string | undefined;
+  };
+  /** The external AI engine; without a URL the built-in scripted agent talks to callers. */
+  readonly aiEngine: { readonly url: string | undefined; readonly token: string | undefined; readonly deadlineMs: number };
+  readonly agentScriptFile: string;
+  readonly vocabularyFile: string;
+  /**
+   * How FreeSWITCH reaches our audio fork WebSocket (ws://host:port; undefined → the HTTP server's own
+   * address, right when FreeSWITCH runs beside us), how long a fork URL stays valid, restarts per call.
+   */
+  readonly audioFork: { readonly baseUrl: string | undefined; readonly tokenTtlMs: number; readonly maxRestarts: number };
+  /** Continuous caller speech that interrupts the agent (shorter sounds are taken for noise). */
+  readonly bargeInMinSpeechMs: number;
 }
 
 export interface LoadConfigOptions {
@@ -96,6 +137,18 @@ const positiveMs = (fallback: number) =>
       .regex(/^\d+$/, { error: (issue) => `expected a positive integer (milliseconds), got ${JSON.stringify(issue.input)}` })
       .transform(Number)
       .refine((n) => n > 0, { error: 'expected a positive integer (milliseconds)' })
+      .optional()
+      .transform((n) => n ?? fallback),
+  );
+
+const seconds = (fallback: number, range: { min: number; max: number }) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, { error: (issue) => `expected seconds, e.g. ${fallback}, got ${JSON.stringify(issue.input)}` })
+      .transform(Number)
+      .refine((n) => n >= range.min && n <= range.max, { error: `expected seconds between ${range.min} and ${range.max}` })
       .optional()
       .transform((n) => n ?? fallback),
   );
@@ -160,6 +213,29 @@ function envSchema(mode: RunMode) {
     ).transform((n) => n ?? 3.5),
     THREECX_GATEWAY: gatewayName('threecx'),
     TWILIO_GATEWAY: gatewayName('twilio'),
+    SPEECHMATICS_API_KEY: optional(z.string()),
+    SPEECHMATICS_RT_URL: optional(url(['wss', 'ws'])).transform((s) => s ?? 'wss://eu2.rt.speechmatics.com/v2'),
+    SPEECHMATICS_MP_URL: optional(url(['https', 'http'])).transform((s) => s ?? 'https://mp.speechmatics.com/v1'),
+    SPEECHMATICS_MAX_DELAY: seconds(0.7, { min: 0.7, max: 4 }),
+    SPEECHMATICS_EOU_SILENCE: seconds(0.6, { min: 0, max: 2 }),
+    GOOGLE_TTS_URL: optional(url(['https', 'http'])).transform((s) => s ?? 'https://texttospeech.googleapis.com'),
+    GOOGLE_TTS_API_KEY: optional(z.string()),
+    GOOGLE_APPLICATION_CREDENTIALS: optional(z.string()),
+    GOOGLE_TTS_VOICE_EN: optional(z.string()).transform((s) => s ?? 'en-US-Neural2-F'),
+    GOOGLE_TTS_VOICE_ES: optional(z.string()).transform((s) => s ?? 'es-US-Neural2-A'),
+    TTS_ENCODING: optional(z.enum(['LINEAR16', 'MULAW'], { error: 'expected LINEAR16 or MULAW' })).transform((s) => s ?? 'LINEAR16'),
+    TTS_SAMPLE_RATE: optional(z.enum(['8000', '16000'], { error: 'expected 8000 or 16000' })).transform((s) => (s === '8000' ? 8000 : 16000)),
+    TTS_CACHE_DIR: optional(z.string()).transform((s) => s ?? './data/tts-cache'),
+    TTS_FALLBACK_PROMPT: optional(z.string()),
+    AI_ENGINE_URL: optional(url(['https', 'http'])),
+    AI_ENGINE_TOKEN: optional(z.string()),
+    AI_ENGINE_DEADLINE_MS: positiveMs(3000),
+    AGENT_SCRIPT_FILE: optional(z.string()).transform((s) => s ?? './dialplan/agent.yaml'),
+    VOCABULARY_FILE: optional(z.string()).transform((s) => s ?? './dialplan/vocabulary.yaml'),
+    AUDIO_FORK_BASE_URL: optional(url(['ws', 'wss'])),
+    AUDIO_FORK_TOKEN_TTL_MS: positiveMs(30_000),
+    AUDIO_FORK_MAX_RESTARTS: optional(z.string().regex(/^\d+$/, { error: 'expected a whole number' }).transform(Number)).transform((n) => n ?? 2),
+    BARGE_IN_MIN_SPEECH_MS: positiveMs(120),
     CALLBRIDGE_API_TOKEN:
       mode === 'production'
         ? z.preprocess(
@@ -219,6 +295,36 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     routingFile: e.ROUTING_FILE,
     voiceQualityThreshold: e.VOICE_QUALITY_THRESHOLD,
     gateways: { threecx: e.THREECX_GATEWAY, twilio: e.TWILIO_GATEWAY },
+    voice: {
+      enabled: e.SPEECHMATICS_API_KEY !== undefined && (e.GOOGLE_TTS_API_KEY !== undefined || e.GOOGLE_APPLICATION_CREDENTIALS !== undefined),
+      speechmatics: {
+        apiKey: e.SPEECHMATICS_API_KEY,
+        realtimeUrl: e.SPEECHMATICS_RT_URL,
+        managementUrl: e.SPEECHMATICS_MP_URL,
+        maxDelaySec: e.SPEECHMATICS_MAX_DELAY,
+        endOfUtteranceSilenceSec: e.SPEECHMATICS_EOU_SILENCE,
+      },
+      tts: {
+        url: e.GOOGLE_TTS_URL,
+        apiKey: e.GOOGLE_TTS_API_KEY,
+        voices: { en: e.GOOGLE_TTS_VOICE_EN, es: e.GOOGLE_TTS_VOICE_ES },
+        encoding: e.TTS_ENCODING,
+        // MULAW is always 8 kHz (a PCMU call plays it without transcoding).
+        sampleRate: e.TTS_ENCODING === 'MULAW' ? 8000 : e.TTS_SAMPLE_RATE,
+        // FreeSWITCH opens the files by path: absolute, like the recordings.
+        cacheDir: resolve(e.TTS_CACHE_DIR),
+        fallbackPrompt: e.TTS_FALLBACK_PROMPT === undefined ? undefined : resolve(e.TTS_FALLBACK_PROMPT),
+      },
+      aiEngine: { url: e.AI_ENGINE_URL, token: e.AI_ENGINE_TOKEN, deadlineMs: e.AI_ENGINE_DEADLINE_MS },
+      agentScriptFile: e.AGENT_SCRIPT_FILE,
+      vocabularyFile: e.VOCABULARY_FILE,
+      audioFork: {
+        baseUrl: e.AUDIO_FORK_BASE_URL,
+        tokenTtlMs: e.AUDIO_FORK_TOKEN_TTL_MS,
+        maxRestarts: e.AUDIO_FORK_MAX_RESTARTS,
+      },
+      bargeInMinSpeechMs: e.BARGE_IN_MIN_SPEECH_MS,
+    },
   };
   return deepFreeze(config);
 }

@@ -15,8 +15,15 @@ import { CallJournal } from './call-journal.ts';
 import { createRouteCall, createRoutingApi } from './call-routing.ts';
 import { CallerHistory } from './caller-history.ts';
 import { RoutingService } from './routing-service.ts';
+import { transferDial } from '../core/call-plan.ts';
+import { isAnonymous, normalizeNumber } from '../core/routing/phone.ts';
+import { resolveTransfer } from '../core/routing/transfer.ts';
+import { Conversation } from './conversation.ts';
+import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
-import { CallSession, type CallOutcome, type Pickup } from './call-session.ts';
+import { CallSession, type CallOutcome, type ConversationCall, type HandOffDial, type Pickup } from './call-session.ts';
+import type { HandOffRequest } from './conversation.ts';
+import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { resync } from './resync.ts';
@@ -58,6 +65,7 @@ export class Controller {
   readonly #inbound: InboundEslClient;
   readonly #http: FastifyInstance;
   readonly #redis: Redis | undefined;
+  readonly #voice: VoicePipeline | undefined;
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
   readonly #firstResync: Promise<void>;
@@ -74,6 +82,7 @@ export class Controller {
     inbound: InboundEslClient;
     http: FastifyInstance;
     redis: Redis | undefined;
+    voice: VoicePipeline | undefined;
     logger: Logger;
     addresses: ControllerAddresses;
     firstResync: Promise<void>;
@@ -89,6 +98,7 @@ export class Controller {
     this.#inbound = parts.inbound;
     this.#http = parts.http;
     this.#redis = parts.redis;
+    this.#voice = parts.voice;
     this.#logger = parts.logger;
     this.addresses = parts.addresses;
     this.#firstResync = parts.firstResync;
@@ -147,6 +157,70 @@ export class Controller {
       await history.preload(store, { days: CALLER_HISTORY_DAYS, now: clock.now() });
       const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode: () => 'normal' });
 
+      // Redis carries the post-call queue (issue 7); until then readiness is all the controller needs it for.
+      const redis =
+        config.redis.url === undefined
+          ? undefined
+          : new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+      redis?.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
+      if (redis) {
+        opened.push({ close: () => closeRedis(redis) });
+        await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable at start'));
+      }
+
+      // Built before any call is taken: the audio fork endpoint shares its server. Readiness checks look at
+      // the ESL client made below, only once requests come in.
+      const http = buildHttpServer({
+        logger,
+        callStore: store,
+        metrics,
+        apiToken: config.http.apiToken,
+        routing: createRoutingApi(routing),
+        // A rejected edit does not make the controller unready (the last good routing is live); only the
+        // count is shown here, unauthenticated. The errors themselves are at GET /v1/routing.
+        readinessDetails: () => {
+          const status = routing.status();
+          return {
+            routing: {
+              version: status.version,
+              lastEditRejected: status.lastError !== null,
+              errors: status.lastError?.errors.length ?? 0,
+            },
+          };
+        },
+        readinessChecks: [
+          {
+            name: 'esl',
+            check: async () => {
+              if (inbound.current() === undefined) throw new Error('inbound ESL connection is down');
+            },
+          },
+          { name: 'database', check: () => store.ping() },
+          ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
+        ],
+      });
+      opened.push({ close: () => http.close() });
+      let httpPort = config.http.port;
+      const voice = config.voice.enabled
+        ? await buildVoicePipeline({
+            config: config.voice,
+            server: http.server,
+            forkBaseUrl: () => config.voice.audioFork.baseUrl ?? `ws://${reachableHost(config.http.host)}:${httpPort}`,
+            routing: routing.config,
+            metrics,
+            logger,
+          })
+        : undefined;
+      if (voice) opened.push(voice);
+      else logger.warn('voice pipeline off (no SPEECHMATICS_API_KEY, or no GOOGLE_TTS_API_KEY / GOOGLE_APPLICATION_CREDENTIALS): AI calls are greeted and held');
+      const startConversation = (call: ConversationCall): Conversation | undefined =>
+        voice === undefined ? undefined : newConversation(call, { voice, routing, clock });
+      const resolveHandOff = (request: HandOffRequest, call: { decision: RoutingDecision; toNumber: string }): HandOffDial => {
+        const handOff = handOffDial(request, call, { routing, gateways: config.gateways });
+        metrics.aiHandOffsTotal.inc({ to: handOff.resolvedAs.split(':')[0] ?? 'unknown' });
+        return handOff;
+      };
+
       const outbound = new OutboundSocketServer({ connection: connectionOptions });
       outbound.on('call', (connection: EslConnection, channelData: EslEvent, acceptedAtMs: number) => {
         const session = new CallSession({
@@ -164,6 +238,8 @@ export class Controller {
             lingerGraceMs: LINGER_GRACE_MS,
             voiceQualityThreshold: config.voiceQualityThreshold,
           },
+          startConversation,
+          resolveHandOff,
           hooks: {
             onEnded,
             onPickup: (pickup) => options.onPickup?.(session, pickup),
@@ -227,48 +303,9 @@ export class Controller {
       opened.push({ close: () => inbound.stop() });
       await inbound.start();
 
-      // Redis carries the post-call queue (issue 7); until then readiness is all the controller needs it for.
-      const redis =
-        config.redis.url === undefined
-          ? undefined
-          : new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-      redis?.on('error', (error: Error) => logger.debug({ err: error }, 'redis connection error'));
-      if (redis) {
-        opened.push({ close: () => closeRedis(redis) });
-        await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable at start'));
-      }
-
-      const http = buildHttpServer({
-        logger,
-        callStore: store,
-        metrics,
-        apiToken: config.http.apiToken,
-        routing: createRoutingApi(routing),
-        // A rejected edit does not make the controller unready (the last good routing is live); only the
-        // count is shown here, unauthenticated. The errors themselves are at GET /v1/routing.
-        readinessDetails: () => {
-          const status = routing.status();
-          return {
-            routing: {
-              version: status.version,
-              lastEditRejected: status.lastError !== null,
-              errors: status.lastError?.errors.length ?? 0,
-            },
-          };
-        },
-        readinessChecks: [
-          {
-            name: 'esl',
-            check: async () => {
-              if (inbound.current() === undefined) throw new Error('inbound ESL connection is down');
-            },
-          },
-          { name: 'database', check: () => store.ping() },
-          ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
-        ],
-      });
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpAddress = http.server.address() as AddressInfo;
+      httpPort = httpAddress.port;
 
       return new Controller({
         registry,
@@ -282,6 +319,7 @@ export class Controller {
         inbound,
         http,
         redis,
+        voice,
         logger,
         firstResync,
         addresses: {
@@ -293,6 +331,11 @@ export class Controller {
       for (const part of opened.reverse()) await part.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The voice pipeline (undefined when it is not configured). */
+  get voice(): VoicePipeline | undefined {
+    return this.#voice;
   }
 
   /** Resolves once the inbound ESL connection is up and the first resync is done (rejects after timeoutMs). */
@@ -312,6 +355,7 @@ export class Controller {
       ['http', () => this.#http.close()],
       ['calls', () => this.registry.closeAll('controller shutdown')],
       ['outbound socket', () => this.#outbound.close()],
+      ['voice pipeline', async () => this.#voice?.close()],
       ['inbound ESL', () => this.#inbound.stop()],
       ['routing watch', async () => this.routing.close()],
     ];
@@ -328,6 +372,54 @@ export class Controller {
       }
     }
   }
+}
+
+/** The AI conversation of a call routed to the agent, with this controller's voice pipeline and routing. */
+function newConversation(call: ConversationCall, deps: { voice: VoicePipeline; routing: RoutingService; clock: Clock }): Conversation | undefined {
+  const { decision } = call;
+  if (decision.target.kind !== 'ai_agent') return undefined;
+  const routing = deps.routing.config;
+  const caller = normalizeNumber(call.fromNumber);
+  return new Conversation({
+    callId: call.callId,
+    fsUuid: call.fsUuid,
+    connection: call.connection,
+    pipeline: deps.voice,
+    start: {
+      callId: call.callId,
+      caller: isAnonymous(call.fromNumber) || !caller.startsWith('+') ? '' : caller,
+      did: normalizeNumber(call.toNumber),
+      location: decision.location,
+      language: decision.target.language,
+      routing: { rule: decision.rule, reason: decision.reason, messageOnly: decision.target.messageOnly },
+    },
+    operatorDigit: routing.operator.digit,
+    emergencyEscape: routing.emergency.dtmf_escape,
+    clock: deps.clock,
+    logger: call.logger,
+    journal: call.journal,
+    hooks: call.hooks,
+  });
+}
+
+/** Dial strings for the agent's hand-off, from the routing live now (a group's agents may have changed). */
+function handOffDial(
+  request: HandOffRequest,
+  call: { decision: RoutingDecision; toNumber: string },
+  deps: { routing: RoutingService; gateways: Config['gateways'] },
+): HandOffDial {
+  const config = deps.routing.config;
+  const target = call.decision.target;
+  const handoffRingGroup = target.kind === 'ai_agent' ? target.handoffRingGroup : config.operator.ring_group;
+  const resolved = resolveTransfer(config, { name: request.name, handoffRingGroup, to: call.toNumber, mode: 'normal' });
+  // resolveTransfer only returns ring groups and numbers, which always have a dial string.
+  const dial = transferDial(resolved.target, deps.gateways) ?? { dial: '', fallbackDial: null };
+  return { ...dial, resolvedAs: resolved.resolvedAs };
+}
+
+/** A wildcard listen address is not something FreeSWITCH can connect to; the loopback is. */
+function reachableHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
 /** QUIT when connected (clean), otherwise drop the socket: a dead Redis must not hold up shutdown. */

@@ -23,6 +23,18 @@ export interface Metrics {
   poorQualityCallsTotal: Counter;
   /** Call journal writes given up after every retry (call history lost: alert on any). */
   journalWritesLostTotal: Counter;
+  /** Answer → the caller starts hearing the agent's first prompt (PLAYBACK_START). */
+  firstPromptSeconds: Histogram;
+  /** Per conversation turn: end of caller speech → reply → speech ready → playback command (stage), and the total. */
+  turnStageSeconds: Histogram<'stage'>;
+  /** The caller talked over the agent and playback was stopped. */
+  bargeInsTotal: Counter;
+  /** mod_audio_fork trouble by kind: connect_failed, disconnect, buffer_overrun, restart, gave_up. */
+  audioForkEventsTotal: Counter<'event'>;
+  /** Speech-to-text sessions that could not start or were lost for good (the caller went to a person). */
+  sttFailuresTotal: Counter;
+  /** Hand-offs from the AI by resolved destination kind (ring_group, emergency, backup_number). */
+  aiHandOffsTotal: Counter<'to'>;
 }
 
 export interface CreateMetricsOptions {
@@ -82,6 +94,41 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     poorQualityCallsTotal: new Counter({
       name: 'callbridge_poor_quality_calls_total',
       help: 'Calls whose audio scored under VOICE_QUALITY_THRESHOLD',
+      registers: [registry],
+    }),
+    firstPromptSeconds: new Histogram({
+      name: 'callbridge_first_prompt_seconds',
+      help: "Time from answer to the caller hearing the agent's first prompt",
+      buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5],
+      registers: [registry],
+    }),
+    turnStageSeconds: new Histogram({
+      name: 'callbridge_turn_stage_seconds',
+      help: 'Conversation turn latency by stage: agent (end of speech → reply), tts (→ speech ready), playback (→ command sent), total',
+      labelNames: ['stage'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 2, 3, 5],
+      registers: [registry],
+    }),
+    bargeInsTotal: new Counter({
+      name: 'callbridge_barge_ins_total',
+      help: 'Times the caller talked over the agent and its playback was stopped',
+      registers: [registry],
+    }),
+    audioForkEventsTotal: new Counter({
+      name: 'callbridge_audio_fork_events_total',
+      help: 'mod_audio_fork trouble: connect_failed, disconnect, buffer_overrun, restart, gave_up',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
+    sttFailuresTotal: new Counter({
+      name: 'callbridge_stt_failures_total',
+      help: 'Speech-to-text sessions that could not start or were lost for good (the caller went to a person)',
+      registers: [registry],
+    }),
+    aiHandOffsTotal: new Counter({
+      name: 'callbridge_ai_handoffs_total',
+      help: 'Calls the AI handed to people, by destination kind',
+      labelNames: ['to'] as const,
       registers: [registry],
     }),
     eventLag: new Histogram({

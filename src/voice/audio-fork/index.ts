@@ -4,3 +4,4 @@ export { AudioFork, type AudioForkEvents, type AudioForkState } from './fork.ts'
 export { encodeMessage, type AudioForkMessage, type JsonObject, type PlayAudioData } from './messages.ts';
 export { FrameQueue } from './frame-queue.ts';
 export { silentAudioForkLogger, type AudioForkLogger } from './logger.ts';
+export { frameRms, VoiceActivityDetector, type VoiceActivityOptions } from './voice-activity.ts';

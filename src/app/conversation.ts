@@ -1,0 +1,383 @@
+// One caller talking with the AI agent. The pure turn-taking machine (src/core/turn-taking.ts) decides;
+// this class feeds it what happened (speech, transcripts, replies, synthesized audio, playback ends, digits)
+// and performs what it asks for on the call's own ESL connection: `uuid_break <uuid> all` to stop talking
+// over the caller, the engine's turn, the synthesis, `playback <file>`, and the agent's actions.
+//
+// What the caller hears is never silence: the engine answers within its deadline (a holding phrase, then
+// the built-in agent, then a person), a failed synthesis plays the generic prompt, and losing the caller's
+// audio (STT down, fork gone) hands the caller to a person with a sentence saying so.
+//
+// Transcripts are PHI: they go to the engine and nowhere else. The journal keeps lengths, turn numbers and
+// timings; logs keep none of the words.
+import type { Logger } from 'pino';
+import type { Clock } from '../core/ports.ts';
+import { initialTurnState, turnStep, type TurnCommand, type TurnInput, type TurnState } from '../core/turn-taking.ts';
+import type { AgentAction, AgentReply, ConversationStart } from '../core/voice-ports.ts';
+import type { EslConnection } from '../esl/connection.ts';
+import type { EslEvent } from '../esl/protocol/event.ts';
+import { CallAudio } from './call-audio.ts';
+import type { VoicePipeline } from './voice-pipeline.ts';
+
+export interface HandOffRequest {
+  /** `operator`, `emergency`, or a ring group id (resolved by routing). */
+  name: string;
+  reason: string;
+  /** For the person who picks up; never journaled or logged. */
+  summary: string;
+}
+
+export interface ConversationHooks {
+  /** The first prompt's playback command went out (pickup). */
+  onFirstPromptSent: () => void;
+  /** The first prompt ended (played out or interrupted): the call can be held for the rest of the talk. */
+  onGreetingDone: (interrupted: boolean) => void;
+  /** The caller must go to a person (the agent asked, a digit was pressed, or the caller can't be heard). */
+  onHandOff: (request: HandOffRequest) => void;
+  /** The agent ended the call. */
+  onHangup: (cause: string) => void;
+}
+
+export interface ConversationOptions {
+  callId: string;
+  fsUuid: string;
+  connection: EslConnection;
+  pipeline: VoicePipeline;
+  start: ConversationStart;
+  /** Asks for a person at any time. */
+  operatorDigit: string;
+  /** Digits that are an emergency at any time (routing's emergency escape). */
+  emergencyEscape: string;
+  clock: Clock;
+  logger: Logger;
+  journal: (type: string, data: Record<string, unknown>) => void;
+  hooks: ConversationHooks;
+}
+
+interface TurnTiming {
+  turn: number;
+  endOfSpeechMs: number;
+  replyMs?: number;
+  readyMs?: number;
+}
+
+type Prompt = { app: string; arg: string };
+
+const PLAYBACK_TIMEOUT_MS = 10 * 60 * 1000;
+
+export class Conversation {
+  readonly #o: ConversationOptions;
+  readonly #audio: CallAudio;
+  #turn: TurnState = { ...initialTurnState, phase: 'thinking' };
+  #ended = false;
+  #playbackSeq = 0;
+  /** The playback the turn machine is waiting on; older completions (broken prompts) are ignored. */
+  #currentPlayback = 0;
+  #firstPrompt: { path: string; heard: boolean } | undefined;
+  #answeredAtMs: number | undefined;
+  #timing: TurnTiming | undefined;
+  #escape = '';
+  #collecting: { max: number; count: number; timeoutMs: number } | undefined;
+  #digitTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: ConversationOptions) {
+    this.#o = options;
+    const { pipeline } = options;
+    this.#audio = new CallAudio({
+      callId: options.callId,
+      fsUuid: options.fsUuid,
+      connection: options.connection,
+      forks: pipeline.forks,
+      forkBaseUrl: pipeline.forkBaseUrl(),
+      stt: pipeline.stt,
+      sttOptions: { language: options.start.language, sampleRate: 16000, vocabulary: pipeline.vocabulary },
+      maxRestarts: pipeline.maxForkRestarts,
+      bargeInMinSpeechMs: pipeline.bargeInMinSpeechMs,
+      metrics: pipeline.metrics,
+      logger: options.logger,
+      journal: options.journal,
+      onVoice: () => this.#step({ type: 'voice_activity' }),
+      onStt: (event) => {
+        switch (event.type) {
+          case 'partial':
+            if (event.text.trim() !== '') this.#step({ type: 'partial', text: event.text });
+            return;
+          case 'final':
+            this.#step({ type: 'final', text: event.text, confidence: event.confidence });
+            return;
+          case 'end_of_utterance':
+            this.#timing = { turn: this.#turn.turn, endOfSpeechMs: this.#o.clock.monotonicMs() };
+            this.#step({ type: 'end_of_utterance' });
+            return;
+        }
+      },
+      onLost: (reason) => this.#handOffWithExplanation({ name: 'operator', reason, summary: '' }, pipeline.phrases(options.start.language).cannotHear),
+    });
+  }
+
+  /** At offer: the STT session and the agent's greeting are prepared while FreeSWITCH answers. */
+  prepare(): void {
+    this.#o.journal('conversation_started', { language: this.#o.start.language, routingRule: this.#o.start.routing.rule });
+    void this.#audio.openStt();
+    this.#ask(0, () => this.#o.pipeline.engine.start(this.#o.start));
+  }
+
+  /** CHANNEL_ANSWER: the caller's audio can be forked now. */
+  answered(): void {
+    this.#answeredAtMs = this.#o.clock.monotonicMs();
+    this.#audio.startFork();
+  }
+
+  onEslEvent(event: EslEvent): void {
+    if (this.#ended) return;
+    switch (event.name) {
+      case 'DTMF':
+        this.#onDigit(event.headers.get('DTMF-Digit') ?? '');
+        return;
+      case 'PLAYBACK_START': {
+        const first = this.#firstPrompt;
+        if (first === undefined || first.heard || event.headers.get('Playback-File-Path') !== first.path) return;
+        first.heard = true;
+        if (this.#answeredAtMs !== undefined) {
+          const ms = this.#o.clock.monotonicMs() - this.#answeredAtMs;
+          this.#o.pipeline.metrics.firstPromptSeconds.observe(ms / 1000);
+          this.#o.journal('first_prompt_heard', { sinceAnswerMs: Math.round(ms) });
+        }
+        return;
+      }
+      case 'CUSTOM':
+        this.#audio.onEslEvent(event);
+        return;
+    }
+  }
+
+  /** The call ended or went to a person: stop listening and tell the engine. Idempotent. */
+  async stop(reason: string): Promise<void> {
+    const wasEnded = this.#ended;
+    this.#ended = true;
+    clearTimeout(this.#digitTimer);
+    await this.#audio.close();
+    if (!wasEnded || reason !== '') {
+      await this.#o.pipeline.engine.end(this.#o.callId, reason).catch((error: unknown) => this.#o.logger.debug({ err: error }, 'engine end failed'));
+    }
+  }
+
+  #step(input: TurnInput): void {
+    if (this.#ended) return;
+    const result = turnStep(this.#turn, input, { operatorDigit: this.#o.operatorDigit });
+    this.#turn = result.next;
+    if (result.dropped !== undefined) this.#o.journal('turn_input_dropped', { input: input.type, reason: result.dropped });
+    for (const command of result.commands) this.#perform(command);
+  }
+
+  #perform(command: TurnCommand): void {
+    const { pipeline } = this.#o;
+    switch (command.type) {
+      case 'break_playback':
+        this.#currentPlayback = 0;
+        pipeline.metrics.bargeInsTotal.inc();
+        this.#o.journal('barge_in', { turn: this.#turn.turn });
+        this.#api(`uuid_break ${this.#o.fsUuid} all`);
+        return;
+      case 'ask_agent':
+        this.#o.journal('caller_turn', { turn: command.turn, chars: command.text.length, confidence: command.confidence, digits: command.dtmf.length });
+        this.#ask(command.turn, () =>
+          pipeline.engine.turn(this.#o.callId, { text: command.text, confidence: command.confidence, partial: false, ...(command.dtmf === '' ? {} : { dtmf: command.dtmf }) }),
+        );
+        return;
+      case 'synthesize': {
+        const language = this.#o.start.language;
+        pipeline.tts
+          .synthesize({ text: command.text, ssml: command.ssml, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate })
+          .then(
+            (speech) => {
+              if (this.#timing?.turn === command.turn) this.#timing.readyMs = this.#o.clock.monotonicMs();
+              this.#step({ type: 'speech_ready', turn: command.turn, path: speech.path });
+            },
+            (error: unknown) => {
+              this.#o.logger.warn({ err: error }, 'speech synthesis failed; playing the generic prompt');
+              this.#step({ type: 'speech_failed', turn: command.turn });
+            },
+          );
+        return;
+      }
+      case 'play':
+        this.#recordTurnTiming();
+        this.#play({ app: 'playback', arg: command.path }, () => this.#step({ type: 'playback_finished' }));
+        return;
+      case 'play_fallback_prompt':
+        this.#play(pipeline.fallbackPrompt(this.#o.start.language), () => this.#step({ type: 'playback_finished' }));
+        return;
+      case 'perform':
+        for (const action of command.actions) this.#act(action);
+        return;
+    }
+  }
+
+  /** Asks the engine (greeting or turn); the reply is dropped by the turn machine if the caller moved on. */
+  #ask(turn: number, request: () => Promise<AgentReply>): void {
+    request().then(
+      (reply) => {
+        if (this.#timing?.turn === turn) this.#timing.replyMs = this.#o.clock.monotonicMs();
+        this.#o.journal('agent_reply', { turn, chars: reply.say.length, actions: reply.actions.map((a) => a.type) });
+        this.#step({ type: 'agent_reply', turn, say: reply.say, ssml: reply.ssml ?? false, actions: reply.actions });
+      },
+      (error: unknown) => {
+        // The resilient engine answers even when every engine fails; this is the last line of defence.
+        this.#o.logger.error({ err: error }, 'conversation engine failed');
+        this.#handOffWithExplanation({ name: 'operator', reason: 'the conversation engine failed', summary: '' }, this.#o.pipeline.phrases(this.#o.start.language).connecting);
+      },
+    );
+  }
+
+  #act(action: AgentAction): void {
+    if (this.#ended) return;
+    switch (action.type) {
+      case 'transfer':
+        this.#handOff({ name: action.target, reason: action.reason, summary: action.summary });
+        return;
+      case 'emergency':
+        this.#handOff({ name: 'emergency', reason: action.reason, summary: '' });
+        return;
+      case 'hangup':
+      case 'end_conversation':
+        this.#o.journal('agent_ended_call', { action: action.type });
+        this.#ended = true;
+        this.#o.hooks.onHangup('NORMAL_CLEARING');
+        return;
+      case 'send_sms':
+        // Sent by the Twilio adapter (issue 6); recorded here without the number or the values.
+        this.#o.journal('sms_requested', { template: action.template, withheld: action.to === '' });
+        return;
+      case 'collect_digits':
+        this.#collecting = { max: action.max, count: 0, timeoutMs: action.timeoutMs };
+        this.#armDigitTimer();
+        return;
+    }
+  }
+
+  #onDigit(digit: string): void {
+    if (!/^[0-9*#A-D]$/.test(digit)) return;
+    this.#escape = (this.#escape + digit).slice(-8);
+    if (this.#escape.endsWith(this.#o.emergencyEscape)) {
+      this.#o.journal('dtmf', { kind: 'emergency_escape' });
+      this.#breakPlayback();
+      this.#handOff({ name: 'emergency', reason: 'the caller pressed the emergency escape', summary: '' });
+      return;
+    }
+    this.#o.journal('dtmf', { kind: digit === this.#o.operatorDigit ? 'operator' : 'digit' });
+    this.#step({ type: 'dtmf', digit });
+    const collecting = this.#collecting;
+    if (collecting === undefined) return;
+    collecting.count++;
+    if (collecting.count >= collecting.max) this.#digitsDone();
+    else this.#armDigitTimer();
+  }
+
+  #armDigitTimer(): void {
+    clearTimeout(this.#digitTimer);
+    const collecting = this.#collecting;
+    if (collecting === undefined) return;
+    this.#digitTimer = setTimeout(() => this.#digitsDone(), collecting.timeoutMs);
+  }
+
+  #digitsDone(): void {
+    clearTimeout(this.#digitTimer);
+    this.#collecting = undefined;
+    this.#timing = { turn: this.#turn.turn, endOfSpeechMs: this.#o.clock.monotonicMs() };
+    this.#step({ type: 'end_of_utterance' });
+  }
+
+  #play(prompt: Prompt, finished: () => void): void {
+    const id = ++this.#playbackSeq;
+    this.#currentPlayback = id;
+    const first = this.#firstPrompt === undefined;
+    if (first) this.#firstPrompt = { path: prompt.arg, heard: false };
+    this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined });
+    const done = this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS });
+    if (first) this.#o.hooks.onFirstPromptSent();
+    done.then(
+      (complete) => {
+        if (first) this.#o.hooks.onGreetingDone(complete.headers.get('Application-Response') !== 'FILE PLAYED' || this.#currentPlayback !== id);
+        if (!this.#ended && this.#currentPlayback === id) finished();
+      },
+      (error: unknown) => {
+        if (this.#ended || this.#o.connection.closed) return;
+        this.#o.logger.warn({ err: error }, 'prompt playback failed');
+        if (first) this.#o.hooks.onGreetingDone(true);
+        if (this.#currentPlayback === id) finished();
+      },
+    );
+  }
+
+  #breakPlayback(): void {
+    if (this.#currentPlayback === 0) return;
+    this.#currentPlayback = 0;
+    this.#api(`uuid_break ${this.#o.fsUuid} all`);
+  }
+
+  #handOff(request: HandOffRequest): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#digitTimer);
+    this.#o.journal('hand_off', { to: request.name, reason: request.reason, summaryChars: request.summary.length });
+    void this.#audio.close();
+    this.#o.hooks.onHandOff(request);
+  }
+
+  /** Says why (the caller must not wonder what happened), then hands off once it has been said. */
+  #handOffWithExplanation(request: HandOffRequest, sentence: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#digitTimer);
+    void this.#audio.close();
+    this.#breakPlayback();
+    const { pipeline } = this.#o;
+    const language = this.#o.start.language;
+    const handOff = (): void => {
+      this.#o.journal('hand_off', { to: request.name, reason: request.reason, summaryChars: 0 });
+      this.#o.hooks.onHandOff(request);
+    };
+    pipeline.tts
+      .synthesize({ text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate })
+      .then(
+        (speech) => ({ app: 'playback', arg: speech.path }),
+        () => pipeline.fallbackPrompt(language),
+      )
+      .then((prompt) => {
+        const id = ++this.#playbackSeq;
+        this.#currentPlayback = id;
+        if (this.#firstPrompt === undefined) {
+          this.#firstPrompt = { path: prompt.arg, heard: false };
+          this.#o.hooks.onFirstPromptSent();
+        }
+        return this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS });
+      })
+      .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'explanation prompt failed'))
+      .finally(handOff);
+  }
+
+  #recordTurnTiming(): void {
+    const timing = this.#timing;
+    if (timing === undefined || timing.turn !== this.#turn.turn || timing.replyMs === undefined || timing.readyMs === undefined) return;
+    this.#timing = undefined;
+    const sentMs = this.#o.clock.monotonicMs();
+    const stages = {
+      agent: timing.replyMs - timing.endOfSpeechMs,
+      tts: timing.readyMs - timing.replyMs,
+      playback: sentMs - timing.readyMs,
+      total: sentMs - timing.endOfSpeechMs,
+    };
+    for (const [stage, ms] of Object.entries(stages)) this.#o.pipeline.metrics.turnStageSeconds.observe({ stage }, ms / 1000);
+    this.#o.journal('turn_timing', { turn: timing.turn, ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}Ms`, Math.round(v * 1000) / 1000])) });
+  }
+
+  #api(command: string): void {
+    this.#o.connection.api(command).catch((error: unknown) => {
+      if (!this.#ended && !this.#o.connection.closed) this.#o.logger.warn({ err: error, command: command.split(' ')[0] }, 'conversation command failed');
+    });
+  }
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

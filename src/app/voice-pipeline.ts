@@ -1,0 +1,141 @@
+// The voice pipeline's shared parts, built once per controller: the audio fork endpoint on our HTTP server,
+// Speechmatics for speech-to-text, Google TTS behind the prompt cache, the conversation engine (the external
+// AI engine with the built-in agent behind it, or the built-in agent alone), and the medical vocabulary.
+// Conversations (src/app/conversation.ts) use only this.
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import type { ConversationEngine, SpeechRequest, SpeechToText } from '../core/voice-ports.ts';
+import type { RoutingConfig } from '../core/routing/schema.ts';
+import { HttpConversationEngine, loadAgentScript, ResilientConversationEngine, ScriptedAgent } from '../agent/index.ts';
+import type { Metrics } from '../http/metrics.ts';
+import { AudioForkServer } from '../voice/audio-fork/index.ts';
+import { loadVocabulary, SpeechmaticsStt, type VocabularyTerm } from '../voice/stt/index.ts';
+import { CachedTts, GoogleTts, type PrewarmResult } from '../voice/tts/index.ts';
+import { announcement } from './call-session-journal.ts';
+import type { VoiceConfig } from './config.ts';
+
+export interface VoicePhrases {
+  /** Said before a hand-off because the caller's audio or the recogniser was lost. */
+  cannotHear: string;
+  /** Said before a hand-off because no engine could answer. */
+  connecting: string;
+}
+
+export interface VoicePipeline {
+  forks: AudioForkServer;
+  /** ws://host:port at which FreeSWITCH reaches the fork endpoint. */
+  forkBaseUrl: () => string;
+  stt: SpeechToText;
+  tts: CachedTts;
+  engine: ConversationEngine;
+  vocabulary: readonly VocabularyTerm[];
+  voiceFor: (language: string) => string;
+  sampleRate: 8000 | 16000;
+  /** What plays when a sentence could not be synthesized (the recorded prompt, or FreeSWITCH's own voice). */
+  fallbackPrompt: (language: string) => { app: string; arg: string };
+  phrases: (language: string) => VoicePhrases;
+  maxForkRestarts: number;
+  bargeInMinSpeechMs: number;
+  metrics: Metrics;
+  /** Resolves when every fixed prompt is in the cache (or failed to be). */
+  prewarmed: Promise<PrewarmResult>;
+  close(): Promise<void>;
+}
+
+export interface BuildVoicePipelineOptions {
+  config: VoiceConfig;
+  /** The controller's HTTP server: the fork endpoint shares it. */
+  server: HttpServer;
+  forkBaseUrl: () => string;
+  routing: RoutingConfig;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const PHRASES: Record<'en' | 'es', VoicePhrases> = {
+  en: {
+    cannotHear: "I'm sorry, I'm having trouble hearing you. Let me connect you with a member of our team.",
+    connecting: 'Let me connect you with a member of our team.',
+  },
+  es: {
+    cannotHear: 'Disculpe, tengo problemas para escucharle. Le comunico con un miembro de nuestro equipo.',
+    connecting: 'Le comunico con un miembro de nuestro equipo.',
+  },
+};
+
+const primary = (language: string): 'en' | 'es' => (language.toLowerCase().startsWith('es') ? 'es' : 'en');
+
+export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Promise<VoicePipeline> {
+  const { config, logger, routing } = options;
+  const [vocabulary, script] = await Promise.all([loadVocabulary(config.vocabularyFile), loadAgentScript({ path: config.agentScriptFile })]);
+  const builtIn = new ScriptedAgent({ script, emergencyPhrases: [...routing.emergency.phrases.en, ...routing.emergency.phrases.es] });
+  const agentLogger = logger.child({ component: 'agent' });
+  const external =
+    config.aiEngine.url === undefined
+      ? undefined
+      : new HttpConversationEngine({ baseUrl: config.aiEngine.url, ...(config.aiEngine.token ? { token: config.aiEngine.token } : {}), logger: agentLogger });
+  const engine: ConversationEngine =
+    external === undefined
+      ? builtIn
+      : new ResilientConversationEngine({
+          primary: external,
+          fallback: builtIn,
+          deadlineMs: config.aiEngine.deadlineMs,
+          holdingPhrase: (language) => builtIn.holdingPhrase(language),
+          logger: agentLogger,
+        });
+  const stt = new SpeechmaticsStt({
+    url: config.speechmatics.realtimeUrl,
+    ...(config.speechmatics.apiKey === undefined ? {} : { apiKey: config.speechmatics.apiKey }),
+    managementPlatformUrl: config.speechmatics.managementUrl,
+    maxDelaySec: config.speechmatics.maxDelaySec,
+    endOfUtteranceSilenceSec: config.speechmatics.endOfUtteranceSilenceSec,
+    logger: logger.child({ component: 'stt' }),
+  });
+  const synthesizer = new GoogleTts({ baseUrl: config.tts.url, ...(config.tts.apiKey === undefined ? {} : { apiKey: config.tts.apiKey }) });
+  const tts = new CachedTts({
+    synthesizer,
+    cacheDir: config.tts.cacheDir,
+    encoding: config.tts.encoding,
+    ...(config.tts.fallbackPrompt === undefined ? {} : { fallbackPrompt: config.tts.fallbackPrompt }),
+    logger: logger.child({ component: 'tts' }),
+  });
+  const forks = new AudioForkServer({ server: options.server, logger: logger.child({ component: 'audio-fork' }), tokenTtlMs: config.audioFork.tokenTtlMs });
+  const voiceFor = (language: string): string => config.tts.voices[primary(language)];
+  const sampleRate = config.tts.sampleRate;
+
+  // Everything the agent can say word for word, in every language, is synthesized before the first call.
+  const request = (language: string, text: string): SpeechRequest => ({ text, voice: voiceFor(language), language, sampleRate });
+  const fixed = [
+    ...builtIn.fixedPrompts().map((p) => request(p.language, p.text)),
+    ...Object.entries(PHRASES).flatMap(([language, p]) => [request(language, p.cannotHear), request(language, p.connecting)]),
+  ];
+  const started = performance.now();
+  const prewarmed = tts.prewarm(fixed).then((result) => {
+    logger.info({ ...result, ms: Math.round(performance.now() - started) }, 'prompt cache warmed');
+    return result;
+  });
+
+  return {
+    forks,
+    forkBaseUrl: options.forkBaseUrl,
+    stt,
+    tts,
+    engine,
+    vocabulary,
+    voiceFor,
+    sampleRate,
+    fallbackPrompt: (language) =>
+      config.tts.fallbackPrompt === undefined ? announcement(builtIn.holdingPhrase(language)) : { app: 'playback', arg: config.tts.fallbackPrompt },
+    phrases: (language) => PHRASES[primary(language)],
+    maxForkRestarts: config.audioFork.maxRestarts,
+    bargeInMinSpeechMs: config.bargeInMinSpeechMs,
+    metrics: options.metrics,
+    prewarmed,
+    close: async () => {
+      await forks.close();
+      await external?.close();
+      await synthesizer.close();
+    },
+  };
+}
