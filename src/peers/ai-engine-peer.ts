@@ -1,6 +1,7 @@
 // A local AI engine speaking docs/ai-engine-contract.md over real HTTP, for tests and the demo. It keeps the
 // contract's promises (bearer auth, one processing per Idempotency-Key, JSON replies) and can misbehave on
-// purpose: answer slowly, fail with 500, send a malformed reply, or drop the connection.
+// purpose: answer slowly, fail with 500, send a malformed reply, or drop the connection. A local stand-in for
+// tests, the demo and the bench; never used in production.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';

@@ -4,12 +4,17 @@
 // with `{audioContent: <base64>}` or a Google error body `{error: {code, message, status}}`. Like the real
 // service, LINEAR16 and MULAW audio come wrapped in a WAV header (unless `rawAudio` asks otherwise).
 // The audio is a deterministic 440 Hz tone whose length follows the text (see `toneDurationMs`).
+// A local stand-in for tests, the demo and the bench; never used in production.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface GoogleTtsPeerOptions {
   /** When set, requests must carry it as X-Goog-Api-Key (403 otherwise). */
   apiKey?: string;
+  /** Pace of the returned speech: ms of audio per character of text (default 40). */
+  msPerChar?: number;
+  /** Longest audio returned, in ms (default 3000; Infinity for no cap). */
+  maxDurationMs?: number;
 }
 
 export interface PeerRequest {
@@ -20,9 +25,9 @@ export interface PeerRequest {
   audioConfig: { audioEncoding?: number | string; sampleRateHertz?: number };
 }
 
-/** Milliseconds of tone the peer returns for a text: 40 ms per character, at least 200 ms, at most 3 s. */
-export function toneDurationMs(text: string): number {
-  return Math.min(3000, Math.max(200, text.length * 40));
+/** Milliseconds of tone the peer returns for a text: `msPerChar` per character, at least 200 ms, at most `maxMs`. */
+export function toneDurationMs(text: string, msPerChar = 40, maxMs = 3000): number {
+  return Math.min(maxMs, Math.max(200, text.length * msPerChar));
 }
 
 const ENCODINGS: Record<string, 'LINEAR16' | 'MULAW'> = { '1': 'LINEAR16', LINEAR16: 'LINEAR16', '5': 'MULAW', MULAW: 'MULAW' };
@@ -38,11 +43,15 @@ export class GoogleTtsPeer {
   #held: (() => void)[] | null = null;
   readonly #server: Server;
   readonly #apiKey: string | undefined;
+  readonly #msPerChar: number;
+  readonly #maxDurationMs: number;
   #arrivalWaiters: { count: number; resolve: () => void }[] = [];
 
   private constructor(server: Server, options: GoogleTtsPeerOptions) {
     this.#server = server;
     this.#apiKey = options.apiKey;
+    this.#msPerChar = options.msPerChar ?? 40;
+    this.#maxDurationMs = options.maxDurationMs ?? 3000;
   }
 
   static async start(options: GoogleTtsPeerOptions = {}): Promise<GoogleTtsPeer> {
@@ -146,7 +155,7 @@ export class GoogleTtsPeer {
       sendError(res, 400, 'INVALID_ARGUMENT', 'input, voice.languageCode and audioConfig.audioEncoding are required.');
       return;
     }
-    const audio = tone(encoding, rate, toneDurationMs(text), !this.rawAudio);
+    const audio = tone(encoding, rate, toneDurationMs(text, this.#msPerChar, this.#maxDurationMs), !this.rawAudio);
     res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
     res.end(JSON.stringify({ audioContent: audio.toString('base64') }));
   }

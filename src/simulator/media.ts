@@ -49,14 +49,15 @@ export async function wavFileDurationMs(path: string): Promise<number | undefine
     await file.read(head, 0, 12, 0);
     if (head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE') return undefined;
     let byteRate = 0;
-    const chunk = Buffer.alloc(16);
+    // A chunk header (id, size), then for fmt: format, channels, sample rate, byte rate.
+    const chunk = Buffer.alloc(20);
     // Walk the chunks (fmt, LIST, fact, … may come in any order before data).
     for (let pos = 12; ; ) {
-      const { bytesRead } = await file.read(chunk, 0, 16, pos);
+      const { bytesRead } = await file.read(chunk, 0, 20, pos);
       if (bytesRead < 8) return undefined;
       const id = chunk.toString('latin1', 0, 4);
       const size = chunk.readUInt32LE(4);
-      if (id === 'fmt ' && bytesRead >= 16) byteRate = chunk.readUInt32LE(8 + 8);
+      if (id === 'fmt ' && bytesRead >= 20) byteRate = chunk.readUInt32LE(16);
       if (id === 'data') return byteRate > 0 ? (size / byteRate) * 1000 : undefined;
       pos += 8 + size + (size % 2);
     }

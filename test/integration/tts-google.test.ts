@@ -209,3 +209,21 @@ describe('CachedTts', () => {
     expect(result).toEqual({ total: 3, synthesized: 1, cached: 0, failed: 2 });
   });
 });
+
+describe('GoogleTtsPeer pace', () => {
+  it('returns speech whose length follows the text at msPerChar, uncapped when asked', async () => {
+    const paced = await GoogleTtsPeer.start({ msPerChar: 65, maxDurationMs: Number.POSITIVE_INFINITY });
+    try {
+      const res = await fetch(`${paced.url}/v1/text:synthesize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: { text: 'x'.repeat(100) }, voice: { languageCode: 'en-US' }, audioConfig: { audioEncoding: 'LINEAR16', sampleRateHertz: 8000 } }),
+      });
+      const wav = Buffer.from(((await res.json()) as { audioContent: string }).audioContent, 'base64');
+      // data chunk size / byte rate: 100 characters at 65 ms.
+      expect((wav.readUInt32LE(40) / wav.readUInt32LE(28)) * 1000).toBe(6500);
+    } finally {
+      await paced.close();
+    }
+  });
+});
