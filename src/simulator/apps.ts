@@ -43,9 +43,21 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
   ];
   ch.fire('PLAYBACK_START', { post: file });
   const startedAt = Date.now();
-  // A WAV file on disk (synthesized speech, say) plays for its real length.
-  const duration = playbackDurationMs(arg, (await wavFileDurationMs(arg)) ?? ctx.fileDurationMs);
-  const outcome = await session.wait(duration, { breakable: true });
+  // A WAV file on disk (synthesized speech, say) plays for its real length. The wait starts at once, so a
+  // uuid_break that comes while the header is read still stops this playback.
+  let duration = Number.POSITIVE_INFINITY;
+  let timer: { cancel(): void } | undefined;
+  let stopped = false;
+  const played = wavFileDurationMs(arg).then(
+    (wavMs) =>
+      new Promise<void>((resolve) => {
+        duration = playbackDurationMs(arg, wavMs ?? ctx.fileDurationMs);
+        if (!stopped && Number.isFinite(duration)) timer = session.core.schedule(duration, resolve);
+      }),
+  );
+  const outcome = await session.wait(Number.POSITIVE_INFINITY, { breakable: true, until: played });
+  stopped = true;
+  timer?.cancel();
   const playedMs = Number.isFinite(duration) && outcome === 'elapsed' ? duration : (Date.now() - startedAt) / session.core.opts.timeScale;
   session.playbacks.push({
     path: arg,

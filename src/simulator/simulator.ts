@@ -13,6 +13,8 @@
 // no answer (until originate_timeout), unreachable (503), or reject with a cause; unknown gateways give
 // INVALID_GATEWAY, unknown profiles INVALID_PROFILE, unknown endpoint types CHAN_NOT_IMPLEMENTED.
 // Simulated time: every sleep, playback, linger and heartbeat is multiplied by `timeScale`.
+// Callers: a call placed with `say` speaks sentences into an audio fork (spoken-audio.ts), silent in between;
+// without it the caller sends a 400 Hz tone. `SimulatedCall.playbacks` records what the caller heard.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { SimApi } from './api.ts';
