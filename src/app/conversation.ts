@@ -75,6 +75,8 @@ export class Conversation {
   #firstPrompt: { path: string; heard: boolean } | undefined;
   #answeredAtMs: number | undefined;
   #timing: TurnTiming | undefined;
+  /** Caller utterances sent to the agent so far (the journal's turn numbers; 0 is the greeting). */
+  #utterances = 0;
   #escape = '';
   #collecting: { max: number; count: number; timeoutMs: number } | undefined;
   #digitTimer: NodeJS.Timeout | undefined;
@@ -118,7 +120,7 @@ export class Conversation {
   prepare(): void {
     this.#o.journal('conversation_started', { language: this.#o.start.language, routingRule: this.#o.start.routing.rule });
     void this.#audio.openStt();
-    this.#ask(0, () => this.#o.pipeline.engine.start(this.#o.start));
+    this.#ask(0, 0, () => this.#o.pipeline.engine.start(this.#o.start));
   }
 
   /** CHANNEL_ANSWER: the caller's audio can be forked now. */
@@ -178,12 +180,14 @@ export class Conversation {
         this.#o.journal('barge_in', { turn: this.#turn.turn });
         this.#api(`uuid_break ${this.#o.fsUuid} all`);
         return;
-      case 'ask_agent':
-        this.#o.journal('caller_turn', { turn: command.turn, chars: command.text.length, confidence: command.confidence, digits: command.dtmf.length });
-        this.#ask(command.turn, () =>
+      case 'ask_agent': {
+        const utterance = ++this.#utterances;
+        this.#o.journal('caller_turn', { turn: utterance, chars: command.text.length, confidence: command.confidence, digits: command.dtmf.length });
+        this.#ask(command.turn, utterance, () =>
           pipeline.engine.turn(this.#o.callId, { text: command.text, confidence: command.confidence, partial: false, ...(command.dtmf === '' ? {} : { dtmf: command.dtmf }) }),
         );
         return;
+      }
       case 'synthesize': {
         const language = this.#o.start.language;
         pipeline.tts
@@ -214,11 +218,11 @@ export class Conversation {
   }
 
   /** Asks the engine (greeting or turn); the reply is dropped by the turn machine if the caller moved on. */
-  #ask(turn: number, request: () => Promise<AgentReply>): void {
+  #ask(turn: number, utterance: number, request: () => Promise<AgentReply>): void {
     request().then(
       (reply) => {
         if (this.#timing?.turn === turn) this.#timing.replyMs = this.#o.clock.monotonicMs();
-        this.#o.journal('agent_reply', { turn, chars: reply.say.length, actions: reply.actions.map((a) => a.type) });
+        this.#o.journal('agent_reply', { turn: utterance, chars: reply.say.length, actions: reply.actions.map((a) => a.type) });
         this.#step({ type: 'agent_reply', turn, say: reply.say, ssml: reply.ssml ?? false, actions: reply.actions });
       },
       (error: unknown) => {
@@ -368,7 +372,7 @@ export class Conversation {
       total: sentMs - timing.endOfSpeechMs,
     };
     for (const [stage, ms] of Object.entries(stages)) this.#o.pipeline.metrics.turnStageSeconds.observe({ stage }, ms / 1000);
-    this.#o.journal('turn_timing', { turn: timing.turn, ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}Ms`, Math.round(v * 1000) / 1000])) });
+    this.#o.journal('turn_timing', { turn: this.#utterances, ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}Ms`, Math.round(v * 1000) / 1000])) });
   }
 
   #api(command: string): void {

@@ -1,8 +1,15 @@
-// `npm run demo`: the embedded default. Starts the FreeSWITCH simulator and the controller (embedded
-// PGlite unless DATABASE_URL is set), places a handful of scripted calls, waits for every call to be
-// released, and prints a per-call timeline read back from the database with the controller's latencies.
+// `npm run demo`: the embedded default. Starts the FreeSWITCH simulator, local stand-ins for Speechmatics
+// and Google TTS (speaking their real protocols to the real client libraries), and the controller (embedded
+// PGlite unless DATABASE_URL is set); places scripted calls, some of which talk with the built-in agent;
+// waits for every call to be released, and prints a per-call timeline read back from the database.
+//
+// Routing sees a fixed moment (a Wednesday morning in Charlotte, when the AI answers the main line), so the
+// demo shows the same calls whatever the hour it runs at.
 import type { CallEventRecord, CallWithEvents } from '../core/call.ts';
-import { FreeSwitchSimulator, type PlaceCallOptions } from '../simulator/simulator.ts';
+import type { Clock } from '../core/ports.ts';
+import { GoogleTtsPeer } from '../peers/google-tts-peer.ts';
+import { SpeechmaticsPeer } from '../peers/speechmatics-peer.ts';
+import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '../simulator/simulator.ts';
 import type { CallSession, Pickup } from './call-session.ts';
 import type { Config } from './config.ts';
 import { Controller } from './controller.ts';
@@ -12,57 +19,119 @@ import { createLogger, maskPhoneNumber } from './logger.ts';
 interface DemoCall {
   title: string;
   call: PlaceCallOptions;
-  /** Simulated ms after the demo starts. */
+  /** Real ms after the demo starts. */
   atMs: number;
+  /** What the caller does once connected (says things after prompts, presses digits). */
+  script?: (call: SimulatedCall) => Promise<void>;
 }
 
-// Numbers from dialplan/routing.yaml; where each call goes depends on the practice's hours right now.
+/** Wednesday 2 December 2026, 10:30 in Charlotte: open, and the main line is answered by the AI. */
+const DEMO_INSTANT = Date.parse('2026-12-02T15:30:00Z');
+const CHARLOTTE_MAIN = '+17045550100';
+const STT_KEY = 'demo-speechmatics-key';
+const TTS_KEY = 'demo-google-key';
+/** Simulated media runs at this fraction of real time (a 3 s prompt plays in 1.5 s). */
+const TIME_SCALE = 0.5;
+
+// Numbers from dialplan/routing.yaml.
 const DEMO_CALLS: DemoCall[] = [
-  { title: 'main line (AI first): greeting, hold, caller hangs up', atMs: 0, call: { from: '+19195550001', to: '+17045550100', callerHangsUpAfterMs: 3000 } },
-  { title: 'caller hangs up early, during the greeting', atMs: 200, call: { from: '+19195550002', to: '+17045550100', callerHangsUpAfterMs: 400 } },
-  { title: 'billing line (people first, AI message after hours)', atMs: 300, call: { from: '+19195550003', to: '+17045550102', callerHangsUpAfterMs: 3500 } },
-  { title: 'blocked caller', atMs: 350, call: { from: '+13055550199', to: '+17045550100' } },
-  { title: 'two at once (1 of 2): Dallas nurse line', atMs: 400, call: { from: '+19195550004', to: '+12145550103', callerHangsUpAfterMs: 6000 } },
-  { title: 'two at once (2 of 2): Denver main line', atMs: 400, call: { from: '+19195550005', to: '+13035550100', callerHangsUpAfterMs: 2000 } },
+  {
+    title: 'books an appointment with the AI agent',
+    atMs: 0,
+    call: { from: '+19195550001', to: CHARLOTTE_MAIN, say: [] },
+    script: async (call) => {
+      for (const [prompt, sentence] of ['I would like to book an appointment', 'next Tuesday morning', 'yes', 'no thanks'].entries()) {
+        await promptsPlayed(call, prompt + 1);
+        call.say(sentence);
+      }
+    },
+  },
+  {
+    title: 'interrupts the greeting (barge-in) and asks for billing',
+    atMs: 300,
+    call: { from: '+19195550002', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 14_000 },
+    script: async (call) => {
+      await promptStarted(call, 1);
+      await sleep(600);
+      call.say('billing please');
+    },
+  },
+  {
+    title: 'presses 0 for a person during the greeting',
+    atMs: 600,
+    call: { from: '+19195550003', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 12_000 },
+    script: async (call) => {
+      await promptStarted(call, 1);
+      await sleep(400);
+      call.sendDtmf('0');
+    },
+  },
+  { title: 'hangs up early, during the recording notice', atMs: 900, call: { from: '+19195550004', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 800 } },
+  { title: 'billing line (people first)', atMs: 1000, call: { from: '+19195550005', to: '+17045550102', callerHangsUpAfterMs: 6000 } },
+  { title: 'blocked caller', atMs: 1100, call: { from: '+13055550199', to: CHARLOTTE_MAIN } },
 ];
 
-const DEMO_DEADLINE_MS = 30_000;
+const DEMO_DEADLINE_MS = 60_000;
 
 export async function runDemo(config: Config): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   const eslPort = await freePort();
   const sessions: CallSession[] = [];
   const pickups = new Map<CallSession, Pickup>();
-  const controller = await Controller.start({
-    config: {
-      ...config,
-      freeswitch: { ...config.freeswitch, eslPort, reconnectMinMs: 50, reconnectMaxMs: 200 },
-      controllerSocket: { ...config.controllerSocket, port: 0 },
-      http: { ...config.http, port: 0 },
-    },
-    logger,
-    onSession: (session) => sessions.push(session),
-    onPickup: (session, pickup) => pickups.set(session, pickup),
-  });
-  const simulator = new FreeSwitchSimulator({
-    eslPort,
-    password: config.freeswitch.eslPassword,
-    socketTarget: controller.addresses.outboundSocket,
-  });
+  const speechmatics = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
+  const googleTts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
+  const startedAt = performance.now();
+  const clock: Clock = {
+    now: () => new Date(DEMO_INSTANT + (performance.now() - startedAt)),
+    monotonicMs: () => performance.now(),
+  };
+  let controller: Controller | undefined;
+  let simulator: FreeSwitchSimulator | undefined;
   try {
+    controller = await Controller.start({
+      config: {
+        ...config,
+        freeswitch: { ...config.freeswitch, eslPort, reconnectMinMs: 50, reconnectMaxMs: 200 },
+        controllerSocket: { ...config.controllerSocket, port: 0 },
+        http: { ...config.http, port: 0 },
+        voice: {
+          ...config.voice,
+          enabled: true,
+          speechmatics: { ...config.voice.speechmatics, apiKey: STT_KEY, realtimeUrl: speechmatics.url, managementUrl: speechmatics.managementUrl },
+          tts: { ...config.voice.tts, url: googleTts.url, apiKey: TTS_KEY },
+          aiEngine: { ...config.voice.aiEngine, url: undefined },
+        },
+      },
+      logger,
+      clock,
+      onSession: (session) => sessions.push(session),
+      onPickup: (session, pickup) => pickups.set(session, pickup),
+    });
+    simulator = new FreeSwitchSimulator({
+      eslPort,
+      password: config.freeswitch.eslPassword,
+      socketTarget: controller.addresses.outboundSocket,
+      timeScale: TIME_SCALE,
+    });
     await simulator.start();
     await controller.waitForFreeSwitch({ timeoutMs: 5000 });
+    const warm = await controller.voice?.prewarmed;
     print(`callbridge demo: FreeSWITCH simulator on 127.0.0.1:${eslPort}, controller socket on ` +
       `127.0.0.1:${controller.addresses.outboundSocket.port}, HTTP API on http://127.0.0.1:${controller.addresses.http.port} ` +
       `(database: ${config.database.url === undefined ? 'embedded PGlite' : 'Postgres'})`);
+    print(`speech: local Speechmatics stand-in ${speechmatics.url}, local Google TTS stand-in ${googleTts.url}; ` +
+      `${warm?.total ?? 0} agent prompts in the cache (${warm?.synthesized ?? 0} synthesized now)`);
+    print(`routing sees ${new Date(DEMO_INSTANT).toISOString()} (Wednesday 10:30 in Charlotte); media at ${TIME_SCALE}× real time`);
     if (config.http.apiTokenGenerated) print(`API token for this run: ${config.http.apiToken ?? ''}`);
     print('');
 
+    const sim = simulator;
     const placed = DEMO_CALLS.map(
       (demo) =>
-        new Promise<{ demo: DemoCall; cause: string }>((resolve) => {
+        new Promise<{ demo: DemoCall; cause: string }>((resolve, reject) => {
           setTimeout(() => {
-            const call = simulator.placeCall(demo.call);
+            const call = sim.placeCall(demo.call);
+            demo.script?.(call).catch(reject);
             void call.ended.then((cause) => resolve({ demo, cause }));
           }, demo.atMs);
         }),
@@ -87,16 +156,40 @@ export async function runDemo(config: Config): Promise<number> {
     print(`\n${sessions.length} calls handled, ${left} still active, ${failures} problems`);
     return failures === 0 && left === 0 && sessions.length === DEMO_CALLS.length ? 0 : 1;
   } finally {
-    await controller.close();
-    await simulator.stop();
+    await controller?.close();
+    await simulator?.stop();
+    await speechmatics.close();
+    await googleTts.close();
   }
+}
+
+/** The caller has heard `count` of the agent's prompts (synthesized WAV files) to their end or a break. */
+async function promptsPlayed(call: SimulatedCall, count: number): Promise<void> {
+  await until(() => call.playbacks.filter((p) => p.path.endsWith('.wav')).length >= count);
+}
+
+/** The agent's `count`th prompt has started playing. */
+async function promptStarted(call: SimulatedCall, count: number): Promise<void> {
+  await until(() => call.applications.filter((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true).length >= count);
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + DEMO_DEADLINE_MS;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the demo caller waited too long');
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function formatTimeline(call: CallWithEvents, pickup: Pickup | undefined): string {
   const latency =
     pickup === undefined
       ? 'no greeting (connected to people, or rejected)'
-      : `greeting command sent ${pickup.sinceAcceptMs.toFixed(2)} ms after FreeSWITCH's connection, ${pickup.sinceChannelDataMs.toFixed(2)} ms of controller processing`;
+      : `first prompt command sent ${pickup.sinceAcceptMs.toFixed(2)} ms after FreeSWITCH's connection, ${pickup.sinceChannelDataMs.toFixed(2)} ms of controller processing`;
   const lines = [
     `  ${maskPhoneNumber(call.fromNumber)} → ${maskPhoneNumber(call.toNumber)}  id ${call.id}`,
     `  ended: ${call.hangupCause ?? '-'}; ${latency}`,
@@ -110,11 +203,39 @@ function formatTimeline(call: CallWithEvents, pickup: Pickup | undefined): strin
 }
 
 function describe(event: CallEventRecord): string {
+  const d = event.data;
   const change = event.fromState !== event.toState ? ` (${event.fromState ?? '-'} → ${event.toState ?? '-'})` : '';
-  const cause = typeof event.data.cause === 'string' ? ` ${event.data.cause}` : '';
-  const route = event.data.route as { target?: string; ringGroup?: string; rule?: string; reason?: string } | undefined;
+  const cause = typeof d.cause === 'string' ? ` ${d.cause}` : '';
+  const route = d.route as { target?: string; ringGroup?: string; rule?: string; reason?: string } | undefined;
   const routed = route === undefined ? '' : ` → ${route.target ?? '?'}${route.ringGroup ? ` "${route.ringGroup}"` : ''} by ${route.rule ?? '?'}: ${route.reason ?? ''}`;
-  return `${event.type}${cause}${change}${routed}`;
+  return `${event.type}${cause}${change}${routed}${conversationDetail(event)}`;
+}
+
+/** What the conversation events carry (never the words: lengths, files, timings). */
+function conversationDetail(event: CallEventRecord): string {
+  const d = event.data as Record<string, unknown>;
+  switch (event.type) {
+    case 'prompt':
+      return d.file === undefined ? ` (${String(d.app)})` : ` ${String(d.file).slice(0, 12)}…wav`;
+    case 'caller_turn':
+      return ` turn ${String(d.turn)}: ${String(d.chars)} characters heard, confidence ${String(d.confidence)}`;
+    case 'agent_reply':
+      return ` turn ${String(d.turn)}: ${String(d.chars)} characters${(d.actions as string[]).length > 0 ? `, then ${(d.actions as string[]).join(', ')}` : ''}`;
+    case 'turn_timing':
+      return ` end of speech → playback ${String(d.totalMs)} ms (agent ${String(d.agentMs)}, speech ${String(d.ttsMs)}, command ${String(d.playbackMs)})`;
+    case 'first_prompt_heard':
+      return ` ${String(d.sinceAnswerMs)} ms after the answer`;
+    case 'barge_in':
+      return ' — the caller spoke: playback stopped';
+    case 'hand_off':
+      return ` to ${String(d.to)}: ${String(d.reason)}`;
+    case 'transfer_requested':
+      return ` (${String(d.to ?? d.reason ?? '')})`;
+    case 'dtmf':
+      return ` ${String(d.kind)}`;
+    default:
+      return '';
+  }
 }
 
 function print(line: string): void {

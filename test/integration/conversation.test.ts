@@ -1,0 +1,181 @@
+// The AI conversation end to end: a simulated caller speaks (the simulator's spoken-audio codec on the
+// forked audio), mod_audio_fork's stand-in sends it to our real WebSocket endpoint, our Speechmatics client
+// streams it to a local peer that speaks the real-time protocol and transcribes it, the built-in agent
+// replies through the engine contract, the real Google client synthesizes against a local peer, and the
+// simulator plays the resulting WAV files to the caller — with barge-in, digits and hand-offs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallEventRecord } from '../../src/core/call.ts';
+import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
+import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
+import type { SimulatedCall } from '../../src/simulator/simulator.ts';
+import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
+
+const AI_LINE = '+15559870100';
+const CALLER = '+15557770123';
+const STT_KEY = 'speechmatics-test-key';
+const TTS_KEY = 'google-test-key';
+
+let stt: SpeechmaticsPeer;
+let tts: GoogleTtsPeer;
+let cacheDir: string;
+let harness: Harness | undefined;
+let sessions: CallSession[] = [];
+
+beforeAll(async () => {
+  stt = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
+  tts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
+  cacheDir = await mkdtemp(join(tmpdir(), 'callbridge-tts-'));
+});
+
+afterAll(async () => {
+  await stt.close();
+  await tts.close();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+  sessions = [];
+});
+
+async function start(env: Record<string, string> = {}): Promise<Harness> {
+  harness = await startHarness({
+    env: {
+      SPEECHMATICS_API_KEY: STT_KEY,
+      SPEECHMATICS_RT_URL: stt.url,
+      SPEECHMATICS_MP_URL: stt.managementUrl,
+      GOOGLE_TTS_URL: tts.url,
+      GOOGLE_TTS_API_KEY: TTS_KEY,
+      TTS_CACHE_DIR: cacheDir,
+      ...env,
+    },
+    controller: { onSession: (s) => sessions.push(s) },
+  });
+  await harness.controller.voice?.prewarmed;
+  return harness;
+}
+
+async function events(h: Harness, session: CallSession): Promise<CallEventRecord[]> {
+  await session.done;
+  return (await h.controller.store.getCall(session.callId))?.events ?? [];
+}
+
+const types = (list: CallEventRecord[]): string[] => list.map((e) => e.type);
+
+/** Waits until the caller has heard `count` prompts to their end (or to a break). */
+async function heardPrompts(call: SimulatedCall, count: number): Promise<void> {
+  await eventually(() => call.playbacks.length >= count, `${count} prompts played to the caller`, 10_000);
+}
+
+describe('AI conversation', () => {
+  it('books an appointment by voice: greeting, four caller turns, confirmation, goodbye and hang-up', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await heardPrompts(call, 1);
+    call.say('I would like to book an appointment');
+    await heardPrompts(call, 2);
+    call.say('next Tuesday morning');
+    await heardPrompts(call, 3);
+    call.say('yes');
+    await heardPrompts(call, 4);
+    call.say('no thanks');
+    expect(await call.ended).toBe('NORMAL_CLEARING');
+
+    const session = sessions[0]!;
+    const list = await events(h, session);
+    expect(types(list).filter((t) => t === 'caller_turn')).toHaveLength(4);
+    expect(types(list)).toContain('turn_timing');
+    expect(types(list)).toContain('agent_ended_call');
+    expect(types(list)).not.toContain('barge_in');
+    // What the agent said, in order, as synthesized by the Google peer (cached prompts are not requested again).
+    const said = list.filter((e) => e.type === 'prompt').map((e) => e.data.file);
+    expect(said).toHaveLength(5);
+    expect(call.playbacks.slice(0, 4).every((p) => p.status === 'done')).toBe(true);
+    // The caller's words reached the recogniser as audio and came back as the right intent: the agent asked
+    // for a day, then confirmed the preference it heard.
+    const texts = tts.requests.map((r) => r.input.text ?? r.input.ssml ?? '');
+    expect(texts.some((t) => /^I have a request for next Tuesday morning\. Is that right\?/.test(t))).toBe(true);
+    // Nothing the caller said is in the journal.
+    expect(JSON.stringify(list)).not.toMatch(/Tuesday|morning|book an/i);
+    // The session asked for the medical vocabulary.
+    const recognition = stt.sessions.at(-1)?.start as { transcription_config?: { additional_vocab?: { content: string }[] } };
+    expect(recognition.transcription_config?.additional_vocab?.map((v) => v.content)).toContain('isotretinoin');
+  });
+
+  it('stops talking the moment the caller speaks over the greeting (barge-in), and answers what they said', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await eventually(() => call.applications.some((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true), 'the greeting started');
+    call.say('billing please');
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the caller handed to billing', 10_000);
+    call.hangup();
+    const list = await events(h, sessions[0]!);
+    expect(call.playbacks[0]?.status).toBe('break');
+    expect(types(list)).toContain('barge_in');
+    // The greeting was broken before the caller's sentence was transcribed: voice activity came first.
+    const barge = list.find((e) => e.type === 'barge_in')!;
+    const turn = list.find((e) => e.type === 'caller_turn')!;
+    expect(barge.seq).toBeLessThan(turn.seq);
+    expect(types(list)).toContain('hand_off');
+    const bridge = call.applications.find((a) => a.app === 'bridge');
+    expect(bridge?.arg).toContain('sofia/gateway/threecx/102');
+  });
+
+  it('hands the caller to the front desk at once when they press 0 during the greeting', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await eventually(() => call.applications.some((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true), 'the greeting started');
+    call.sendDtmf('0');
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the bridge to the front desk');
+    call.hangup();
+    const list = await events(h, sessions[0]!);
+    expect(call.playbacks[0]?.status).toBe('break');
+    const handOff = list.find((e) => e.type === 'hand_off');
+    expect(handOff?.data).toMatchObject({ to: 'operator' });
+    expect(list.find((e) => e.type === 'transfer_requested')?.data).toMatchObject({ to: 'ring_group:front' });
+  });
+
+  it('sends the caller to the emergency number when they press the emergency escape', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await heardPrompts(call, 1);
+    call.sendDtmf('9');
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the emergency bridge');
+    call.hangup();
+    await events(h, sessions[0]!);
+    expect(call.applications.find((a) => a.app === 'bridge')?.arg).toBe('sofia/gateway/threecx/+15550000911');
+  });
+
+  it('explains and hands off when speech recognition cannot start', async () => {
+    const h = await start({ SPEECHMATICS_API_KEY: 'not-the-key' });
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off', 10_000);
+    call.hangup();
+    const list = await events(h, sessions[0]!);
+    expect(types(list)).toContain('caller_audio_lost');
+    const texts = tts.requests.map((r) => r.input.text ?? '');
+    expect(texts).toContain("I'm sorry, I'm having trouble hearing you. Let me connect you with a member of our team.");
+    // The explanation was played before the bridge.
+    const apps = call.applications.map((a) => a.app);
+    expect(apps.lastIndexOf('playback')).toBeLessThan(apps.indexOf('bridge'));
+  });
+
+  it('restarts a fork FreeSWITCH could not connect, then gives up and hands off after the limit', async () => {
+    // Nothing listens here: mod_audio_fork answers +OK and reports connect_failed later, each time.
+    const h = await start({ AUDIO_FORK_BASE_URL: 'ws://127.0.0.1:9', AUDIO_FORK_MAX_RESTARTS: '2' });
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off', 15_000);
+    call.hangup();
+    const list = await events(h, sessions[0]!);
+    expect(list.filter((e) => e.type === 'audio_fork_restart')).toHaveLength(2);
+    expect(types(list)).toContain('caller_audio_lost');
+    const metrics = await h.controller.metrics.registry.getSingleMetricAsString('callbridge_audio_fork_events_total');
+    expect(metrics).toMatch(/event="connect_failed"} 3/);
+    expect(metrics).toMatch(/event="gave_up"} 1/);
+  });
+});
