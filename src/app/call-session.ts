@@ -17,7 +17,8 @@ import type { EslEvent } from '../esl/protocol/event.ts';
 import type { CallJournal } from './call-journal.ts';
 import type { Conversation, ConversationHooks, HandOffRequest } from './conversation.ts';
 import type { RegisteredCall } from './call-registry.ts';
-import { announcement, inputData, summarizeDecision } from './call-session-journal.ts';
+import { performCallCommand } from './call-commands.ts';
+import { inputData, summarizeDecision } from './call-session-journal.ts';
 
 export interface CallSessionSettings {
   greetingSound: string;
@@ -231,74 +232,26 @@ export class CallSession implements RegisteredCall {
   }
 
   #perform(command: CallCommand): void {
-    const connection = this.#connection;
-    switch (command.type) {
-      case 'answer':
-        this.#background('answer', connection.executeAsync({ app: 'answer', eventLock: true }));
-        return;
-      case 'start_recording':
-        this.#background(
-          'record_session',
-          connection.executeAsync({
-            app: 'record_session',
-            arg: join(this.#settings.recordingsDir, `${this.callId}.wav`),
-            eventLock: true,
-          }),
-        );
-        return;
-      case 'announce':
-        this.#background('announce', connection.executeAsync({ ...announcement(command.sound), eventLock: true }));
-        return;
-      case 'play_greeting': {
-        // The agent's own first words are the greeting; the conversation reports when they go out.
-        if (this.#conversation !== undefined) return;
-        const playback = connection.execute({
-          app: 'playback',
-          arg: this.#settings.greetingSound,
-          eventLock: true,
-          timeoutMs: this.#settings.greetingTimeoutMs,
-        });
-        this.#reportPickup();
-        playback.then(
-          (complete) => {
-            // A greeting cut off by the caller's hangup completes after the call ended: nothing to do.
-            if (this.#machine.state === 'ended') return;
-            const response = complete.headers.get('Application-Response') ?? '';
-            this.#apply({ type: 'greeting_finished', interrupted: response !== 'FILE PLAYED' }, { response });
-          },
-          (error: unknown) => {
-            this.#backgroundFailed('playback', error);
-            // A greeting that could not be played must not leave the caller in limbo: go on to hold.
-            if (this.#machine.state === 'answered' && !this.#connection.closed) {
-              this.#apply({ type: 'greeting_finished', interrupted: true }, { error: (error as Error).message });
-            }
-          },
-        );
-        return;
-      }
-      case 'hold':
-        this.#background('park', connection.executeAsync({ app: 'park' }));
-        return;
-      case 'bridge': {
-        const bridge = connection.execute({ app: 'bridge', arg: command.target, timeoutMs: 24 * 60 * 60 * 1000 });
-        bridge.then(
-          (complete) => {
-            // A bridge that returns while we are still transferring never connected the caller.
-            if (this.#machine.state === 'transferring') {
-              this.#apply({ type: 'transfer_failed', cause: complete.headers.get('Application-Response') ?? 'UNKNOWN' });
-            }
-          },
-          (error: unknown) => this.#backgroundFailed('bridge', error),
-        );
-        return;
-      }
-      case 'hangup':
-        this.#background('hangup', connection.hangup({ cause: command.cause }));
-        return;
-      case 'release':
-        this.#afterEnd();
-        return;
-    }
+    performCallCommand(command, {
+      connection: this.#connection,
+      recordingPath: join(this.#settings.recordingsDir, `${this.callId}.wav`),
+      greetingSound: this.#settings.greetingSound,
+      greetingTimeoutMs: this.#settings.greetingTimeoutMs,
+      // The agent's own first words are the greeting; the conversation reports when they go out.
+      conversationGreets: this.#conversation !== undefined,
+      greetingSent: () => this.#reportPickup(),
+      greetingEnded: (interrupted, data) => {
+        // A greeting cut off by the caller's hangup completes after the call ended: nothing to do.
+        if (this.#machine.state === 'answered' && !this.#connection.closed) this.#apply({ type: 'greeting_finished', interrupted }, data);
+      },
+      bridgeReturned: (cause) => {
+        // A bridge that returns while we are still transferring never connected the caller.
+        if (this.#machine.state === 'transferring') this.#apply({ type: 'transfer_failed', cause });
+      },
+      ended: () => this.#afterEnd(),
+      background: (what, promise) => this.#background(what, promise),
+      failed: (what, error) => this.#backgroundFailed(what, error),
+    });
   }
 
   readonly #onEvent = (event: EslEvent): void => {

@@ -68,6 +68,8 @@ export class Conversation {
   readonly #o: ConversationOptions;
   readonly #audio: CallAudio;
   #turn: TurnState = { ...initialTurnState, phase: 'thinking' };
+  /** The input whose commands are being performed. */
+  #stepping: TurnInput['type'] | undefined;
   #ended = false;
   #playbackSeq = 0;
   /** The playback the turn machine is waiting on; older completions (broken prompts) are ignored. */
@@ -168,17 +170,21 @@ export class Conversation {
     const result = turnStep(this.#turn, input, { operatorDigit: this.#o.operatorDigit });
     this.#turn = result.next;
     if (result.dropped !== undefined) this.#o.journal('turn_input_dropped', { input: input.type, reason: result.dropped });
+    this.#stepping = input.type;
     for (const command of result.commands) this.#perform(command);
+    this.#stepping = undefined;
   }
 
   #perform(command: TurnCommand): void {
     const { pipeline } = this.#o;
     switch (command.type) {
       case 'break_playback':
-        this.#currentPlayback = 0;
-        pipeline.metrics.bargeInsTotal.inc();
-        this.#o.journal('barge_in', { turn: this.#turn.turn });
-        this.#api(`uuid_break ${this.#o.fsUuid} all`);
+        // The operator digit also stops playback; only the caller's voice is a barge-in.
+        if (this.#stepping !== 'dtmf') {
+          pipeline.metrics.bargeInsTotal.inc();
+          this.#o.journal('barge_in', { turn: this.#utterances + 1 });
+        }
+        this.#breakPlayback();
         return;
       case 'ask_agent': {
         const utterance = ++this.#utterances;

@@ -85,14 +85,22 @@ export async function runDemo(config: Config): Promise<number> {
     now: () => new Date(DEMO_INSTANT + (performance.now() - startedAt)),
     monotonicMs: () => performance.now(),
   };
+  // FreeSWITCH first, as in production: the controller's first ESL connection then succeeds.
+  const socketPort = await freePort();
+  const simulator = new FreeSwitchSimulator({
+    eslPort,
+    password: config.freeswitch.eslPassword,
+    socketTarget: { host: '127.0.0.1', port: socketPort },
+    timeScale: TIME_SCALE,
+  });
   let controller: Controller | undefined;
-  let simulator: FreeSwitchSimulator | undefined;
   try {
+    await simulator.start();
     controller = await Controller.start({
       config: {
         ...config,
         freeswitch: { ...config.freeswitch, eslPort, reconnectMinMs: 50, reconnectMaxMs: 200 },
-        controllerSocket: { ...config.controllerSocket, port: 0 },
+        controllerSocket: { host: '127.0.0.1', port: socketPort },
         http: { ...config.http, port: 0 },
         voice: {
           ...config.voice,
@@ -107,13 +115,6 @@ export async function runDemo(config: Config): Promise<number> {
       onSession: (session) => sessions.push(session),
       onPickup: (session, pickup) => pickups.set(session, pickup),
     });
-    simulator = new FreeSwitchSimulator({
-      eslPort,
-      password: config.freeswitch.eslPassword,
-      socketTarget: controller.addresses.outboundSocket,
-      timeScale: TIME_SCALE,
-    });
-    await simulator.start();
     await controller.waitForFreeSwitch({ timeoutMs: 5000 });
     const warm = await controller.voice?.prewarmed;
     print(`callbridge demo: FreeSWITCH simulator on 127.0.0.1:${eslPort}, controller socket on ` +
@@ -157,7 +158,7 @@ export async function runDemo(config: Config): Promise<number> {
     return failures === 0 && left === 0 && sessions.length === DEMO_CALLS.length ? 0 : 1;
   } finally {
     await controller?.close();
-    await simulator?.stop();
+    await simulator.stop();
     await speechmatics.close();
     await googleTts.close();
   }

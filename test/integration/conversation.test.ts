@@ -135,6 +135,7 @@ describe('AI conversation', () => {
     call.hangup();
     const list = await events(h, sessions[0]!);
     expect(call.playbacks[0]?.status).toBe('break');
+    expect(types(list)).not.toContain('barge_in');
     const handOff = list.find((e) => e.type === 'hand_off');
     expect(handOff?.data).toMatchObject({ to: 'operator' });
     expect(list.find((e) => e.type === 'transfer_requested')?.data).toMatchObject({ to: 'ring_group:front' });

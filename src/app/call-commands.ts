@@ -1,0 +1,73 @@
+// The call state machine's commands, performed on the call's own ESL connection. Answer, recording and
+// announcement go out back to back (FreeSWITCH queues them and runs them in order, event-lock); the
+// greeting and the bridge are awaited because their end moves the call on.
+import type { CallCommand } from '../core/call-machine.ts';
+import type { EslConnection } from '../esl/connection.ts';
+import { announcement } from './call-session-journal.ts';
+
+export interface CallCommandContext {
+  connection: EslConnection;
+  recordingPath: string;
+  greetingSound: string;
+  greetingTimeoutMs: number;
+  /** An AI conversation plays its own first words instead of the greeting sound. */
+  conversationGreets: boolean;
+  greetingSent: () => void;
+  greetingEnded: (interrupted: boolean, data: Record<string, unknown>) => void;
+  /** The bridge application returned (the call was connected and let go, or never connected). */
+  bridgeReturned: (cause: string) => void;
+  /** The call is over: release what it holds. */
+  ended: () => void;
+  background: (what: string, promise: Promise<unknown>) => void;
+  failed: (what: string, error: unknown) => void;
+}
+
+/** Longest a bridged call may last before its bridge command stops waiting (a day). */
+const BRIDGE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+export function performCallCommand(command: CallCommand, ctx: CallCommandContext): void {
+  const { connection } = ctx;
+  switch (command.type) {
+    case 'answer':
+      ctx.background('answer', connection.executeAsync({ app: 'answer', eventLock: true }));
+      return;
+    case 'start_recording':
+      ctx.background('record_session', connection.executeAsync({ app: 'record_session', arg: ctx.recordingPath, eventLock: true }));
+      return;
+    case 'announce':
+      ctx.background('announce', connection.executeAsync({ ...announcement(command.sound), eventLock: true }));
+      return;
+    case 'play_greeting': {
+      if (ctx.conversationGreets) return;
+      const playback = connection.execute({ app: 'playback', arg: ctx.greetingSound, eventLock: true, timeoutMs: ctx.greetingTimeoutMs });
+      ctx.greetingSent();
+      playback.then(
+        (complete) => {
+          const response = complete.headers.get('Application-Response') ?? '';
+          ctx.greetingEnded(response !== 'FILE PLAYED', { response });
+        },
+        (error: unknown) => {
+          ctx.failed('playback', error);
+          // A greeting that could not be played must not leave the caller in limbo: go on to hold.
+          ctx.greetingEnded(true, { error: (error as Error).message });
+        },
+      );
+      return;
+    }
+    case 'hold':
+      ctx.background('park', connection.executeAsync({ app: 'park' }));
+      return;
+    case 'bridge':
+      connection.execute({ app: 'bridge', arg: command.target, timeoutMs: BRIDGE_TIMEOUT_MS }).then(
+        (complete) => ctx.bridgeReturned(complete.headers.get('Application-Response') ?? 'UNKNOWN'),
+        (error: unknown) => ctx.failed('bridge', error),
+      );
+      return;
+    case 'hangup':
+      ctx.background('hangup', connection.hangup({ cause: command.cause }));
+      return;
+    case 'release':
+      ctx.ended();
+      return;
+  }
+}
