@@ -47,7 +47,7 @@ async function start(env: Record<string, string> = {}): Promise<Harness> {
   harness = await startHarness({
     env: {
       SPEECHMATICS_API_KEY: STT_KEY,
-      SPEECHMATICS_RT_URL: stt.url,
+      SPEECHMATICS_URL: stt.url,
       SPEECHMATICS_MP_URL: stt.managementUrl,
       GOOGLE_TTS_URL: tts.url,
       GOOGLE_TTS_API_KEY: TTS_KEY,

@@ -191,4 +191,28 @@ describe('loadConfig', () => {
     const config = loadConfig({ ...production, THREECX_API_URL: 'https://pbx', TWILIO_ACCOUNT_SID: 'AC1' }, { mode: 'production' });
     expect(config.http.port).toBe(8080);
   });
+
+  it('turns the voice pipeline on only with both speech credentials, and renders MULAW at 8 kHz', () => {
+    expect(loadConfig(production, { mode: 'production' }).voice.enabled).toBe(false);
+    expect(loadConfig({ ...production, SPEECHMATICS_API_KEY: 'k' }, { mode: 'production' }).voice.enabled).toBe(false);
+    const voice = loadConfig(
+      { ...production, SPEECHMATICS_API_KEY: 'k', GOOGLE_APPLICATION_CREDENTIALS: '/keys/tts.json', TTS_ENCODING: 'MULAW', TTS_CACHE_DIR: 'cache' },
+      { mode: 'production' },
+    ).voice;
+    expect(voice.enabled).toBe(true);
+    expect(voice.tts.sampleRate).toBe(8000);
+    expect(voice.tts.cacheDir).toBe(resolve('cache'));
+    expect(voice.speechmatics).toMatchObject({ maxDelaySec: 0.7, endOfUtteranceSilenceSec: 0.6, realtimeUrl: 'wss://eu2.rt.speechmatics.com/v2' });
+    expect(voice.audioFork).toEqual({ baseUrl: undefined, tokenTtlMs: 30_000, maxRestarts: 2 });
+  });
+
+  it('names every bad voice setting', () => {
+    const problems = problemsOf(() =>
+      loadConfig(
+        { ...production, SPEECHMATICS_URL: 'https://not-a-websocket', SPEECHMATICS_MAX_DELAY: '0.1', TTS_SAMPLE_RATE: '44100', AUDIO_FORK_BASE_URL: 'http://x', AI_ENGINE_URL: 'ftp://x' },
+        { mode: 'production' },
+      ),
+    );
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['AI_ENGINE_URL', 'AUDIO_FORK_BASE_URL', 'SPEECHMATICS_MAX_DELAY', 'SPEECHMATICS_URL', 'TTS_SAMPLE_RATE']);
+  });
 });
