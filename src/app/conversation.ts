@@ -276,8 +276,9 @@ export class Conversation {
     }
     this.#o.journal('dtmf', { kind: digit === this.#o.operatorDigit ? 'operator' : 'digit' });
     this.#step({ type: 'dtmf', digit });
+    // Digits end the caller's turn at once, unless the agent asked for several and more are coming.
     const collecting = this.#collecting;
-    if (collecting === undefined) return;
+    if (collecting === undefined) return this.#digitsDone();
     collecting.count++;
     if (collecting.count >= collecting.max) this.#digitsDone();
     else this.#armDigitTimer();

@@ -108,7 +108,9 @@ export function turnStep(state: TurnState, input: TurnInput, options: TurnOption
         commands.push({ type: 'perform', actions: [{ type: 'transfer', target: 'operator', reason: 'caller pressed the operator digit', summary: state.heard.join(' ') }] });
         return { next: { ...initialTurnState, turn: state.turn + 1 }, commands };
       }
-      return { next: { ...state, digits: state.digits + input.digit }, commands: [] };
+      // A key press is the caller taking their turn, like speech: it stops the agent talking.
+      const started = callerHeard(state);
+      return { next: { ...started.next, digits: started.next.digits + input.digit }, commands: started.commands };
     }
     case 'agent_reply': {
       if (input.turn !== state.turn || state.phase !== 'thinking') return keep(`stale agent reply for turn ${input.turn}`);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSession } from '../../src/app/call-session.ts';
 import type { CallEventRecord } from '../../src/core/call.ts';
+import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
@@ -178,5 +179,67 @@ describe('AI conversation', () => {
     const metrics = await h.controller.metrics.registry.getSingleMetricAsString('callbridge_audio_fork_events_total');
     expect(metrics).toMatch(/event="connect_failed"} 3/);
     expect(metrics).toMatch(/event="gave_up"} 1/);
+  });
+
+  it('plays the generic prompt when a reply cannot be synthesized, and takes a key press as the answer', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await heardPrompts(call, 1);
+    call.say('I want to book an appointment');
+    await heardPrompts(call, 2);
+    // The confirmation quotes the caller, so it is never in the cache: Google fails it.
+    tts.failNext = 1;
+    call.say('Friday at noon');
+    await eventually(() => call.applications.some((a) => a.app === 'speak'), 'the generic prompt');
+    await heardPrompts(call, 3);
+    call.sendDtmf('1');
+    await heardPrompts(call, 4);
+    call.hangup();
+    const list = await events(h, sessions[0]!);
+    expect(list.filter((e) => e.type === 'prompt').map((e) => e.data.app)).toEqual(['playback', 'playback', 'speak', 'playback']);
+    const lastTurn = list.filter((e) => e.type === 'caller_turn').at(-1);
+    expect(lastTurn?.data).toMatchObject({ chars: 0, digits: 1 });
+    // "1" confirmed the request: the agent closed the booking and asked for the text confirmation.
+    expect(list.filter((e) => e.type === 'agent_reply').at(-1)?.data.actions).toEqual(['send_sms']);
+    const metrics = await h.controller.metrics.registry.metrics();
+    expect(metrics).toMatch(/callbridge_turn_stage_seconds_count\{stage="total"\} [1-9]/);
+    expect(metrics).toMatch(/callbridge_first_prompt_seconds_count [1-9]/);
+  });
+
+  it('explains and hands off when speech recognition is lost mid-call and does not come back', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await heardPrompts(call, 1);
+    for (let i = 0; i < 4; i++) stt.startBehaviours.push({ kind: 'error', type: 'job_error', reason: 'service unavailable' });
+    stt.sessions.at(-1)!.drop();
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off', 15_000);
+    call.hangup();
+    const list = await events(h, sessions[0]!);
+    expect(list.find((e) => e.type === 'caller_audio_lost')?.data.reason).toMatch(/speech recognition lost/);
+    const apps = call.applications.map((a) => a.app);
+    expect(apps.lastIndexOf('playback')).toBeLessThan(apps.indexOf('bridge'));
+    stt.startBehaviours.length = 0;
+  });
+
+  it('keeps talking with the built-in agent when the AI engine fails', async () => {
+    const engine = await AiEnginePeer.start();
+    try {
+      engine.behaviour = { kind: 'status', status: 500 };
+      const h = await start({ AI_ENGINE_URL: engine.url, AI_ENGINE_DEADLINE_MS: '1500' });
+      const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+      await heardPrompts(call, 1);
+      call.say('billing please');
+      await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off to billing', 10_000);
+      call.hangup();
+      const list = await events(h, sessions[0]!);
+      expect(engine.requests.length).toBeGreaterThan(0);
+      // The built-in agent greeted the caller and understood them: billing is not in the test routing, so
+      // its hand-off went to the number's own group.
+      expect(call.playbacks[0]?.status).toBe('done');
+      expect(list.find((e) => e.type === 'hand_off')?.data).toMatchObject({ to: 'billing' });
+      expect(list.find((e) => e.type === 'transfer_requested')?.data).toMatchObject({ to: 'ring_group:front' });
+    } finally {
+      await engine.close();
+    }
   });
 });

@@ -122,4 +122,13 @@ describe('turn-taking', () => {
     expect(result.commands).toEqual([]);
     expect(result.dropped).toBeDefined();
   });
+
+  it('stops the agent when the caller presses a key while it speaks, and sends the digit as the turn', () => {
+    const speaking: TurnState = { ...initialTurnState, phase: 'speaking', pendingActions: [{ type: 'collect_digits', max: 1, timeoutMs: 5000 }] };
+    const pressed = turnStep(speaking, { type: 'dtmf', digit: '1' }, options);
+    expect(pressed.commands).toEqual([{ type: 'break_playback' }]);
+    expect(pressed.next).toMatchObject({ phase: 'caller_speaking', digits: '1', pendingActions: [] });
+    const asked = turnStep(pressed.next, { type: 'end_of_utterance' }, options);
+    expect(asked.commands).toEqual([{ type: 'ask_agent', turn: 1, text: '', confidence: 1, dtmf: '1' }]);
+  });
 });
