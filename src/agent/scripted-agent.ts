@@ -8,7 +8,7 @@ import type {
   ConversationStart,
   ConversationTurn,
 } from '../core/voice-ports.ts';
-import { normalize, PhraseSet } from './matching.ts';
+import { normalize, PhraseSet } from '../core/phrases.ts';
 import type { AgentScript, LanguagePrompts, ScriptIntent } from './script.ts';
 
 export interface ScriptedAgentOptions {

@@ -1,6 +1,7 @@
-// Keyword and phrase matching for the scripted agent: what the recogniser wrote and what the script says are
-// brought to one form (lower case, no accents, no apostrophes or punctuation) and compared as whole words,
-// so "can't breathe" matches "cant breathe", "está" matches "esta", and "schedule" misses "reschedule".
+// Keyword and phrase matching (the scripted agent's keywords, emergency phrases): what the recogniser wrote
+// and what the configuration says are brought to one form (lower case, no accents, no apostrophes or
+// punctuation) and compared as whole words, so "can't breathe" matches "cant breathe", "está" matches
+// "esta", and "schedule" misses "reschedule".
 
 export function normalize(text: string): string {
   const plain = text
