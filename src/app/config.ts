@@ -46,6 +46,24 @@ export interface Config {
   /** FreeSWITCH gateway names (freeswitch/sip_profiles) for the 3CX trunk and the Twilio backup trunk. */
   readonly gateways: { readonly threecx: string; readonly twilio: string };
   readonly voice: VoiceConfig;
+  /** Who an emergency reaches; unset values fall back to routing.yaml's `emergency` section. */
+  readonly emergency: {
+    readonly transferNumber: string | undefined;
+    readonly managerExtension: string | undefined;
+    /** Staff who get an SMS for every emergency (E.164). */
+    readonly notifySms: readonly string[];
+  };
+  /** Twilio for SMS; `enabled` when the account, token and sending number are all set. */
+  readonly twilio: {
+    readonly enabled: boolean;
+    readonly accountSid: string | undefined;
+    readonly authToken: string | undefined;
+    readonly phoneNumber: string | undefined;
+    /** Base URL of the REST API (tests and the demo point it at a local stand-in). */
+    readonly apiUrl: string | undefined;
+  };
+  /** How staff and Twilio reach this controller from outside (links in SMS, SIP headers, status callbacks). */
+  readonly publicBaseUrl: string | undefined;
 }
 
 /** The AI conversation: speech-to-text, text-to-speech, the AI engine and the audio fork (issue 5). */
@@ -153,6 +171,8 @@ const seconds = (fallback: number, range: { min: number; max: number }) =>
       .transform((n) => n ?? fallback),
   );
 
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+
 // URL values can carry passwords, so messages never echo them.
 const url = (schemes: readonly string[]) =>
   z
@@ -236,6 +256,16 @@ function envSchema(mode: RunMode) {
     AUDIO_FORK_TOKEN_TTL_MS: positiveMs(30_000),
     AUDIO_FORK_MAX_RESTARTS: optional(z.string().regex(/^\d+$/, { error: 'expected a whole number' }).transform(Number)).transform((n) => n ?? 2),
     BARGE_IN_MIN_SPEECH_MS: positiveMs(120),
+    EMERGENCY_TRANSFER_NUMBER: optional(z.string().regex(E164, { error: 'expected an E.164 number such as +17045550911' })),
+    EMERGENCY_MANAGER_EXTENSION: optional(z.string().regex(/^[0-9]{2,8}$/, { error: 'expected a 3CX extension (digits)' })),
+    EMERGENCY_NOTIFICATION_SMS: optional(z.string())
+      .transform((s) => (s ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''))
+      .refine((list) => list.every((n) => E164.test(n)), { error: 'expected comma-separated E.164 numbers' }),
+    TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, { error: 'expected an account SID (AC + 32 hex digits)' })),
+    TWILIO_AUTH_TOKEN: optional(z.string()),
+    TWILIO_PHONE_NUMBER: optional(z.string().regex(E164, { error: 'expected an E.164 number' })),
+    TWILIO_API_URL: optional(url(['https', 'http'])),
+    PUBLIC_BASE_URL: optional(url(['https', 'http'])),
     CALLBRIDGE_API_TOKEN:
       mode === 'production'
         ? z.preprocess(
@@ -325,6 +355,19 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       },
       bargeInMinSpeechMs: e.BARGE_IN_MIN_SPEECH_MS,
     },
+    emergency: {
+      transferNumber: e.EMERGENCY_TRANSFER_NUMBER,
+      managerExtension: e.EMERGENCY_MANAGER_EXTENSION,
+      notifySms: e.EMERGENCY_NOTIFICATION_SMS,
+    },
+    twilio: {
+      enabled: e.TWILIO_ACCOUNT_SID !== undefined && e.TWILIO_AUTH_TOKEN !== undefined && e.TWILIO_PHONE_NUMBER !== undefined,
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      phoneNumber: e.TWILIO_PHONE_NUMBER,
+      apiUrl: e.TWILIO_API_URL,
+    },
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
   };
   return deepFreeze(config);
 }

@@ -187,9 +187,31 @@ describe('loadConfig', () => {
     expect(problems).toEqual(['ESL_RECONNECT_MIN_MS: must not exceed ESL_RECONNECT_MAX_MS (5000 > 100)']);
   });
 
-  it('leaves variables it does not know (THREECX_*, TWILIO_*) alone', () => {
-    const config = loadConfig({ ...production, THREECX_API_URL: 'https://pbx', TWILIO_ACCOUNT_SID: 'AC1' }, { mode: 'production' });
+  it('leaves variables it does not know (other services\' settings) alone', () => {
+    const config = loadConfig({ ...production, THREECX_API_URL: 'https://pbx', TWILIO_SIP_HOST: 'x.pstn.twilio.com' }, { mode: 'production' });
     expect(config.http.port).toBe(8080);
+  });
+
+  it('reads the emergency contacts and Twilio, and names bad numbers', () => {
+    const config = loadConfig(
+      {
+        ...production,
+        EMERGENCY_NOTIFICATION_SMS: '+17045550170, +17045550171',
+        EMERGENCY_TRANSFER_NUMBER: '+17045550911',
+        TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+        TWILIO_AUTH_TOKEN: 'token',
+        TWILIO_PHONE_NUMBER: '+17045550199',
+        PUBLIC_BASE_URL: 'https://calls.example.org/',
+      },
+      { mode: 'production' },
+    );
+    expect(config.emergency).toEqual({ transferNumber: '+17045550911', managerExtension: undefined, notifySms: ['+17045550170', '+17045550171'] });
+    expect(config.twilio.enabled).toBe(true);
+    expect(config.publicBaseUrl).toBe('https://calls.example.org');
+    const problems = problemsOf(() =>
+      loadConfig({ ...production, EMERGENCY_NOTIFICATION_SMS: '+17045550170,5550171', TWILIO_ACCOUNT_SID: 'AC1' }, { mode: 'production' }),
+    );
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['EMERGENCY_NOTIFICATION_SMS', 'TWILIO_ACCOUNT_SID']);
   });
 
   it('turns the voice pipeline on only with both speech credentials, and renders MULAW at 8 kHz', () => {
