@@ -16,3 +16,4 @@ export { OutboundSocketServer, type OutboundSocketServerEvents, type OutboundSoc
 export { InboundEslClient, type InboundEslClientEvents, type InboundEslClientOptions, type Timers } from './inbound-client.ts';
 export { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.ts';
 export { parseChannelRows, type ChannelRow } from './channels.ts';
+export { gatewayStatusCommand, parseGatewayStatus, type GatewayRegState, type GatewayStatus, type GatewayStatusReply } from './gateway-status.ts';
