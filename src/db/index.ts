@@ -3,3 +3,13 @@ export { openDatabase, type Database, type DrizzleDb, type OpenDatabaseOptions }
 export { migrate, MIGRATIONS_FOLDER, type MigrateOptions } from './migrate.ts';
 export { DrizzleCallStore } from './call-store.ts';
 export { schema, calls, callEvents, type Schema } from './schema.ts';
+export {
+  DrizzleTransferStore,
+  type NewTransfer,
+  type TransferCompletion,
+  type TransferRecord,
+  type TranscriptStatus,
+  type TranscriptTurn,
+} from './transfer-store.ts';
+export { FieldCipher } from './field-crypto.ts';
+export { transfers, TransferOutcomes, TransferUrgencies, type TransferOutcome, type TransferUrgency } from './schema.ts';

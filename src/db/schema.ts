@@ -71,5 +71,46 @@ export const callEvents = pgTable(
   (t) => [unique('call_events_call_id_seq_key').on(t.callId, t.seq)],
 );
 
-export const schema = { calls, callEvents };
+/** What became of a hand-off to a person; null while it is still ringing. */
+export const TransferOutcomes = ['bridged', 'no_answer', 'failed', 'cancelled'] as const;
+export type TransferOutcome = (typeof TransferOutcomes)[number];
+export const TransferUrgencies = ['normal', 'urgent', 'emergency'] as const;
+export type TransferUrgency = (typeof TransferUrgencies)[number];
+
+// One row per hand-off, written before anything rings so the agent's screen can show the context the moment
+// the call arrives. The transcript is ciphertext (field-crypto.ts) or null when no key is configured.
+export const transfers = pgTable(
+  'transfers',
+  {
+    id: uuid('id').primaryKey(),
+    callId: uuid('call_id')
+      .notNull()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    requestedAt: timestamptz('requested_at').notNull(),
+    bridgedAt: timestamptz('bridged_at'),
+    completedAt: timestamptz('completed_at'),
+    outcome: text('outcome'),
+    /** `ring_group`, `external`, `voicemail`, `extension` … and its name (`billing`, a number). */
+    targetKind: text('target_kind').notNull(),
+    targetName: text('target_name').notNull(),
+    agentExtension: text('agent_extension'),
+    reason: text('reason').notNull(),
+    summary: text('summary'),
+    intent: text('intent'),
+    urgency: text('urgency').notNull().default('normal'),
+    callerNumber: text('caller_number'),
+    /** `v1:<iv>:<tag>:<ciphertext>` of the JSON transcript, or null. */
+    transcript: text('transcript'),
+    /** Request → bridged (or → given up), in ms. */
+    durationMs: integer('duration_ms'),
+  },
+  (t) => [
+    // "The latest transfer of a call" is the context lookup.
+    index('transfers_call_id_requested_at_idx').on(t.callId, t.requestedAt.desc()),
+    check('transfers_outcome_check', sql`${t.outcome} is null or ${t.outcome} in ('bridged', 'no_answer', 'failed', 'cancelled')`),
+    check('transfers_urgency_check', sql`${t.urgency} in ('normal', 'urgent', 'emergency')`),
+  ],
+);
+
+export const schema = { calls, callEvents, transfers };
 export type Schema = typeof schema;
