@@ -4,3 +4,4 @@ export { createMetrics, type CreateMetricsOptions, type Metrics } from './metric
 export { runReadinessChecks, type ReadinessCheck, type ReadinessReport, type CheckOutcome } from './ready.ts';
 export { MAX_PAGE_SIZE } from './calls.ts';
 export { type RoutingApi, type RoutingStatusView } from './routing.ts';
+export { twilioStatusRoutes, TWILIO_STATUS_PATH, type TwilioStatusRoutesOptions, type TwilioStatus, type TwilioFormParams } from './twilio.ts';
