@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { CallRecord, CallState } from '../core/call.ts';
 import { initialCallState, transition, type CallCommand, type CallInput, type CallMachineState } from '../core/call-machine.ts';
 import type { CallPlan } from '../core/call-plan.ts';
+import type { EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
 import { assessVoiceQuality, type VoiceQuality } from '../core/voice-quality.ts';
@@ -71,6 +72,15 @@ export interface HandOffDial {
   resolvedAs: string;
 }
 
+/** Where an emergency goes, and who hears about it (the controller's escalation policy). */
+export interface EmergencyEscalation {
+  dial(call: { toNumber: string }): { dial: string; fallbackDial: string };
+  /** The bridge command is out: alert staff, publish the event, count it. */
+  escalated(call: { callId: string; record: CallRecord }, trigger: EmergencyTrigger, msToBridgeCommand: number): void;
+}
+
+export type EscalationResult = 'accepted' | 'already_escalated' | 'not_transferable';
+
 export interface CallSessionOptions {
   connection: EslConnection;
   channelData: EslEvent;
@@ -87,6 +97,8 @@ export interface CallSessionOptions {
   startConversation?: (call: ConversationCall) => Conversation | undefined;
   /** Turns the agent's hand-off into dial strings; required with startConversation. */
   resolveHandOff?: (request: HandOffRequest, call: { decision: RoutingDecision; toNumber: string }) => HandOffDial;
+  /** Emergency escalation; without it an emergency is an ordinary hand-off to routing's emergency target. */
+  emergency?: EmergencyEscalation;
 }
 
 const HANGUP_EVENTS = new Set(['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE']);
@@ -115,6 +127,12 @@ export class CallSession implements RegisteredCall {
   readonly #routeCall: CallSessionOptions['routeCall'];
   readonly #startConversation: CallSessionOptions['startConversation'];
   readonly #resolveHandOff: CallSessionOptions['resolveHandOff'];
+  readonly #emergency: EmergencyEscalation | undefined;
+  #escalated = false;
+  #recording = false;
+  #otherLeg: string | undefined;
+  /** Bridges sent so far: a bridge that returns after a newer one was sent says nothing about the newer one. */
+  #bridges = 0;
   #decision: RoutingDecision | undefined;
   #conversation: Conversation | undefined;
   readonly #offeredAtMs: number;
@@ -136,6 +154,7 @@ export class CallSession implements RegisteredCall {
     this.#routeCall = options.routeCall;
     this.#startConversation = options.startConversation;
     this.#resolveHandOff = options.resolveHandOff;
+    this.#emergency = options.emergency;
     this.#offeredAtMs = options.acceptedAtMs;
     this.#channelDataAtMs = this.#clock.monotonicMs();
     const data = options.channelData.headers;
@@ -232,6 +251,7 @@ export class CallSession implements RegisteredCall {
   }
 
   #perform(command: CallCommand): void {
+    const bridge = command.type === 'bridge' ? ++this.#bridges : this.#bridges;
     performCallCommand(command, {
       connection: this.#connection,
       recordingPath: join(this.#settings.recordingsDir, `${this.callId}.wav`),
@@ -246,7 +266,7 @@ export class CallSession implements RegisteredCall {
       },
       bridgeReturned: (cause) => {
         // A bridge that returns while we are still transferring never connected the caller.
-        if (this.#machine.state === 'transferring') this.#apply({ type: 'transfer_failed', cause });
+        if (this.#machine.state === 'transferring' && bridge === this.#bridges) this.#apply({ type: 'transfer_failed', cause });
       },
       ended: () => this.#afterEnd(),
       background: (what, promise) => this.#background(what, promise),
@@ -266,6 +286,7 @@ export class CallSession implements RegisteredCall {
         this.#conversation?.answered();
         return;
       case 'CHANNEL_BRIDGE':
+        this.#otherLeg = headers.get('Other-Leg-Unique-ID');
         this.#apply({ type: 'bridged', otherLegUuid: headers.get('Other-Leg-Unique-ID') ?? '' });
         return;
       case 'CHANNEL_UNBRIDGE':
@@ -273,6 +294,7 @@ export class CallSession implements RegisteredCall {
         return;
       case 'RECORD_START':
       case 'RECORD_STOP':
+        this.#recording = event.name === 'RECORD_START';
         this.#journalEvent(event.name.toLowerCase(), this.state, this.state, {
           path: headers.get('Record-File-Path'),
           completionCause: headers.get('Record-Completion-Cause'),
@@ -369,8 +391,44 @@ export class CallSession implements RegisteredCall {
         },
         onHandOff: (request) => this.#handOff(request),
         onHangup: (cause) => this.#apply({ type: 'hangup_requested', cause }),
+        onEmergency: (trigger) => void this.escalate(trigger),
       },
     });
+  }
+
+  /**
+   * An emergency (a phrase, the escape digit, the agent, or staff taking over): stop the agent, tell the
+   * caller, make sure the call is recorded, and bridge to the emergency chain; then alert people. Once per
+   * call. Staff can take over a call bridged to someone else: that leg is ended and the chain dialled.
+   */
+  async escalate(trigger: EmergencyTrigger): Promise<EscalationResult> {
+    const state = this.#machine.state;
+    if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
+    if (this.#escalated) return 'already_escalated';
+    this.#escalated = true;
+    const startedMs = this.#clock.monotonicMs();
+    await this.#conversation?.interruptForEmergency(trigger);
+    if (this.#machine.state === 'ended') return 'not_transferable';
+    const plan = this.#machine.plan;
+    const planRecords = plan !== null && plan.kind !== 'reject' && plan.record;
+    if (!this.#recording && !planRecords) {
+      this.#background('record_session', this.#connection.executeAsync({ app: 'record_session', arg: join(this.#settings.recordingsDir, `${this.callId}.wav`), eventLock: true }));
+    }
+    const dial = this.#emergency?.dial({ toNumber: this.record.toNumber }) ?? this.#resolveEmergencyAsHandOff();
+    const otherLeg = this.#machine.state === 'bridged' ? this.#otherLeg : undefined;
+    this.#apply({ type: 'transfer_requested', target: dial.dial, reason: 'emergency', fallback: dial.fallbackDial }, { emergency: trigger.kind });
+    // The queued emergency bridge runs once the current one ends.
+    if (otherLeg !== undefined) this.#background('uuid_kill', this.#connection.api(`uuid_kill ${otherLeg}`));
+    const ms = this.#clock.monotonicMs() - startedMs;
+    this.#journalEvent('emergency', this.state, this.state, { trigger: trigger.kind, msToBridgeCommand: Math.round(ms * 1000) / 1000 });
+    this.#emergency?.escalated({ callId: this.callId, record: this.record }, trigger, ms);
+    return 'accepted';
+  }
+
+  #resolveEmergencyAsHandOff(): { dial: string; fallbackDial: string | null } {
+    const decision = this.#decision;
+    if (decision === undefined || this.#resolveHandOff === undefined) return { dial: '', fallbackDial: null };
+    return this.#resolveHandOff({ name: 'emergency', reason: 'emergency', summary: '' }, { decision, toNumber: this.record.toNumber });
   }
 
   /** The agent (or the caller, with a digit) wants a person: bridge to where routing sends this name. */

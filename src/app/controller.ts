@@ -18,10 +18,14 @@ import { RoutingService } from './routing-service.ts';
 import { transferDial } from '../core/call-plan.ts';
 import { isAnonymous, normalizeNumber } from '../core/routing/phone.ts';
 import { resolveTransfer } from '../core/routing/transfer.ts';
+import { emergencyDial, EmergencyPhrases, type EmergencyTargets } from '../core/emergency.ts';
+import type { RoutingConfig } from '../core/routing/schema.ts';
+import { EmergencyAlerts } from './emergency-alerts.ts';
+import { EventBus } from './event-bus.ts';
 import { Conversation } from './conversation.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
-import { CallSession, type CallOutcome, type ConversationCall, type HandOffDial, type Pickup } from './call-session.ts';
+import { CallSession, type CallOutcome, type ConversationCall, type EmergencyEscalation, type HandOffDial, type Pickup } from './call-session.ts';
 import type { HandOffRequest } from './conversation.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
@@ -221,6 +225,21 @@ export class Controller {
         return handOff;
       };
 
+      const events = new EventBus(logger.child({ component: 'events' }));
+      const alerts = new EmergencyAlerts({
+        sms: undefined,
+        recipients: () => (config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts),
+        publicBaseUrl: config.publicBaseUrl,
+        practiceName: () => routing.config.practice,
+        events,
+        metrics,
+        logger,
+      });
+      const emergency: EmergencyEscalation = {
+        dial: () => emergencyDial(emergencyTargets(config, routing.config), config.gateways, 'normal'),
+        escalated: (call, trigger, ms) => alerts.alert(call.callId, trigger, ms),
+      };
+
       const outbound = new OutboundSocketServer({ connection: connectionOptions });
       outbound.on('call', (connection: EslConnection, channelData: EslEvent, acceptedAtMs: number) => {
         const session = new CallSession({
@@ -240,6 +259,7 @@ export class Controller {
           },
           startConversation,
           resolveHandOff,
+          emergency,
           hooks: {
             onEnded,
             onPickup: (pickup) => options.onPickup?.(session, pickup),
@@ -395,6 +415,7 @@ function newConversation(call: ConversationCall, deps: { voice: VoicePipeline; r
     },
     operatorDigit: routing.operator.digit,
     emergencyEscape: routing.emergency.dtmf_escape,
+    emergencyPhrases: new EmergencyPhrases(routing.emergency.phrases),
     clock: deps.clock,
     logger: call.logger,
     journal: call.journal,
@@ -415,6 +436,16 @@ function handOffDial(
   // resolveTransfer only returns ring groups and numbers, which always have a dial string.
   const dial = transferDial(resolved.target, deps.gateways) ?? { dial: '', fallbackDial: null };
   return { ...dial, resolvedAs: resolved.resolvedAs };
+}
+
+/** The emergency chain: the environment's numbers where set, routing.yaml's otherwise. */
+function emergencyTargets(config: Config, routing: RoutingConfig): EmergencyTargets {
+  const fromFile = routing.emergency;
+  return {
+    number: config.emergency.transferNumber ?? fromFile.target.number,
+    via: config.emergency.transferNumber === undefined ? fromFile.target.via : 'threecx',
+    managerExtension: config.emergency.managerExtension ?? fromFile.manager_extension,
+  };
 }
 
 /** A wildcard listen address is not something FreeSWITCH can connect to; the loopback is. */

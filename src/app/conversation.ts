@@ -10,6 +10,7 @@
 // Transcripts are PHI: they go to the engine and nowhere else. The journal keeps lengths, turn numbers and
 // timings; logs keep none of the words.
 import type { Logger } from 'pino';
+import type { EmergencyPhrases, EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
 import { initialTurnState, turnStep, type TurnCommand, type TurnInput, type TurnState } from '../core/turn-taking.ts';
 import type { AgentAction, AgentReply, ConversationStart } from '../core/voice-ports.ts';
@@ -35,6 +36,15 @@ export interface ConversationHooks {
   onHandOff: (request: HandOffRequest) => void;
   /** The agent ended the call. */
   onHangup: (cause: string) => void;
+  /** An emergency: the caller said a phrase, pressed the escape, or the agent said so. */
+  onEmergency: (trigger: EmergencyTrigger) => void;
+}
+
+/** One line of the conversation as the person taking over sees it (kept in memory, for the hand-off only). */
+export interface TranscriptLine {
+  speaker: 'caller' | 'agent';
+  text: string;
+  atMs: number;
 }
 
 export interface ConversationOptions {
@@ -47,6 +57,8 @@ export interface ConversationOptions {
   operatorDigit: string;
   /** Digits that are an emergency at any time (routing's emergency escape). */
   emergencyEscape: string;
+  /** Spotted in partial and final transcripts alike. */
+  emergencyPhrases: EmergencyPhrases;
   clock: Clock;
   logger: Logger;
   journal: (type: string, data: Record<string, unknown>) => void;
@@ -63,6 +75,8 @@ interface TurnTiming {
 type Prompt = { app: string; arg: string };
 
 const PLAYBACK_TIMEOUT_MS = 10 * 60 * 1000;
+/** Longest an emergency waits for its "connecting you" sentence before using FreeSWITCH's own voice. */
+const EMERGENCY_PROMPT_WAIT_MS = 300;
 
 export class Conversation {
   readonly #o: ConversationOptions;
@@ -81,6 +95,7 @@ export class Conversation {
   #utterances = 0;
   #escape = '';
   #collecting: { max: number; count: number; timeoutMs: number } | undefined;
+  readonly #transcript: TranscriptLine[] = [];
   #digitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConversationOptions) {
@@ -103,9 +118,12 @@ export class Conversation {
       onStt: (event) => {
         switch (event.type) {
           case 'partial':
-            if (event.text.trim() !== '') this.#step({ type: 'partial', text: event.text });
+            if (event.text.trim() === '' || this.#spotEmergency(event.text)) return;
+            this.#step({ type: 'partial', text: event.text });
             return;
           case 'final':
+            if (this.#spotEmergency(event.text)) return;
+            if (event.text.trim() !== '') this.#transcript.push({ speaker: 'caller', text: event.text.trim(), atMs: this.#o.clock.monotonicMs() });
             this.#step({ type: 'final', text: event.text, confidence: event.confidence });
             return;
           case 'end_of_utterance':
@@ -152,6 +170,34 @@ export class Conversation {
         this.#audio.onEslEvent(event);
         return;
     }
+  }
+
+  /** What was said so far, for the person who takes the call over. */
+  transcript(): readonly TranscriptLine[] {
+    return this.#transcript;
+  }
+
+  /**
+   * An emergency takes the call from the agent: stop talking and listening, and say (unless the agent just
+   * did) that a person is being connected. Resolves once that sentence is queued, so the bridge goes out
+   * right behind it; never waits more than a moment for the sentence.
+   */
+  async interruptForEmergency(trigger: EmergencyTrigger): Promise<void> {
+    this.#ended = true;
+    clearTimeout(this.#digitTimer);
+    this.#breakPlayback();
+    void this.#audio.close();
+    if (trigger.kind === 'agent') return;
+    const { pipeline } = this.#o;
+    const language = this.#o.start.language;
+    const sentence = pipeline.phrases(language).emergency;
+    const speech = pipeline.tts.synthesize({ text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate });
+    const prompt = await Promise.race([
+      speech.then((s) => ({ app: 'playback', arg: s.path }), () => pipeline.fallbackPrompt(language)),
+      new Promise<Prompt>((resolve) => setTimeout(() => resolve({ app: 'speak', arg: `flite|slt|${sentence}` }), EMERGENCY_PROMPT_WAIT_MS)),
+    ]);
+    this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined, emergency: true });
+    this.#o.connection.executeAsync({ ...prompt, eventLock: true }).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'emergency prompt failed'));
   }
 
   /** The call ended or went to a person: stop listening and tell the engine. Idempotent. */
@@ -229,6 +275,7 @@ export class Conversation {
       (reply) => {
         if (this.#timing?.turn === turn) this.#timing.replyMs = this.#o.clock.monotonicMs();
         this.#o.journal('agent_reply', { turn: utterance, chars: reply.say.length, actions: reply.actions.map((a) => a.type) });
+        if (reply.say.trim() !== '') this.#transcript.push({ speaker: 'agent', text: reply.say.trim(), atMs: this.#o.clock.monotonicMs() });
         this.#step({ type: 'agent_reply', turn, say: reply.say, ssml: reply.ssml ?? false, actions: reply.actions });
       },
       (error: unknown) => {
@@ -246,7 +293,7 @@ export class Conversation {
         this.#handOff({ name: action.target, reason: action.reason, summary: action.summary });
         return;
       case 'emergency':
-        this.#handOff({ name: 'emergency', reason: action.reason, summary: '' });
+        this.#emergency({ kind: 'agent', reason: action.reason });
         return;
       case 'hangup':
       case 'end_conversation':
@@ -270,8 +317,7 @@ export class Conversation {
     this.#escape = (this.#escape + digit).slice(-8);
     if (this.#escape.endsWith(this.#o.emergencyEscape)) {
       this.#o.journal('dtmf', { kind: 'emergency_escape' });
-      this.#breakPlayback();
-      this.#handOff({ name: 'emergency', reason: 'the caller pressed the emergency escape', summary: '' });
+      this.#emergency({ kind: 'dtmf' });
       return;
     }
     this.#o.journal('dtmf', { kind: digit === this.#o.operatorDigit ? 'operator' : 'digit' });
@@ -324,6 +370,21 @@ export class Conversation {
     if (this.#currentPlayback === 0) return;
     this.#currentPlayback = 0;
     this.#api(`uuid_break ${this.#o.fsUuid} all`);
+  }
+
+  /** True (and the emergency raised) when `text` holds an emergency phrase. */
+  #spotEmergency(text: string): boolean {
+    if (this.#ended) return true;
+    const found = this.#o.emergencyPhrases.find(text);
+    if (found === undefined) return false;
+    this.#emergency({ kind: 'phrase', ...found });
+    return true;
+  }
+
+  #emergency(trigger: EmergencyTrigger): void {
+    if (this.#ended) return;
+    this.#o.journal('emergency_detected', { trigger: trigger.kind, ...(trigger.kind === 'phrase' ? { language: trigger.language, phrase: trigger.index } : {}) });
+    this.#o.hooks.onEmergency(trigger);
   }
 
   #handOff(request: HandOffRequest): void {

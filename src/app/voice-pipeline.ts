@@ -19,6 +19,8 @@ export interface VoicePhrases {
   cannotHear: string;
   /** Said before a hand-off because no engine could answer. */
   connecting: string;
+  /** Said the moment an emergency is recognised, before the bridge. */
+  emergency: string;
 }
 
 export interface VoicePipeline {
@@ -56,10 +58,12 @@ const PHRASES: Record<'en' | 'es', VoicePhrases> = {
   en: {
     cannotHear: "I'm sorry, I'm having trouble hearing you. Let me connect you with a member of our team.",
     connecting: 'Let me connect you with a member of our team.',
+    emergency: "I'm connecting you with our staff right now. If this is life-threatening, hang up and dial 911.",
   },
   es: {
     cannotHear: 'Disculpe, tengo problemas para escucharle. Le comunico con un miembro de nuestro equipo.',
     connecting: 'Le comunico con un miembro de nuestro equipo.',
+    emergency: 'Le comunico con nuestro personal ahora mismo. Si su vida corre peligro, cuelgue y marque el 911.',
   },
 };
 
@@ -108,7 +112,7 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
   const request = (language: string, text: string): SpeechRequest => ({ text, voice: voiceFor(language), language, sampleRate });
   const fixed = [
     ...builtIn.fixedPrompts().map((p) => request(p.language, p.text)),
-    ...Object.entries(PHRASES).flatMap(([language, p]) => [request(language, p.cannotHear), request(language, p.connecting)]),
+    ...Object.entries(PHRASES).flatMap(([language, p]) => [request(language, p.cannotHear), request(language, p.connecting), request(language, p.emergency)]),
   ];
   const started = performance.now();
   const prewarmed = tts.prewarm(fixed).then((result) => {

@@ -35,6 +35,11 @@ export interface Metrics {
   sttFailuresTotal: Counter;
   /** Hand-offs from the AI by resolved destination kind (ring_group, emergency, backup_number). */
   aiHandOffsTotal: Counter<'to'>;
+  /** Emergencies by trigger (phrase, dtmf, agent, staff), and trigger → bridge command. */
+  emergenciesTotal: Counter<'trigger'>;
+  emergencyBridgeSeconds: Histogram;
+  /** Text messages by purpose (appointment, emergency, failover) and outcome (sent, failed). */
+  smsTotal: Counter<'purpose' | 'outcome'>;
 }
 
 export interface CreateMetricsOptions {
@@ -129,6 +134,24 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       name: 'callbridge_ai_handoffs_total',
       help: 'Calls the AI handed to people, by destination kind',
       labelNames: ['to'] as const,
+      registers: [registry],
+    }),
+    emergenciesTotal: new Counter({
+      name: 'callbridge_emergencies_total',
+      help: 'Emergency escalations by trigger (phrase, dtmf, agent, staff)',
+      labelNames: ['trigger'] as const,
+      registers: [registry],
+    }),
+    emergencyBridgeSeconds: new Histogram({
+      name: 'callbridge_emergency_bridge_seconds',
+      help: 'Time from an emergency trigger to the bridge command',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    smsTotal: new Counter({
+      name: 'callbridge_sms_total',
+      help: 'Text messages by purpose and outcome (after retries)',
+      labelNames: ['purpose', 'outcome'] as const,
       registers: [registry],
     }),
     eventLag: new Histogram({

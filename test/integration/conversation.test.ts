@@ -150,7 +150,35 @@ describe('AI conversation', () => {
     await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the emergency bridge');
     call.hangup();
     await events(h, sessions[0]!);
-    expect(call.applications.find((a) => a.app === 'bridge')?.arg).toBe('sofia/gateway/threecx/+15550000911');
+    const legs = call.applications.find((a) => a.app === 'bridge')?.arg?.split('|');
+    expect(legs).toEqual([
+      '[leg_timeout=20]sofia/gateway/threecx/+15550000911',
+      '[leg_timeout=20]sofia/gateway/threecx/110',
+      '[leg_timeout=20]sofia/gateway/twilio/+15550000911',
+    ]);
+  });
+
+  it('escalates the moment an emergency phrase appears in a partial transcript, records an unrecorded call, and says why', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: '+15559870300', say: [] });
+    await heardPrompts(call, 1);
+    call.say('please help I have chest pain and my arm is numb');
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the emergency bridge');
+    call.hangup();
+    const list = await events(h, sessions[0]!);
+    const detected = list.find((e) => e.type === 'emergency_detected');
+    expect(detected?.data).toMatchObject({ trigger: 'phrase', language: 'en', phrase: 0 });
+    // Spotted in a partial: the caller's sentence never reached the agent as a turn.
+    expect(types(list)).not.toContain('caller_turn');
+    const emergency = list.find((e) => e.type === 'emergency');
+    expect(emergency?.data.msToBridgeCommand).toBeLessThan(1000);
+    const apps = call.applications.map((a) => a.app);
+    // Not recorded by routing, recorded from the emergency on; the "connecting you" sentence before the bridge.
+    expect(apps.filter((a) => a === 'record_session')).toHaveLength(1);
+    expect(apps.lastIndexOf('playback')).toBeLessThan(apps.indexOf('bridge'));
+    expect(call.applications.find((a) => a.app === 'bridge')?.arg).toContain('sofia/gateway/threecx/+15550000911');
+    const metrics = await h.controller.metrics.registry.getSingleMetricAsString('callbridge_emergencies_total');
+    expect(metrics).toMatch(/trigger="phrase"} 1/);
   });
 
   it('explains and hands off when speech recognition cannot start', async () => {
