@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { twilioStatusRoutes, type TwilioStatus } from '../../src/http/index.ts';
 import { TWILIO_STATUS_PATH } from '../../src/http/twilio.ts';
 import { postTwilioCallback, TwilioPeer } from '../../src/peers/twilio-peer.ts';
-import { TwilioSms, verifyTwilioSignature } from '../../src/twilio/index.ts';
+import { TwilioSms, verifyTwilioBodySignature, verifyTwilioSignature } from '../../src/twilio/index.ts';
 
 const ACCOUNT_SID = `AC${'3'.repeat(32)}`;
 const AUTH_TOKEN = 'status-callback-token';
@@ -110,5 +110,31 @@ describe('POST /v1/webhooks/twilio/status', () => {
     expect(all).toContain('twilio callback refused');
     expect(all).not.toContain('7045550123');
     expect(all).not.toContain('7045550100');
+  });
+});
+
+describe('verifyTwilioSignature / verifyTwilioBodySignature (signatures from the twilio library)', () => {
+  const url = 'https://callbridge.example.org/v1/webhooks/twilio/status?tenant=a';
+
+  it('accepts Twilio\'s signature for the URL as configured, with or without the default port', () => {
+    const params = callbackParams();
+    const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, params);
+    expect(verifyTwilioSignature({ authToken: AUTH_TOKEN, url, params, signature })).toBe(true);
+    const withPort = 'https://callbridge.example.org:443/v1/webhooks/twilio/status?tenant=a';
+    expect(verifyTwilioSignature({ authToken: AUTH_TOKEN, url: withPort, params, signature })).toBe(true);
+    expect(verifyTwilioSignature({ authToken: AUTH_TOKEN, url: `${url}b`, params, signature })).toBe(false);
+    expect(verifyTwilioSignature({ authToken: AUTH_TOKEN, url, params: { ...params, To: '+17045559999' }, signature })).toBe(false);
+    expect(verifyTwilioSignature({ authToken: AUTH_TOKEN, url, params, signature: undefined })).toBe(false);
+    expect(verifyTwilioSignature({ authToken: AUTH_TOKEN, url: 'not a url', params, signature })).toBe(false);
+  });
+
+  it('checks a JSON body through the bodySHA256 in the signed URL', () => {
+    const body = JSON.stringify({ MessageSid: SID, MessageStatus: 'delivered' });
+    const signedUrl = `https://callbridge.example.org/hooks?bodySHA256=${twilio.getExpectedBodyHash(body)}`;
+    const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, signedUrl, {});
+    expect(verifyTwilioBodySignature({ authToken: AUTH_TOKEN, url: signedUrl, body, signature })).toBe(true);
+    expect(verifyTwilioBodySignature({ authToken: AUTH_TOKEN, url: signedUrl, body: body.replace('delivered', 'failed'), signature })).toBe(false);
+    expect(verifyTwilioBodySignature({ authToken: 'other', url: signedUrl, body, signature })).toBe(false);
+    expect(verifyTwilioBodySignature({ authToken: AUTH_TOKEN, url: signedUrl, body, signature: undefined })).toBe(false);
   });
 });
