@@ -5,3 +5,11 @@ export { runReadinessChecks, type ReadinessCheck, type ReadinessReport, type Che
 export { MAX_PAGE_SIZE } from './calls.ts';
 export { type RoutingApi, type RoutingStatusView } from './routing.ts';
 export { twilioStatusRoutes, TWILIO_STATUS_PATH, type TwilioStatusRoutesOptions, type TwilioStatus, type TwilioFormParams } from './twilio.ts';
+export {
+  transfersRoutes,
+  type CallCommandResult,
+  type CallCommands,
+  type TransferCommand,
+  type TransferContext,
+  type TransfersRoutesOptions,
+} from './transfers.ts';
