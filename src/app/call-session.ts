@@ -50,6 +50,8 @@ export interface CallSessionHooks {
   onEslEvent?: (event: EslEvent) => void;
   /** The caller's audio quality, read at hangup (calls with RTP only). */
   onVoiceQuality?: (quality: VoiceQuality) => void;
+  /** A transfer ended: the caller was bridged, or every target (and fallback) failed; ms since the request. */
+  onTransfer?: (transfer: { outcome: 'bridged' | 'failed'; ms: number; reason: string }) => void;
 }
 
 /** What a conversation needs from the call it belongs to. */
@@ -133,6 +135,8 @@ export class CallSession implements RegisteredCall {
   #otherLeg: string | undefined;
   /** Bridges sent so far: a bridge that returns after a newer one was sent says nothing about the newer one. */
   #bridges = 0;
+  /** The transfer in progress: when it was asked for and why. */
+  #transfer: { startedMs: number; reason: string } | undefined;
   #decision: RoutingDecision | undefined;
   #conversation: Conversation | undefined;
   readonly #offeredAtMs: number;
@@ -247,6 +251,7 @@ export class CallSession implements RegisteredCall {
     this.#machine = result.next;
     this.#journalEvent(input.type, result.from, result.to, { ...inputData(input), ...data });
     if (result.from !== result.to) this.#journalStateChange(result.to);
+    this.#timeTransfer(input, result.to);
     for (const command of result.commands) this.#perform(command);
   }
 
@@ -437,6 +442,22 @@ export class CallSession implements RegisteredCall {
     if (decision === undefined || this.#resolveHandOff === undefined || this.#machine.state === 'ended') return;
     const dial = this.#resolveHandOff(request, { decision, toNumber: this.record.toNumber });
     this.#apply({ type: 'transfer_requested', target: dial.dial, reason: request.reason, fallback: dial.fallbackDial }, { to: dial.resolvedAs });
+  }
+
+  /** Every transfer is timed from its request to the bridge, or to its last failed target. */
+  #timeTransfer(input: CallInput, to: CallState): void {
+    if (input.type === 'transfer_requested') {
+      this.#transfer ??= { startedMs: this.#clock.monotonicMs(), reason: input.reason };
+      return;
+    }
+    const transfer = this.#transfer;
+    if (transfer === undefined) return;
+    const outcome = input.type === 'bridged' ? 'bridged' : input.type === 'transfer_failed' && to !== 'transferring' ? 'failed' : input.type === 'hung_up' ? 'failed' : undefined;
+    if (outcome === undefined) return;
+    this.#transfer = undefined;
+    const ms = this.#clock.monotonicMs() - transfer.startedMs;
+    this.#journalEvent(`transfer_${outcome}`, this.state, this.state, { reason: transfer.reason, ms: Math.round(ms) });
+    this.#hooks.onTransfer?.({ outcome, ms, reason: transfer.reason });
   }
 
   #reportPickup(): void {

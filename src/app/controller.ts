@@ -264,6 +264,12 @@ export class Controller {
             onEnded,
             onPickup: (pickup) => options.onPickup?.(session, pickup),
             onEslEvent: observeEventLag,
+            onTransfer: ({ outcome, ms, reason }) => {
+              metrics.transfersTotal.inc({ outcome });
+              if (outcome === 'bridged') metrics.transferSeconds.observe(ms / 1000);
+              // The reason can come from the AI engine in its own words: events carry only whether it was an emergency.
+              events.publish({ type: 'CALL_TRANSFERRED', at: clock.now(), callId: session.callId, data: { outcome, ms: Math.round(ms), emergency: reason === 'emergency' } });
+            },
             onVoiceQuality: (quality) => {
               metrics.voiceMos.observe(quality.mos);
               if (quality.poor) metrics.poorQualityCallsTotal.inc();

@@ -38,6 +38,9 @@ export interface Metrics {
   /** Emergencies by trigger (phrase, dtmf, agent, staff), and trigger → bridge command. */
   emergenciesTotal: Counter<'trigger'>;
   emergencyBridgeSeconds: Histogram;
+  /** Transfers by outcome (bridged, failed) and request → bridged. */
+  transfersTotal: Counter<'outcome'>;
+  transferSeconds: Histogram;
   /** Text messages by purpose (appointment, emergency, failover) and outcome (sent, failed). */
   smsTotal: Counter<'purpose' | 'outcome'>;
 }
@@ -146,6 +149,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       name: 'callbridge_emergency_bridge_seconds',
       help: 'Time from an emergency trigger to the bridge command',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    transfersTotal: new Counter({
+      name: 'callbridge_transfers_total',
+      help: 'Transfers to people by outcome (bridged, failed after every target)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    transferSeconds: new Histogram({
+      name: 'callbridge_transfer_seconds',
+      help: 'Time from a transfer request to the caller being bridged',
+      buckets: [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 120],
       registers: [registry],
     }),
     smsTotal: new Counter({
