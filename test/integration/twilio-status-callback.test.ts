@@ -1,6 +1,6 @@
 // Twilio's delivery status callbacks reaching our route over real HTTP: posted and signed by the Twilio peer
 // (signatures computed by the real twilio library), checked by src/twilio's verifyTwilioSignature.
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ let logLines: string[];
 beforeEach(async () => {
   statuses = [];
   logLines = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) });
+  const logger: FastifyBaseLogger = pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) });
   app = Fastify({ loggerInstance: logger });
   // The public URL is known only once listening; the plugin reads it per request, so a getter supplies it.
   let url = '';
