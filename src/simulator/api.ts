@@ -227,6 +227,8 @@ export class SimApi implements ApiRunner {
         }
         return `+OK ${s.ch.uuid} received DTMF ${spec}.\n`;
       }
+      case 'sofia':
+        return this.engine.opts.gateways.command(a);
       case 'uuid_bridge': {
         if (a.length < 2) return '-USAGE: <uuid> <other_uuid>\n';
         const x = session(a[0]);

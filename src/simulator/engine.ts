@@ -5,6 +5,7 @@ import { SimChannel, type CallerProfile } from './channel.ts';
 import { runApp, type AppContext } from './apps.ts';
 import { bridgeApp } from './bridging.ts';
 import type { SimCore } from './core.ts';
+import type { SimGateways } from './gateways.ts';
 import { dial, fireCodecs, PCMU } from './legs.ts';
 import { CallSession, type AppCall, type SessionHooks } from './session.ts';
 
@@ -20,7 +21,8 @@ export interface EngineOptions {
   dialplan: Record<string, AppCall[]>;
   /** Dialplan for numbers not in `dialplan` (the controller hand-off); undefined → NO_ROUTE_DESTINATION. */
   fallbackDialplan: ((destination: string) => AppCall[]) | undefined;
-  gateways: readonly string[];
+  /** Known gateways and whether each is UP. */
+  gateways: SimGateways;
   profiles: readonly string[];
   /** Keyed by `user@host`, `user`, or `gateway/<name>/<number>` / `gateway/<name>`. */
   endpoints: Record<string, EndpointBehaviour>;

@@ -59,11 +59,19 @@ export async function dial(engine: Engine, opts: { dial: string; caller?: CallSe
   let user: string;
   if (rest.startsWith('gateway/')) {
     const [gw = '', ...numParts] = rest.slice('gateway/'.length).split('/');
-    if (!engine.opts.gateways.includes(gw)) {
+    if (!engine.opts.gateways.has(gw)) {
       // FreeSWITCH destroys a half-made channel named N/A without ever announcing it (rule 19).
       fireNameless(engine);
       return { cause: 'INVALID_GATEWAY' };
     }
+    // A gateway whose OPTIONS pings failed is DOWN: sofia_outgoing_channel refuses it on the same path as an
+    // unknown one (the half-made channel is destroyed before it has a name), with cause GATEWAY_DOWN.
+    if (!engine.opts.gateways.isUp(gw)) {
+      engine.opts.gateways.countCall(gw, true);
+      fireNameless(engine);
+      return { cause: 'GATEWAY_DOWN' };
+    }
+    engine.opts.gateways.countCall(gw, false);
     user = numParts.join('/');
     behaviour = eps[`gateway/${gw}/${user}`] ?? eps[`gateway/${gw}`] ?? eps[user] ?? engine.opts.defaultEndpoint;
   } else {

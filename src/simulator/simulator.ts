@@ -12,6 +12,8 @@
 // Far ends (`opts.endpoints`, by `user@host`, `user`, `gateway/<gw>[/<number>]`): answer after N ms, busy,
 // no answer (until originate_timeout), unreachable (503), or reject with a cause; unknown gateways give
 // INVALID_GATEWAY, unknown profiles INVALID_PROFILE, unknown endpoint types CHAN_NOT_IMPLEMENTED.
+// Gateways (threecx, twilio) answer `sofia status|xmlstatus gateway <name>`; `setGateway(name, { up: false })`
+// marks one DOWN (its OPTIONS pings failing) and every call through it then fails with GATEWAY_DOWN.
 // Simulated time: every sleep, playback, linger and heartbeat is multiplied by `timeScale`.
 // Callers: a call placed with `say` speaks sentences into an audio fork (spoken-audio.ts), silent in between;
 // without it the caller sends a 400 Hz tone. `SimulatedCall.playbacks` records what the caller heard.
@@ -22,6 +24,7 @@ import { AudioForks } from './audio-fork.ts';
 import { SimCore, silentLogger, type SimLogger } from './core.ts';
 import { EslConnection } from './connection.ts';
 import { Engine, type EndpointBehaviour } from './engine.ts';
+import { SimGateways } from './gateways.ts';
 import { runSocketApp } from './outbound.ts';
 import type { SaidUtterance } from './caller-voice.ts';
 import type { AppCall, CallSession, ExecutedApp, HeardPlayback } from './session.ts';
@@ -183,6 +186,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
   private readonly engine: Engine;
   private readonly api: SimApi;
   private readonly forks: AudioForks;
+  private readonly gateways: SimGateways;
   private server: Server | undefined;
   private readonly connections = new Set<EslConnection>();
   private readonly calls = new Map<string, SimulatedCall>();
@@ -200,6 +204,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       maxSessions: opts.maxSessions ?? 5000,
       channelsDbLagMs: opts.channelsDbLagMs ?? 0,
     });
+    this.gateways = new SimGateways(this.core, opts.gateways ?? ['threecx', 'twilio']);
     const target = opts.socketTarget;
     const socketArg = target === undefined ? undefined : `${target.host}:${target.port} async full`;
     this.engine = new Engine(this.core, {
@@ -213,7 +218,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
         socketArg === undefined
           ? undefined
           : () => [{ app: 'socket', arg: socketArg }, { app: 'bridge', arg: 'sofia/gateway/threecx/ringgroup' }],
-      gateways: opts.gateways ?? ['threecx', 'twilio'],
+      gateways: this.gateways,
       profiles: ['fsref', 'internal', 'external'],
       endpoints: { ...TRACE_ENDPOINTS, ...opts.endpoints },
       defaultEndpoint: opts.defaultEndpoint ?? { kind: 'answer', answerAfterMs: 500 },
@@ -304,6 +309,14 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
     this.emit('call', c);
     call = undefined;
     return c;
+  }
+
+  /**
+   * A gateway goes DOWN (as when its OPTIONS pings fail) or UP again: `sofia status gateway` reports it, and
+   * while it is DOWN every bridge or originate through it fails at once with GATEWAY_DOWN.
+   */
+  setGateway(name: string, state: { up: boolean }): void {
+    this.gateways.set(name, state.up);
   }
 
   /** HEARTBEAT + its RE_SCHEDULE every period; the check_ip task is re-scheduled once a minute. */
