@@ -55,8 +55,6 @@ interface AttemptFailure {
   retryable: boolean;
   /** Without the number or the body. */
   error: string;
-  status?: number;
-  code?: number;
 }
 
 export class TwilioSms implements SmsSender {
@@ -114,7 +112,7 @@ export class TwilioSms implements SmsSender {
       } catch (error) {
         failure = describeFailure(error);
         const last = !failure.retryable || attempts >= this.#maxAttempts;
-        this.#log.warn({ ...fields, attempt: attempts, status: failure.status, code: failure.code, willRetry: !last }, 'sms attempt failed');
+        this.#log.warn({ ...fields, attempt: attempts, error: failure.error, willRetry: !last }, 'sms attempt failed');
         if (last) break;
         await this.#backoff(attempts);
       }
@@ -149,7 +147,7 @@ function describeFailure(error: unknown): AttemptFailure {
   if (error instanceof twilio.RestException) {
     const retryable = error.status === 429 || error.status >= 500;
     const code = typeof error.code === 'number' ? error.code : undefined;
-    return { retryable, status: error.status, code, error: `twilio HTTP ${error.status}${code === undefined ? '' : ` code ${code}`}` };
+    return { retryable, error: `twilio HTTP ${error.status}${code === undefined ? '' : ` code ${code}`}` };
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') return { retryable: true, error: `network error ${code}` };
