@@ -23,6 +23,10 @@ export class CallRegistry<T extends RegisteredCall = RegisteredCall> {
     if (this.byFsUuid.get(call.fsUuid) === call) this.byFsUuid.delete(call.fsUuid);
   }
 
+  get(callId: string): T | undefined {
+    return this.byId.get(callId);
+  }
+
   getByFsUuid(fsUuid: string): T | undefined {
     return this.byFsUuid.get(fsUuid);
   }

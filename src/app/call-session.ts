@@ -430,6 +430,34 @@ export class CallSession implements RegisteredCall {
     return 'accepted';
   }
 
+  /**
+   * Staff (dashboard) move the call to `request.name` (a ring group, `operator`, …): the agent lets go, or a
+   * person the caller is bridged to is replaced (their leg ends, the new bridge follows).
+   */
+  transfer(request: HandOffRequest): 'accepted' | 'not_transferable' {
+    const state = this.#machine.state;
+    if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
+    this.#conversation?.release();
+    const otherLeg = state === 'bridged' ? this.#otherLeg : undefined;
+    this.#handOff(request);
+    if (otherLeg !== undefined) this.#background('uuid_kill', this.#connection.api(`uuid_kill ${otherLeg}`));
+    return 'accepted';
+  }
+
+  /** The AI is failing: a call still with the agent is told and handed to people. */
+  handOverToPeople(reason: string): boolean {
+    if (this.#conversation?.active !== true) return false;
+    this.#conversation.handOverToPeople(reason);
+    return true;
+  }
+
+  /** Staff end the call. */
+  hangup(cause = 'NORMAL_CLEARING'): 'accepted' | 'not_found' {
+    if (this.#machine.state === 'ended') return 'not_found';
+    this.#apply({ type: 'hangup_requested', cause });
+    return 'accepted';
+  }
+
   #resolveEmergencyAsHandOff(): { dial: string; fallbackDial: string | null } {
     const decision = this.#decision;
     if (decision === undefined || this.#resolveHandOff === undefined) return { dial: '', fallbackDial: null };

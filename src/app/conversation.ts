@@ -59,6 +59,8 @@ export interface ConversationOptions {
   emergencyEscape: string;
   /** Spotted in partial and final transcripts alike. */
   emergencyPhrases: EmergencyPhrases;
+  /** Sends the text the agent asked for (appointment confirmations); absent → not sent, only journaled. */
+  sendSms?: (request: { to: string; template: string; values: Record<string, string>; callId: string }) => void;
   clock: Clock;
   logger: Logger;
   journal: (type: string, data: Record<string, unknown>) => void;
@@ -200,6 +202,24 @@ export class Conversation {
     this.#o.connection.executeAsync({ ...prompt, eventLock: true }).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'emergency prompt failed'));
   }
 
+  /** True while the agent still has the caller (not handed off, not ended). */
+  get active(): boolean {
+    return !this.#ended;
+  }
+
+  /** Staff moved the call elsewhere: the agent lets go at once, without a word. */
+  release(): void {
+    this.#ended = true;
+    clearTimeout(this.#digitTimer);
+    this.#breakPlayback();
+    void this.#audio.close();
+  }
+
+  /** The AI is failing (failover): tell the caller and hand them to a person. */
+  handOverToPeople(reason: string): void {
+    this.#handOffWithExplanation({ name: 'operator', reason, summary: '' }, this.#o.pipeline.phrases(this.#o.start.language).connecting);
+  }
+
   /** The call ended or went to a person: stop listening and tell the engine. Idempotent. */
   async stop(reason: string): Promise<void> {
     const wasEnded = this.#ended;
@@ -301,10 +321,13 @@ export class Conversation {
         this.#ended = true;
         this.#o.hooks.onHangup('NORMAL_CLEARING');
         return;
-      case 'send_sms':
-        // Sent by the Twilio adapter (issue 6); recorded here without the number or the values.
-        this.#o.journal('sms_requested', { template: action.template, withheld: action.to === '' });
+      case 'send_sms': {
+        // Recorded without the number or the values; a withheld number gets nothing.
+        const sent = action.to !== '' && this.#o.sendSms !== undefined;
+        this.#o.journal('sms_requested', { template: action.template, withheld: action.to === '', sent });
+        if (sent) this.#o.sendSms?.({ to: action.to, template: action.template, values: action.values, callId: this.#o.callId });
         return;
+      }
       case 'collect_digits':
         this.#collecting = { max: action.max, count: 0, timeoutMs: action.timeoutMs };
         this.#armDigitTimer();
