@@ -92,25 +92,30 @@ async function tryAgent(options: WarmTransferOptions, legs: LegWatcher, agent: R
     `{origination_uuid=${agentUuid},originate_timeout=${ring},ignore_early_media=true}sofia/gateway/${options.gateway}/${extension}`,
     options.sipHeaders,
   );
+  // The job's body, or undefined when no BACKGROUND_JOB came (timeout, connection lost).
   const originate = connection.bgapi(`originate ${dial} &park()`, { timeoutMs: ring * 1000 + ORIGINATE_GRACE_MS }).then(
     (body) => body.trim(),
-    (error: unknown) => `-ERR ${(error as Error).name}`,
+    () => undefined,
   );
   const callerLeft = legs.until(() => legs.callerGone(callerUuid), Number.POSITIVE_INFINITY);
-  const reply = await Promise.race([originate, callerLeft.promise.then(() => undefined)]);
+  const first = await Promise.race([originate.then((reply) => ({ reply })), callerLeft.promise.then(() => 'caller_gone' as const)]);
   callerLeft.cancel();
-  if (reply === undefined) {
+  if (first === 'caller_gone') {
     // The caller left while the agent's phone rang: stop it ringing, and if it was answered just now, hang up.
     await tryApi(options, `uuid_kill ${agentUuid}`);
-    const late = await Promise.race([originate, delay(KILL_SETTLE_MS)]);
+    const settled = legs.until(() => false, KILL_SETTLE_MS);
+    const late = await Promise.race([originate, settled.promise.then(() => undefined)]);
+    settled.cancel();
     if (late?.startsWith('+OK') === true) await tryApi(options, `uuid_kill ${agentUuid}`);
     return { kind: 'caller_gone' };
   }
-  if (!reply.startsWith('+OK')) {
-    // A lost BACKGROUND_JOB may leave the leg ringing: make sure it does not.
-    if (!reply.startsWith('-ERR ') || reply.includes('Error')) await tryApi(options, `uuid_kill ${agentUuid}`);
-    return { kind: 'skipped', cause: reply.replace(/^-ERR\s*/, '') || 'UNKNOWN' };
+  const { reply } = first;
+  if (reply === undefined) {
+    // No result: the leg may still be ringing somewhere, so make sure it is not.
+    await tryApi(options, `uuid_kill ${agentUuid}`);
+    return { kind: 'skipped', cause: 'NO_ORIGINATE_RESULT' };
   }
+  if (!reply.startsWith('+OK')) return { kind: 'skipped', cause: reply.replace(/^-ERR\s*/, '') || 'UNKNOWN' };
   const abandon = async (): Promise<Attempt> => {
     await tryApi(options, `uuid_kill ${agentUuid}`);
     return { kind: 'caller_gone' };
@@ -146,17 +151,14 @@ async function tryApi(options: WarmTransferOptions, command: string): Promise<bo
   }
 }
 
-function delay(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
-}
-
 /** What the inbound connection tells us about the legs: hangups and finished playbacks, and waits on them. */
 class LegWatcher {
   readonly #connection: WarmTransferOptions['connection'];
   readonly #signal: AbortSignal | undefined;
   readonly #hungUp = new Set<string>();
   readonly #played = new Set<string>();
-  readonly #waiters = new Set<() => void>();
+  /** Pending waits: their check, and how to end them. */
+  readonly #waiters = new Map<() => void, (value: boolean) => void>();
   readonly #onEvent = (event: EslEvent): void => {
     const uuid = event.uniqueId;
     if (uuid === undefined) return;
@@ -186,33 +188,32 @@ class LegWatcher {
     return this.#played.has(`${uuid} ${path}`);
   }
 
-  /** Resolves true once `condition` holds (checked at each event), false after `timeoutMs` or on cancel. */
+  /** Resolves true once `condition` holds (checked at each event), false after `timeoutMs`, on cancel or dispose. */
   until(condition: () => boolean, timeoutMs: number): { promise: Promise<boolean>; cancel: () => void } {
+    if (condition()) return { promise: Promise.resolve(true), cancel: () => {} };
     let finish: (value: boolean) => void = () => {};
     const promise = new Promise<boolean>((resolve) => (finish = resolve));
     let timer: NodeJS.Timeout | undefined;
     const done = (value: boolean): void => {
-      this.#waiters.delete(check);
+      if (!this.#waiters.delete(check)) return;
       clearTimeout(timer);
       finish(value);
     };
     const check = (): void => {
       if (condition()) done(true);
     };
-    if (condition()) return { promise: Promise.resolve(true), cancel: () => {} };
-    this.#waiters.add(check);
+    this.#waiters.set(check, done);
     if (Number.isFinite(timeoutMs)) timer = setTimeout(() => done(false), timeoutMs);
     return { promise, cancel: () => done(false) };
   }
 
   #wake(): void {
-    for (const check of [...this.#waiters]) check();
+    for (const check of [...this.#waiters.keys()]) check();
   }
 
   dispose(): void {
     this.#connection.off('event', this.#onEvent);
     this.#signal?.removeEventListener('abort', this.#onAbort);
-    for (const check of [...this.#waiters]) check();
-    this.#waiters.clear();
+    for (const done of [...this.#waiters.values()]) done(false);
   }
 }

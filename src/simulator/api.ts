@@ -18,6 +18,37 @@ function upTime(ms: number): string {
   return `0 years, ${Math.floor(s / 86400)} days, ${Math.floor(s / 3600) % 24} hours, ${Math.floor(s / 60) % 60} minutes, ${s % 60} seconds, ${ms % 1000} milliseconds, 0 microseconds`;
 }
 
+/**
+ * originate's argument split (switch_separate_string with a blank delimiter): spaces inside '…' do not
+ * split, and the quotes and `\` escapes are removed from each argument, so `{var='a b'}sofia/…` is one
+ * dial string whose variable is `a b`.
+ */
+function splitQuoted(args: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quoted = false;
+  let started = false;
+  for (let i = 0; i < args.length; i++) {
+    const c = args[i] as string;
+    if (c === '\\' && i + 1 < args.length) {
+      word += args[++i];
+      started = true;
+    } else if (c === "'") {
+      quoted = !quoted;
+      started = true;
+    } else if (c === ' ' && !quoted) {
+      if (started) words.push(word);
+      word = '';
+      started = false;
+    } else {
+      word += c;
+      started = true;
+    }
+  }
+  if (started) words.push(word);
+  return words;
+}
+
 const VERSION = 'FreeSWITCH Version 1.10.12-release~64bit ( 64bit)';
 
 export class SimApi implements ApiRunner {
@@ -91,7 +122,7 @@ export class SimApi implements ApiRunner {
   }
 
   async run(command: string, args: string, _opts: { background: boolean }): Promise<string> {
-    const a = args.split(/\s+/).filter((w) => w !== '');
+    const a = command === 'originate' ? splitQuoted(args) : args.split(/\s+/).filter((w) => w !== '');
     const e = this.engine;
     const session = (uuid: string | undefined) => (uuid === undefined ? undefined : e.get(uuid));
     switch (command) {

@@ -3,7 +3,8 @@ import { open } from 'node:fs/promises';
 
 /**
  * Duration of a playback argument in ms. `tone_stream://%(on,off,freq…)…;loops=N` is summed from its
- * segments (loops=-1 plays forever → Infinity); `silence_stream://N` lasts N ms; anything else (a file)
+ * segments (loops=-1 plays forever → Infinity); `silence_stream://N` lasts N ms; `local_stream://` (music on
+ * hold) forever; anything else (a file)
  * lasts `fileMs`.
  */
 export function playbackDurationMs(arg: string, fileMs: number): number {
@@ -18,6 +19,8 @@ export function playbackDurationMs(arg: string, fileMs: number): number {
     }
     return total;
   }
+  // Music on hold (mod_local_stream) never ends by itself: only uuid_break or a bridge stops it.
+  if (arg.startsWith('local_stream://')) return Number.POSITIVE_INFINITY;
   if (arg.startsWith('silence_stream://')) {
     const n = Number.parseInt(arg.slice('silence_stream://'.length), 10);
     return Number.isFinite(n) && n >= 0 ? n : Number.POSITIVE_INFINITY;
