@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { CallStore, Clock } from '../core/ports.ts';
 import { DrizzleCallStore, migrate, openDatabase, type Database } from '../db/index.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
-import { buildHttpServer, createMetrics, type Metrics } from '../http/index.ts';
+import { buildHttpServer, createMetrics, TWILIO_STATUS_PATH, type Metrics, type TwilioStatusRoutesOptions } from '../http/index.ts';
+import { TwilioSms, verifyTwilioSignature } from '../twilio/index.ts';
 import { AdoptedCall } from './adopted-call.ts';
 import { CallJournal } from './call-journal.ts';
 import { createRouteCall, createRoutingApi } from './call-routing.ts';
@@ -22,7 +23,8 @@ import { emergencyDial, EmergencyPhrases, type EmergencyTargets } from '../core/
 import type { RoutingConfig } from '../core/routing/schema.ts';
 import { EmergencyAlerts } from './emergency-alerts.ts';
 import { EventBus } from './event-bus.ts';
-import { Conversation } from './conversation.ts';
+import { Conversation, type ConversationOptions } from './conversation.ts';
+import { appointmentSms } from '../core/sms-templates.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
 import { CallSession, type CallOutcome, type ConversationCall, type EmergencyEscalation, type HandOffDial, type Pickup } from './call-session.ts';
@@ -172,6 +174,20 @@ export class Controller {
         await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable at start'));
       }
 
+      // Twilio texts staff in emergencies and patients when the agent confirms a request.
+      const twilioStatusUrl = config.publicBaseUrl === undefined ? undefined : `${config.publicBaseUrl}${TWILIO_STATUS_PATH}`;
+      const sms = twilioSms(config, twilioStatusUrl, logger);
+      if (sms) opened.push({ close: async () => sms.close() });
+      const authToken = config.twilio.authToken;
+      const twilioStatus: TwilioStatusRoutesOptions | undefined =
+        sms && twilioStatusUrl && authToken
+          ? {
+              publicUrl: twilioStatusUrl,
+              verifySignature: (request) => verifyTwilioSignature({ authToken, ...request }),
+              onStatus: (status) => logger.info({ sid: status.sid, status: status.status, errorCode: status.errorCode }, 'text message status'),
+            }
+          : undefined;
+
       // Built before any call is taken: the audio fork endpoint shares its server. Readiness checks look at
       // the ESL client made below, only once requests come in.
       const http = buildHttpServer({
@@ -192,6 +208,7 @@ export class Controller {
             },
           };
         },
+        ...(twilioStatus ? { twilioStatus } : {}),
         readinessChecks: [
           {
             name: 'esl',
@@ -217,8 +234,20 @@ export class Controller {
         : undefined;
       if (voice) opened.push(voice);
       else logger.warn('voice pipeline off (no SPEECHMATICS_API_KEY, or no GOOGLE_TTS_API_KEY / GOOGLE_APPLICATION_CREDENTIALS): AI calls are greeted and held');
+      const sendSms = sms && ((request: { to: string; template: string; values: Record<string, string>; callId: string }): void => {
+        const body = appointmentSms(request.template, request.values, routing.config.practice);
+        void sms.send({ to: request.to, body, purpose: 'appointment', callId: request.callId }).then((result) => {
+          metrics.smsTotal.inc({ purpose: 'appointment', outcome: result.ok ? 'sent' : 'failed' });
+          events.publish({
+            type: result.ok ? 'SMS_SENT' : 'SMS_FAILED',
+            at: clock.now(),
+            callId: request.callId,
+            data: { purpose: 'appointment', template: request.template, attempts: result.attempts, ...(result.error ? { error: result.error } : {}) },
+          });
+        });
+      });
       const startConversation = (call: ConversationCall): Conversation | undefined =>
-        voice === undefined ? undefined : newConversation(call, { voice, routing, clock });
+        voice === undefined ? undefined : newConversation(call, { voice, routing, clock, ...(sendSms ? { sendSms } : {}) });
       const resolveHandOff = (request: HandOffRequest, call: { decision: RoutingDecision; toNumber: string }): HandOffDial => {
         const handOff = handOffDial(request, call, { routing, gateways: config.gateways });
         metrics.aiHandOffsTotal.inc({ to: handOff.resolvedAs.split(':')[0] ?? 'unknown' });
@@ -227,7 +256,7 @@ export class Controller {
 
       const events = new EventBus(logger.child({ component: 'events' }));
       const alerts = new EmergencyAlerts({
-        sms: undefined,
+        sms,
         recipients: () => (config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts),
         publicBaseUrl: config.publicBaseUrl,
         practiceName: () => routing.config.practice,
@@ -401,7 +430,10 @@ export class Controller {
 }
 
 /** The AI conversation of a call routed to the agent, with this controller's voice pipeline and routing. */
-function newConversation(call: ConversationCall, deps: { voice: VoicePipeline; routing: RoutingService; clock: Clock }): Conversation | undefined {
+function newConversation(
+  call: ConversationCall,
+  deps: { voice: VoicePipeline; routing: RoutingService; clock: Clock; sendSms?: ConversationOptions['sendSms'] },
+): Conversation | undefined {
   const { decision } = call;
   if (decision.target.kind !== 'ai_agent') return undefined;
   const routing = deps.routing.config;
@@ -422,6 +454,7 @@ function newConversation(call: ConversationCall, deps: { voice: VoicePipeline; r
     operatorDigit: routing.operator.digit,
     emergencyEscape: routing.emergency.dtmf_escape,
     emergencyPhrases: new EmergencyPhrases(routing.emergency.phrases),
+    ...(deps.sendSms ? { sendSms: deps.sendSms } : {}),
     clock: deps.clock,
     logger: call.logger,
     journal: call.journal,
@@ -442,6 +475,22 @@ function handOffDial(
   // resolveTransfer only returns ring groups and numbers, which always have a dial string.
   const dial = transferDial(resolved.target, deps.gateways) ?? { dial: '', fallbackDial: null };
   return { ...dial, resolvedAs: resolved.resolvedAs };
+}
+
+function twilioSms(config: Config, statusCallbackUrl: string | undefined, logger: Logger): TwilioSms | undefined {
+  const { twilio } = config;
+  if (!twilio.enabled) {
+    logger.warn('Twilio not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER): no text messages will be sent');
+    return undefined;
+  }
+  return new TwilioSms({
+    accountSid: twilio.accountSid as string,
+    authToken: twilio.authToken as string,
+    from: twilio.phoneNumber as string,
+    ...(twilio.apiUrl === undefined ? {} : { apiUrl: twilio.apiUrl }),
+    ...(statusCallbackUrl === undefined ? {} : { statusCallbackUrl }),
+    logger: logger.child({ component: 'twilio' }),
+  });
 }
 
 /** The emergency chain: the environment's numbers where set, routing.yaml's otherwise. */

@@ -18,6 +18,7 @@ import { HttpError } from './http-error.ts';
 import { metricsRoutes, type Metrics } from './metrics.ts';
 import { readyRoutes, type ReadinessCheck } from './ready.ts';
 import { routingRoutes, type RoutingApi } from './routing.ts';
+import { twilioStatusRoutes, type TwilioStatusRoutesOptions } from './twilio.ts';
 
 export interface BuildHttpServerOptions {
   logger: FastifyBaseLogger;
@@ -30,6 +31,8 @@ export interface BuildHttpServerOptions {
   routing?: RoutingApi;
   /** Extra facts for /ready that do not make the controller unready (e.g. a rejected routing edit). */
   readinessDetails?: () => Record<string, unknown>;
+  /** Twilio's message status callbacks: authenticated by Twilio's signature, not the bearer token. */
+  twilioStatus?: TwilioStatusRoutesOptions;
 }
 
 // Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
@@ -80,6 +83,7 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
     ...(options.readinessDetails ? { details: options.readinessDetails } : {}),
   });
   void app.register(metricsRoutes, { metrics: options.metrics });
+  if (options.twilioStatus) void app.register(twilioStatusRoutes, options.twilioStatus);
   void app.register(
     async (v1) => {
       v1.addHook('onRequest', bearerAuth(options.apiToken));

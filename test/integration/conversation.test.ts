@@ -12,6 +12,7 @@ import type { CallEventRecord } from '../../src/core/call.ts';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
+import { TwilioPeer } from '../../src/peers/twilio-peer.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
 
@@ -19,9 +20,13 @@ const AI_LINE = '+15559870100';
 const CALLER = '+15557770123';
 const STT_KEY = 'speechmatics-test-key';
 const TTS_KEY = 'google-test-key';
+const TWILIO_SID = `AC${'1'.repeat(32)}`;
+const TWILIO_TOKEN = 'twilio-test-token';
+const STAFF = ['+15550000170', '+15550000171'];
 
 let stt: SpeechmaticsPeer;
 let tts: GoogleTtsPeer;
+let twilio: TwilioPeer;
 let cacheDir: string;
 let harness: Harness | undefined;
 let sessions: CallSession[] = [];
@@ -29,12 +34,14 @@ let sessions: CallSession[] = [];
 beforeAll(async () => {
   stt = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
   tts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
+  twilio = await TwilioPeer.start({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
   cacheDir = await mkdtemp(join(tmpdir(), 'callbridge-tts-'));
 });
 
 afterAll(async () => {
   await stt.close();
   await tts.close();
+  await twilio.close();
   await rm(cacheDir, { recursive: true, force: true });
 });
 
@@ -53,6 +60,12 @@ async function start(env: Record<string, string> = {}): Promise<Harness> {
       GOOGLE_TTS_URL: tts.url,
       GOOGLE_TTS_API_KEY: TTS_KEY,
       TTS_CACHE_DIR: cacheDir,
+      TWILIO_ACCOUNT_SID: TWILIO_SID,
+      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+      TWILIO_PHONE_NUMBER: '+15550000199',
+      TWILIO_API_URL: twilio.url,
+      EMERGENCY_NOTIFICATION_SMS: STAFF.join(','),
+      PUBLIC_BASE_URL: 'https://calls.practice.example',
       ...env,
     },
     controller: { onSession: (s) => sessions.push(s) },
@@ -101,6 +114,9 @@ describe('AI conversation', () => {
     // for a day, then confirmed the preference it heard.
     const texts = tts.requests.map((r) => r.input.text ?? r.input.ssml ?? '');
     expect(texts.some((t) => /^I have a request for next Tuesday morning\. Is that right\?/.test(t))).toBe(true);
+    // The agent's confirmation text went to the caller: the template's words and the day asked for, no more.
+    await eventually(() => twilio.messages.some((m) => m.to === CALLER), 'the confirmation text');
+    expect(twilio.messages.find((m) => m.to === CALLER)?.body).toMatch(/^Test Practice: we received your appointment request/);
     // Nothing the caller said is in the journal.
     expect(JSON.stringify(list)).not.toMatch(/Tuesday|morning|book an/i);
     // The session asked for the medical vocabulary.
@@ -179,6 +195,13 @@ describe('AI conversation', () => {
     expect(call.applications.find((a) => a.app === 'bridge')?.arg).toContain('sofia/gateway/threecx/+15550000911');
     const metrics = await h.controller.metrics.registry.getSingleMetricAsString('callbridge_emergencies_total');
     expect(metrics).toMatch(/trigger="phrase"} 1/);
+    // Every staff number got a text with the call id and a link, and nothing clinical.
+    const callId = sessions[0]!.callId;
+    await eventually(() => STAFF.every((n) => twilio.messages.some((m) => m.to === n && m.body.includes(callId))), 'the staff alerts');
+    for (const message of twilio.messages.filter((m) => STAFF.includes(m.to) && m.body.includes(callId))) {
+      expect(message.body).toContain(`https://calls.practice.example/v1/calls/${callId}/context`);
+      expect(message.body).not.toMatch(/chest|pain|arm|numb|\+1555777/i);
+    }
   });
 
   it('explains and hands off when speech recognition cannot start', async () => {
