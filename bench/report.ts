@@ -1,8 +1,10 @@
 // Turns the raw measurements into bench/results.json and the tables printed at the end of `npm run bench`.
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import type { CallBenchOutcome } from './calls/index.ts';
 import type { RoundResult } from './calls/round.ts';
 import type { ParseBenchResult } from './parse/index.ts';
+import type { VoiceBenchOutcome } from './voice/index.ts';
+import type { PhaseResult } from './voice/worker.ts';
 import { PARSER_NAMES } from './parse/parsers.ts';
 import { markdownTable, round, table, type Summary } from './stats.ts';
 
@@ -30,7 +32,42 @@ function roundFigures(r: RoundResult) {
   };
 }
 
-export function buildResults(parse: ParseBenchResult | undefined, calls: Databases | undefined, startedAt: Date, seconds: number) {
+function phaseFigures(p: PhaseResult) {
+  return {
+    ...p.frames,
+    controllerCpuPercentOfOneCore: p.controller.cpuPercentOfOneCore,
+    controllerCpuMs: p.controller.cpuMs,
+    controllerEventLoopBusyPercent: p.controller.eventLoopBusyPercent,
+    controllerEventLoopDelayMs: p.controller.eventLoopDelayMs,
+    benchSideCpuPercentOfOneCore: p.benchSideCpuPercentOfOneCore,
+  };
+}
+
+function voiceFigures(voice: VoiceBenchOutcome) {
+  if (!voice.ok) return { skipped: voice.reason };
+  const v = voice.result;
+  return {
+    method: VOICE_METHOD,
+    calls: v.calls,
+    cpus: v.cpus,
+    forwarding: phaseFigures(v.forwarding),
+    talking: phaseFigures(v.talking),
+    endOfUtteranceToPlaybackCommand: v.turns,
+    journal: v.journal,
+    released: v.released,
+    registryAfterRelease: v.registryAfter,
+    logLines: v.logLines,
+    warnings: v.warnings,
+  };
+}
+
+const VOICE_METHOD =
+  'Controller (production config, embedded PGlite) in its own process; the simulator (timeScale 1, forks paced on their own 20 ms clocks) and the Speechmatics, Google TTS and AI engine peers in another. ' +
+  'Frame latency: silence frames stamped with a sequence number by a simulator hook just before the fork writes them, timed again by a hook in the Speechmatics peer as they arrive (same process, performance.now()). ' +
+  'Forwarding: every caller silent. Talking: every caller says a sentence, waits for the answer, thinks 0.2-0.8 s, again; the AI engine peer answers at once with a fixed sentence already in the TTS cache (a warm-up call put it there). ' +
+  'End of utterance -> playback command: turn_timing.totalMs of every turn, read back from the controller journal. CPU: process.cpuUsage() of the controller over each window / wall time.';
+
+export function buildResults(parse: ParseBenchResult | undefined, calls: Databases | undefined, voice: VoiceBenchOutcome | undefined, startedAt: Date, seconds: number) {
   const eslParse = parse && {
     input: parse.input,
     method: parse.method,
@@ -62,7 +99,15 @@ export function buildResults(parse: ParseBenchResult | undefined, calls: Databas
   const perDatabase = <T>(pick: (outcome: Extract<CallBenchOutcome, { ok: true }>) => T) =>
     calls && Object.fromEntries(Object.entries(calls).map(([db, o]) => [db, o.ok ? pick(o) : { skipped: o.reason }]));
   return {
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, memoryGiB: round(totalmem() / KB ** 3, 1) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      memoryGiB: round(totalmem() / KB ** 3, 1),
+      // Other work on the machine skews the figures: the load average when the run ended.
+      loadAverage: loadavg().map((l) => round(l, 2)),
+    },
     date: startedAt.toISOString(),
     durationSeconds: round(seconds, 1),
     esl_parse: eslParse,
@@ -72,6 +117,7 @@ export function buildResults(parse: ParseBenchResult | undefined, calls: Databas
       logLines: o.result.logLines,
       warnings: o.result.warnings,
     })),
+    voice: voice && voiceFigures(voice),
     memory: perDatabase((o) => ({
       baseline: o.result.baseline,
       heldCalls: Object.fromEntries(
@@ -86,7 +132,7 @@ export type BenchResults = ReturnType<typeof buildResults>;
 const ms = (s: Summary): string => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.max.toFixed(1)}`;
 
 /** The result tables, as plain text for the terminal or as markdown for bench/README.md. */
-export function renderTables(parse: ParseBenchResult | undefined, calls: Databases | undefined, format: 'text' | 'markdown' = 'text'): string {
+export function renderTables(parse: ParseBenchResult | undefined, calls: Databases | undefined, voice: VoiceBenchOutcome | undefined, format: 'text' | 'markdown' = 'text'): string {
   const out: string[] = [];
   const md = format === 'markdown';
   const render = md ? markdownTable : table;
@@ -136,6 +182,45 @@ export function renderTables(parse: ParseBenchResult | undefined, calls: Databas
     out.push(render(['database', 'calls', 'handled/held', 'controller pickup ms', 'socket accepted → greeting cmd ms', 'placed → greeting cmd ms', 'CPU ms/call', 'released/left', 'stored: life cycle/RECORD_START'], rows));
     out.push('', title('Controller memory with the calls held (after GC, minus the idle baseline)'));
     out.push(render(['database', 'calls held', 'KiB/call heap+ext', 'KiB/call heap', 'heapUsed MiB', 'external MiB', 'rss MiB'], memRows));
+  }
+  if (voice) {
+    if (out.length > 0) out.push('');
+    if (!voice.ok) out.push(title('Voice'), voice.reason);
+    else {
+      const v = voice.result;
+      const pct = (n: number): string => n.toFixed(1);
+      const row = (name: string, p: PhaseResult): (string | number)[] => [
+        name,
+        v.calls,
+        p.frames.seconds,
+        p.frames.framesPerSecond,
+        `${p.frames.stamped}/${p.frames.lost}`,
+        ms(p.frames.latencyMs),
+        pct(p.controller.cpuPercentOfOneCore),
+        pct(p.controller.eventLoopBusyPercent),
+        `${p.controller.eventLoopDelayMs.p99.toFixed(1)} / ${p.controller.eventLoopDelayMs.max.toFixed(1)}`,
+        pct(p.benchSideCpuPercentOfOneCore),
+      ];
+      out.push(title(`Voice: audio frames, simulator fork → controller → Speechmatics peer (${v.cpus} cores; ms p50 / p95 / p99 / max)`));
+      out.push(
+        render(
+          ['phase', 'forks', 'window s', 'frames/s', 'timed frames/lost', 'frame latency ms', 'controller CPU % of a core', 'controller loop busy %', 'controller loop delay ms p99 / max', 'simulator+peers CPU %'],
+          [row('forwarding (callers silent)', v.forwarding), row('talking (conversations)', v.talking)],
+        ),
+      );
+      const t = v.turns;
+      out.push('', title('Voice: end of utterance → playback command (controller journal turn_timing; ms p50 / p95 / p99 / max)'));
+      out.push(
+        render(
+          ['conversations', 'sentences said', 'turns timed', 'total ms', 'agent ms', 'tts ms', 'playback ms', 'TTS requests', 'unanswered'],
+          [[v.calls, t.sentencesSaid, t.timed, ms(t.totalMs), ms(t.agentMs), ms(t.ttsMs), ms(t.playbackMs), t.ttsRequests, t.unanswered]],
+        ),
+      );
+      const noted = Object.entries(v.journal).filter(([, n]) => n > 0);
+      out.push(
+        `${md ? '\n' : ''}Calls released ${v.released}/${v.calls}, left in the registry ${v.registryAfter}; journal: ${noted.length === 0 ? 'no fork restarts, overruns, lost audio, barge-ins or hand-offs' : noted.map(([k, n]) => `${k} ${n}`).join(', ')}; controller warnings ${v.warnings.count}.`,
+      );
+    }
   }
   return out.join('\n');
 }

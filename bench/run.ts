@@ -1,7 +1,9 @@
-// `npm run bench`: ESL parse throughput, call setup latency, memory per held call and a 1000-call burst,
-// measured on this machine and written to bench/results.json. Figures to read, never a pass/fail gate.
+// `npm run bench`: ESL parse throughput, call setup latency, memory per held call, a 1000-call burst, and
+// the voice pipeline (audio frames at 150 concurrent forks, end of utterance → playback command, the
+// controller's CPU), measured on this machine and written to bench/results.json. Figures to read, never a
+// pass/fail gate.
 //   --quick         small sizes, for checking that the benchmark itself works
-//   --parse-only / --calls-only
+//   --parse-only / --calls-only / --voice-only
 //   (results.json is only written by a full run)
 //   --no-postgres   skip the second call run on a real Postgres server
 //   --postgres-url  admin URL of that server (default: the local one the test suite uses)
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { runCallBench } from './calls/index.ts';
 import { runParseBench, type ParseBenchResult } from './parse/index.ts';
 import { buildResults, renderTables } from './report.ts';
+import { runVoiceBench, type VoiceBenchOutcome } from './voice/index.ts';
 import { targetLines } from './targets.ts';
 
 const { values: args } = parseArgs({
@@ -18,6 +21,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'parse-only': { type: 'boolean', default: false },
     'calls-only': { type: 'boolean', default: false },
+    'voice-only': { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
     'postgres-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
@@ -29,10 +33,11 @@ const START = '<!-- results:start (written by npm run bench) -->';
 const END = '<!-- results:end -->';
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
+const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : undefined;
 const startedAt = new Date();
 const started = performance.now();
 let parse: ParseBenchResult | undefined;
-if (!args['calls-only']) {
+if (only === undefined || only === 'parse') {
   say('ESL parse throughput …');
   parse = await runParseBench(
     {
@@ -49,7 +54,7 @@ if (!args['calls-only']) {
   );
 }
 let calls: Awaited<ReturnType<typeof runCallBench>> | undefined;
-if (!args['parse-only']) {
+if (only === undefined || only === 'calls') {
   say('Call setup, memory and concurrency …');
   calls = await runCallBench(
     {
@@ -68,13 +73,25 @@ if (!args['parse-only']) {
     say,
   );
 }
+let voice: VoiceBenchOutcome | undefined;
+if (only === undefined || only === 'voice') {
+  say('Voice pipeline: audio frames, conversations, controller CPU …');
+  voice = await runVoiceBench({
+    calls: args.quick ? 10 : 150,
+    forwardingSeconds: args.quick ? 3 : 20,
+    talkingSeconds: args.quick ? 5 : 30,
+    drainMs: 2000,
+    setupTimeoutMs: 60_000,
+  });
+  if (!voice.ok) say(`  ${voice.reason}`);
+}
 const seconds = (performance.now() - started) / 1000;
-const results = buildResults(parse, calls, startedAt, seconds);
+const results = buildResults(parse, calls, voice, startedAt, seconds);
 say('');
-say(renderTables(parse, calls));
+say(renderTables(parse, calls, voice));
 say('');
 for (const line of targetLines(results)) say(line);
-if (args.quick || args['parse-only'] || args['calls-only']) {
+if (args.quick || only !== undefined) {
   say(`\n(partial run: bench/results.json left unchanged) ${seconds.toFixed(0)} s`);
 } else {
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -83,8 +100,10 @@ if (args.quick || args['parse-only'] || args['calls-only']) {
   const from = readme.indexOf(START);
   const to = readme.indexOf(END);
   if (from !== -1 && to > from) {
-    const machine = `Measured ${results.date.slice(0, 10)} on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.machine.memoryGiB} GiB; whole run ${results.durationSeconds} s.`;
-    const body = [machine, '', renderTables(parse, calls, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
+    const machine =
+      `Measured ${results.date.slice(0, 10)} on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.machine.memoryGiB} GiB; ` +
+      `whole run ${results.durationSeconds} s; load average at the end ${results.machine.loadAverage.join(' / ')}.`;
+    const body = [machine, '', renderTables(parse, calls, voice, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
     await writeFile(README, `${readme.slice(0, from + START.length)}\n${body}\n${readme.slice(to)}`);
   }
   say(`\nWrote bench/results.json and the tables in bench/README.md (${seconds.toFixed(0)} s)`);

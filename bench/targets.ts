@@ -50,5 +50,19 @@ export function targetLines(results: BenchResults): string[] {
       );
     }
   }
+  const voice = results.voice;
+  if (voice !== undefined && !('skipped' in voice)) {
+    const f = voice.forwarding;
+    lines.push(
+      `  audio frame in → forwarded to STT, p99 < 2 ms at 150 forks (${voice.calls} forks, ${f.framesPerSecond} frames/s): ` +
+        `${f.latencyMs.p99.toFixed(1)} ms simulator → Speechmatics peer, both local sockets included — ${mark(voice.calls >= 150 && f.latencyMs.p99 < 2)}` +
+        `; ${f.lost} of ${f.stamped} frames lost; controller CPU ${f.controllerCpuPercentOfOneCore.toFixed(0)}% of one core of ${voice.cpus}`,
+    );
+    const t = voice.endOfUtteranceToPlaybackCommand;
+    lines.push(
+      `  caller stops speaking → playback command, p99 < 50 ms controller time (0-latency AI peer, cached TTS; ${voice.calls} conversations, ${t.timed} turns): ` +
+        `${t.totalMs.p99.toFixed(1)} ms — ${mark(t.totalMs.p99 < 50)} (p50 ${t.totalMs.p50.toFixed(1)} ms; controller CPU ${voice.talking.controllerCpuPercentOfOneCore.toFixed(0)}% of one core meanwhile)`,
+    );
+  }
   return lines;
 }

@@ -20,6 +20,8 @@ export interface SpeechmaticsPeerOptions {
    * when the voice stops, EndOfUtterance after the session's silence trigger (default 0.6 s), in audio time.
    */
   transcribeSpokenAudio?: boolean;
+  /** Measurement hook (the benchmark): called with each audio frame as it arrives, before it is handled. */
+  onAudio?: (sessionId: string, frame: Buffer) => void;
 }
 
 /** What the next StartRecognition gets: a normal start, an Error, or no answer at all. */
@@ -272,6 +274,7 @@ export class SpeechmaticsPeer {
           ws.close(1011);
           return;
         }
+        this.options.onAudio?.(session.id, data);
         session.handleAudio(data);
         return;
       }

@@ -19,15 +19,30 @@ interface Fork {
   ws: WsClient;
   rate: 8000 | 16000;
   playCount: number;
+  /** With pacing by clock: when this fork's next frame is due (performance.now() ms). */
+  nextFrameAtMs: number;
+}
+
+/** Sees each frame just before it goes onto a fork's WebSocket (see SimulatorOptions.onForkFrame). */
+export type ForkFrameHook = (uuid: string, frame: Buffer) => void;
+
+export interface AudioForksOptions {
+  onFrame?: ForkFrameHook;
+  /** See SimulatorOptions.forkFramesOnClock. */
+  paceByClock?: boolean;
 }
 
 export class AudioForks {
   private readonly core: SimCore;
+  private readonly onFrame: ForkFrameHook | undefined;
+  private readonly paceByClock: boolean;
   private readonly forks = new Map<string, Fork>();
   private ticker: NodeJS.Timeout | undefined;
 
-  constructor(core: SimCore) {
+  constructor(core: SimCore, options: AudioForksOptions = {}) {
     this.core = core;
+    this.onFrame = options.onFrame;
+    this.paceByClock = options.paceByClock ?? false;
   }
 
   get active(): number {
@@ -75,12 +90,13 @@ export class AudioForks {
   private start(session: CallSession, url: string, rate: 8000 | 16000, metadata: string | undefined): void {
     session.ch.fire('MEDIA_BUG_START', { pre: BUG });
     const ws = new WsClient(url, { protocol: 'audio.drachtio.org', connectTimeoutMs: 3000 });
-    const fork: Fork = { session, ws, rate, playCount: 0 };
+    const fork: Fork = { session, ws, rate, playCount: 0, nextFrameAtMs: 0 };
     // The media bug stays attached after a failed connect, until stop or hangup.
     this.forks.set(session.ch.uuid, fork);
     ws.on('open', () => {
       if (metadata !== undefined) ws.sendText(metadata);
       session.voice.listen(rate);
+      fork.nextFrameAtMs = performance.now();
       this.fire(session, 'connect');
       this.ensureTicker();
     });
@@ -151,8 +167,9 @@ export class AudioForks {
 
   private ensureTicker(): void {
     if (this.ticker !== undefined) return;
-    // One timer for every fork: each tick sends each open fork a 20 ms frame of the caller's audio.
-    this.ticker = setInterval(() => this.tick(), Math.max(1, 20 * this.core.opts.timeScale));
+    // One timer for every fork: each tick sends each open fork a 20 ms frame of the caller's audio (or, paced
+    // by the clock, every frame that is due on that fork's own 20 ms clock).
+    this.ticker = setInterval(() => this.tick(), this.paceByClock ? 1 : Math.max(1, 20 * this.core.opts.timeScale));
     this.ticker.unref();
   }
 
@@ -162,8 +179,20 @@ export class AudioForks {
   }
 
   private tick(): void {
+    const now = performance.now();
+    const period = 20 * this.core.opts.timeScale;
     for (const fork of this.forks.values()) {
-      if (fork.ws.isOpen) fork.ws.sendBinary(fork.session.voice.nextFrame(fork.rate));
+      if (!fork.ws.isOpen) continue;
+      if (!this.paceByClock) this.sendFrame(fork);
+      else {
+        for (; fork.nextFrameAtMs <= now; fork.nextFrameAtMs += period) this.sendFrame(fork);
+      }
     }
+  }
+
+  private sendFrame(fork: Fork): void {
+    const frame = fork.session.voice.nextFrame(fork.rate);
+    this.onFrame?.(fork.session.ch.uuid, frame);
+    fork.ws.sendBinary(frame);
   }
 }

@@ -59,6 +59,17 @@ export interface SimulatorOptions {
    * Default 0 (rows at once).
    */
   channelsDbLagMs?: number;
+  /**
+   * Measurement hook (the benchmark): called with each 20 ms frame just before it is written to an audio
+   * fork's WebSocket. The frame is freshly made for this send, so the hook may write into it (the benchmark
+   * stamps silence frames with a sequence number). Unset, nothing changes.
+   */
+  onForkFrame?: (uuid: string, frame: Buffer) => void;
+  /**
+   * Measurement option (the benchmark): pace each audio fork's frames by the real clock, one frame per 20 ms
+   * (× timeScale) of that fork's own schedule, instead of one frame per shared timer tick. Default false.
+   */
+  forkFramesOnClock?: boolean;
 }
 
 export interface PlaceCallOptions {
@@ -247,7 +258,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
           arg,
         ),
     });
-    this.forks = new AudioForks(this.core);
+    this.forks = new AudioForks(this.core, { onFrame: opts.onForkFrame, paceByClock: opts.forkFramesOnClock });
     this.api = new SimApi(this.core, this.engine, this.forks);
   }
 

@@ -1,0 +1,58 @@
+// IPC between the voice benchmark (simulator and peers, one process) and the controller in a child process
+// of its own, so the controller's CPU time is its own.
+import { fileURLToPath } from 'node:url';
+import { IpcChild } from '../ipc-child.ts';
+
+export type ControllerRequest =
+  | { type: 'start'; env: Record<string, string> }
+  /** Start or end a measured window: the controller's CPU time and event-loop delay over it. */
+  | { type: 'window'; action: 'start' | 'end' }
+  /** Waits until every call is released, then reads each call's journal back from the database. */
+  | { type: 'calls'; timeoutMs: number }
+  | { type: 'stop' };
+
+export interface WindowFigures {
+  /** Controller process CPU (user + system, every thread) over the window, ms. */
+  cpuMs: number;
+  /** The window's wall time as the controller saw it, ms. */
+  wallMs: number;
+  /** Share of the window the controller's event loop was running code (not waiting), %. */
+  eventLoopBusyPercent: number;
+  /** How late the controller's event loop ran timers in the window (ms). */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
+export interface TurnTiming {
+  turn: number;
+  agentMs: number;
+  ttsMs: number;
+  playbackMs: number;
+  totalMs: number;
+}
+
+export interface StoredCall {
+  fsUuid: string;
+  released: boolean;
+  /** Journal entry type → how many. */
+  eventCounts: Record<string, number>;
+  turnTimings: TurnTiming[];
+}
+
+export type ControllerReply =
+  | { type: 'started' }
+  | ({ type: 'window' } & Partial<WindowFigures>)
+  | { type: 'calls'; calls: StoredCall[]; registryAfter: number; logLines: number; warnings: { count: number; examples: string[] } }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string };
+
+const CHILD = fileURLToPath(new URL('./controller-child.ts', import.meta.url));
+
+export class ControllerChild extends IpcChild<ControllerRequest, ControllerReply> {
+  constructor() {
+    super(CHILD);
+  }
+
+  stop(timeoutMs: number): Promise<void> {
+    return this.shutdown({ type: 'stop' }, 'stopped', timeoutMs);
+  }
+}
