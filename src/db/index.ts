@@ -13,3 +13,13 @@ export {
 } from './transfer-store.ts';
 export { FieldCipher } from './field-crypto.ts';
 export { transfers, TransferOutcomes, TransferUrgencies, type TransferOutcome, type TransferUrgency } from './schema.ts';
+export {
+  DrizzleOutboundStore,
+  type ContextStatus,
+  type DoNotCallEntry,
+  type NewOutboundCall,
+  type OutboundCallRecord,
+  type OutboundCompletion,
+  type OutboundContext,
+} from './outbound-store.ts';
+export { outboundCalls, doNotCall, OutboundStatuses, type OutboundStatus } from './schema.ts';

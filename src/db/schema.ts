@@ -112,5 +112,52 @@ export const transfers = pgTable(
   ],
 );
 
-export const schema = { calls, callEvents, transfers };
+/** Where an outbound AI call stands; `scheduled` and `placing` are the live ones. */
+export const OutboundStatuses = ['scheduled', 'placing', 'answered', 'machine', 'no_answer', 'failed', 'refused', 'cancelled'] as const;
+export type OutboundStatus = (typeof OutboundStatuses)[number];
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
+
+// One row per outbound call request (POST /v1/calls/outbound), from scheduling to its result. The context is
+// ciphertext (field-crypto.ts, bound to the row id) or null when no key is configured: never in clear.
+export const outboundCalls = pgTable(
+  'outbound_calls',
+  {
+    id: uuid('id').primaryKey(),
+    toNumber: text('to_number').notNull(),
+    purpose: text('purpose').notNull(),
+    /** `v1:<iv>:<tag>:<ciphertext>` of the JSON context, or null. */
+    context: text('context'),
+    notBefore: timestamptz('not_before'),
+    notAfter: timestamptz('not_after'),
+    status: text('status').notNull(),
+    /** When the dialer should (next) place it. */
+    scheduledAt: timestamptz('scheduled_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Start of the latest attempt: the rate limits count these. */
+    lastAttemptAt: timestamptz('last_attempt_at'),
+    /** Our call id once the leg is up. */
+    callId: uuid('call_id'),
+    /** Why it ended (a hangup cause, a refusal reason) or why the last attempt failed. */
+    result: text('result'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // The dialer's "what is due" reads only the scheduled rows.
+    index('outbound_calls_due_idx').on(t.scheduledAt).where(sql`${t.status} = 'scheduled'`),
+    index('outbound_calls_last_attempt_at_idx').on(t.lastAttemptAt),
+    check('outbound_calls_status_check', sql`${t.status} in (${inList(OutboundStatuses)})`),
+    check('outbound_calls_purpose_check', sql`${t.purpose} in ('appointment_reminder', 'follow_up', 'results_ready', 'reschedule')`),
+  ],
+);
+
+/** Numbers that must never get an outbound AI call (E.164). */
+export const doNotCall = pgTable('do_not_call', {
+  number: text('number').primaryKey(),
+  addedAt: timestamptz('added_at').notNull().defaultNow(),
+  reason: text('reason'),
+});
+
+export const schema = { calls, callEvents, transfers, outboundCalls, doNotCall };
 export type Schema = typeof schema;
