@@ -10,6 +10,10 @@ export interface CallCommandContext {
   recordingPath: string;
   greetingSound: string;
   greetingTimeoutMs: number;
+  /** The channel id, for commands that must not wait behind the application running now. */
+  fsUuid: string;
+  /** True once the call was answered: a hangup then must cut through whatever is running (a bridge that is dialling). */
+  answered: boolean;
   /** An AI conversation plays its own first words instead of the greeting sound. */
   conversationGreets: boolean;
   greetingSent: () => void;
@@ -64,7 +68,10 @@ export function performCallCommand(command: CallCommand, ctx: CallCommandContext
       );
       return;
     case 'hangup':
-      ctx.background('hangup', connection.hangup({ cause: command.cause }));
+      // A queued `hangup` message would wait for the running application (a bridge still dialling, say);
+      // `uuid_kill` ends the channel at once.
+      if (ctx.answered) ctx.background('uuid_kill', connection.api(`uuid_kill ${ctx.fsUuid} ${command.cause}`));
+      else ctx.background('hangup', connection.hangup({ cause: command.cause }));
       return;
     case 'release':
       ctx.ended();

@@ -76,12 +76,29 @@ export interface HandOffDial {
 
 /** Where an emergency goes, and who hears about it (the controller's escalation policy). */
 export interface EmergencyEscalation {
-  dial(call: { toNumber: string }): { dial: string; fallbackDial: string };
+  dial(call: { callId: string; toNumber: string }): { dial: string; fallbackDial: string };
   /** The bridge command is out: alert staff, publish the event, count it. */
   escalated(call: { callId: string; record: CallRecord }, trigger: EmergencyTrigger, msToBridgeCommand: number): void;
 }
 
 export type EscalationResult = 'accepted' | 'already_escalated' | 'not_transferable';
+
+/** Stores each hand-off's context (reason, summary, what was said) for the person who picks up. */
+export interface TransferRecorder {
+  /** Resolves with the record's id, or undefined when it could not be stored (the bridge goes ahead). */
+  begin(transfer: {
+    callId: string;
+    requestedAt: Date;
+    targetKind: string;
+    targetName: string;
+    reason: string;
+    summary: string;
+    urgency: 'normal' | 'urgent' | 'emergency';
+    callerNumber: string;
+    transcript: readonly { speaker: 'caller' | 'agent'; text: string }[];
+  }): Promise<string | undefined>;
+  end(id: string, outcome: 'bridged' | 'failed', at: Date): void;
+}
 
 export interface CallSessionOptions {
   connection: EslConnection;
@@ -98,11 +115,14 @@ export interface CallSessionOptions {
   /** The AI conversation of a call routed to the agent; absent (or undefined) without a voice pipeline. */
   startConversation?: (call: ConversationCall) => Conversation | undefined;
   /** Turns the agent's hand-off into dial strings; required with startConversation. */
-  resolveHandOff?: (request: HandOffRequest, call: { decision: RoutingDecision; toNumber: string }) => HandOffDial;
+  resolveHandOff?: (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }) => HandOffDial;
   /** Emergency escalation; without it an emergency is an ordinary hand-off to routing's emergency target. */
   emergency?: EmergencyEscalation;
+  transfers?: TransferRecorder;
 }
 
+/** Longest a hand-off waits for its context to be stored before bridging anyway. */
+const CONTEXT_STORE_WAIT_MS = 500;
 const HANGUP_EVENTS = new Set(['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE']);
 // `myevents` covers the channel's life cycle and DTMF, not these; on a myevents connection an extra
 // subscription is still limited to our own channel.
@@ -130,6 +150,9 @@ export class CallSession implements RegisteredCall {
   readonly #startConversation: CallSessionOptions['startConversation'];
   readonly #resolveHandOff: CallSessionOptions['resolveHandOff'];
   readonly #emergency: EmergencyEscalation | undefined;
+  readonly #transfers: TransferRecorder | undefined;
+  /** The stored context of the transfer in progress. */
+  #transferRecord: Promise<string | undefined> | undefined;
   #escalated = false;
   #recording = false;
   #otherLeg: string | undefined;
@@ -159,6 +182,7 @@ export class CallSession implements RegisteredCall {
     this.#startConversation = options.startConversation;
     this.#resolveHandOff = options.resolveHandOff;
     this.#emergency = options.emergency;
+    this.#transfers = options.transfers;
     this.#offeredAtMs = options.acceptedAtMs;
     this.#channelDataAtMs = this.#clock.monotonicMs();
     const data = options.channelData.headers;
@@ -259,6 +283,8 @@ export class CallSession implements RegisteredCall {
     const bridge = command.type === 'bridge' ? ++this.#bridges : this.#bridges;
     performCallCommand(command, {
       connection: this.#connection,
+      fsUuid: this.fsUuid,
+      answered: this.record.answeredAt !== null,
       recordingPath: join(this.#settings.recordingsDir, `${this.callId}.wav`),
       greetingSound: this.#settings.greetingSound,
       greetingTimeoutMs: this.#settings.greetingTimeoutMs,
@@ -394,7 +420,7 @@ export class CallSession implements RegisteredCall {
         onGreetingDone: (interrupted) => {
           if (this.#machine.state === 'answered') this.#apply({ type: 'greeting_finished', interrupted });
         },
-        onHandOff: (request) => this.#handOff(request),
+        onHandOff: (request) => void this.#handOff(request),
         onHangup: (cause) => this.#apply({ type: 'hangup_requested', cause }),
         onEmergency: (trigger) => void this.escalate(trigger),
       },
@@ -407,9 +433,9 @@ export class CallSession implements RegisteredCall {
    * call. Staff can take over a call bridged to someone else: that leg is ended and the chain dialled.
    */
   async escalate(trigger: EmergencyTrigger): Promise<EscalationResult> {
+    if (this.#escalated) return this.#machine.state === 'ended' ? 'not_transferable' : 'already_escalated';
     const state = this.#machine.state;
     if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
-    if (this.#escalated) return 'already_escalated';
     this.#escalated = true;
     const startedMs = this.#clock.monotonicMs();
     await this.#conversation?.interruptForEmergency(trigger);
@@ -419,7 +445,9 @@ export class CallSession implements RegisteredCall {
     if (!this.#recording && !planRecords) {
       this.#background('record_session', this.#connection.executeAsync({ app: 'record_session', arg: join(this.#settings.recordingsDir, `${this.callId}.wav`), eventLock: true }));
     }
-    const dial = this.#emergency?.dial({ toNumber: this.record.toNumber }) ?? this.#resolveEmergencyAsHandOff();
+    const dial = this.#emergency?.dial({ callId: this.callId, toNumber: this.record.toNumber }) ?? this.#resolveEmergencyAsHandOff();
+    // Stored alongside the bridge, not before it: in an emergency seconds matter more than the screen pop.
+    this.#recordTransfer({ name: 'emergency', reason: `emergency (${trigger.kind})`, summary: '' }, 'emergency', 'emergency');
     const otherLeg = this.#machine.state === 'bridged' ? this.#otherLeg : undefined;
     this.#apply({ type: 'transfer_requested', target: dial.dial, reason: 'emergency', fallback: dial.fallbackDial }, { emergency: trigger.kind });
     // The queued emergency bridge runs once the current one ends.
@@ -439,8 +467,10 @@ export class CallSession implements RegisteredCall {
     if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
     this.#conversation?.release();
     const otherLeg = state === 'bridged' ? this.#otherLeg : undefined;
-    this.#handOff(request);
-    if (otherLeg !== undefined) this.#background('uuid_kill', this.#connection.api(`uuid_kill ${otherLeg}`));
+    void this.#handOff(request).then(() => {
+      // The new bridge is queued behind the current one: ending the person's leg lets it run.
+      if (otherLeg !== undefined) this.#background('uuid_kill', this.#connection.api(`uuid_kill ${otherLeg}`));
+    });
     return 'accepted';
   }
 
@@ -461,15 +491,44 @@ export class CallSession implements RegisteredCall {
   #resolveEmergencyAsHandOff(): { dial: string; fallbackDial: string | null } {
     const decision = this.#decision;
     if (decision === undefined || this.#resolveHandOff === undefined) return { dial: '', fallbackDial: null };
-    return this.#resolveHandOff({ name: 'emergency', reason: 'emergency', summary: '' }, { decision, toNumber: this.record.toNumber });
+    return this.#resolveHandOff({ name: 'emergency', reason: 'emergency', summary: '' }, { callId: this.callId, decision, toNumber: this.record.toNumber });
   }
 
   /** The agent (or the caller, with a digit) wants a person: bridge to where routing sends this name. */
-  #handOff(request: HandOffRequest): void {
+  async #handOff(request: HandOffRequest): Promise<void> {
     const decision = this.#decision;
     if (decision === undefined || this.#resolveHandOff === undefined || this.#machine.state === 'ended') return;
-    const dial = this.#resolveHandOff(request, { decision, toNumber: this.record.toNumber });
+    const dial = this.#resolveHandOff(request, { callId: this.callId, decision, toNumber: this.record.toNumber });
+    const [kind = 'ring_group', name = request.name] = dial.resolvedAs.split(':');
+    const stored = this.#recordTransfer(request, kind, name);
+    // The context is stored before the bridge (the agent's screen reads it when the phone rings), but a slow
+    // database never holds the caller up for more than a moment.
+    await settledWithin(stored, CONTEXT_STORE_WAIT_MS);
+    if (this.state === 'ended') return;
     this.#apply({ type: 'transfer_requested', target: dial.dial, reason: request.reason, fallback: dial.fallbackDial }, { to: dial.resolvedAs });
+  }
+
+  #recordTransfer(request: HandOffRequest, targetKind: string, targetName: string): Promise<string | undefined> {
+    const recorder = this.#transfers;
+    if (recorder === undefined) return Promise.resolve(undefined);
+    const stored = recorder
+      .begin({
+        callId: this.callId,
+        requestedAt: this.#clock.now(),
+        targetKind,
+        targetName,
+        reason: request.reason,
+        summary: request.summary,
+        urgency: targetKind === 'emergency' ? 'emergency' : 'normal',
+        callerNumber: this.record.fromNumber,
+        transcript: (this.#conversation?.transcript() ?? []).map(({ speaker, text }) => ({ speaker, text })),
+      })
+      .catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'transfer context could not be stored; transferring anyway');
+        return undefined;
+      });
+    this.#transferRecord = stored;
+    return stored;
   }
 
   /** Every transfer is timed from its request to the bridge, or to its last failed target. */
@@ -486,6 +545,10 @@ export class CallSession implements RegisteredCall {
     const ms = this.#clock.monotonicMs() - transfer.startedMs;
     this.#journalEvent(`transfer_${outcome}`, this.state, this.state, { reason: transfer.reason, ms: Math.round(ms) });
     this.#hooks.onTransfer?.({ outcome, ms, reason: transfer.reason });
+    const record = this.#transferRecord;
+    this.#transferRecord = undefined;
+    const at = this.#clock.now();
+    void record?.then((id) => id !== undefined && this.#transfers?.end(id, outcome, at));
   }
 
   #reportPickup(): void {
@@ -547,4 +610,11 @@ export class CallSession implements RegisteredCall {
     this.#logger.warn({ err: error, command: what }, 'call command failed');
     this.#journalEvent('command_failed', this.state, this.state, { command: what, error: (error as Error).message });
   }
+}
+
+/** Waits for `promise` (whatever its outcome) at most `ms`. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -64,6 +64,8 @@ export interface Config {
   };
   /** How staff and Twilio reach this controller from outside (links in SMS, SIP headers, status callbacks). */
   readonly publicBaseUrl: string | undefined;
+  /** Master key (base64, 32 bytes) for call recordings and transcripts at rest; unset → transcripts not kept. */
+  readonly recordingKey: string | undefined;
 }
 
 /** The AI conversation: speech-to-text, text-to-speech, the AI engine and the audio fork (issue 5). */
@@ -266,6 +268,11 @@ function envSchema(mode: RunMode) {
     TWILIO_PHONE_NUMBER: optional(z.string().regex(E164, { error: 'expected an E.164 number' })),
     TWILIO_API_URL: optional(url(['https', 'http'])),
     PUBLIC_BASE_URL: optional(url(['https', 'http'])),
+    CALL_RECORDING_ENCRYPTION_KEY: optional(
+      z.string().refine((s) => /^[A-Za-z0-9+/]{43}=$/.test(s) && Buffer.from(s, 'base64').length === 32, {
+        error: 'expected 32 random bytes in base64 (openssl rand -base64 32)',
+      }),
+    ),
     CALLBRIDGE_API_TOKEN:
       mode === 'production'
         ? z.preprocess(
@@ -368,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       apiUrl: e.TWILIO_API_URL,
     },
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    recordingKey: e.CALL_RECORDING_ENCRYPTION_KEY,
   };
   return deepFreeze(config);
 }

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CallStore, Clock } from '../core/ports.ts';
-import { DrizzleCallStore, migrate, openDatabase, type Database } from '../db/index.ts';
+import { DrizzleCallStore, DrizzleTransferStore, FieldCipher, migrate, openDatabase, type Database } from '../db/index.ts';
+import { withSipHeaders } from '../core/sip-headers.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
 import { buildHttpServer, createMetrics, TWILIO_STATUS_PATH, type Metrics, type TwilioStatusRoutesOptions } from '../http/index.ts';
 import { TwilioSms, verifyTwilioSignature } from '../twilio/index.ts';
@@ -27,7 +28,15 @@ import { Conversation, type ConversationOptions } from './conversation.ts';
 import { appointmentSms } from '../core/sms-templates.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
-import { CallSession, type CallOutcome, type ConversationCall, type EmergencyEscalation, type HandOffDial, type Pickup } from './call-session.ts';
+import {
+  CallSession,
+  type CallOutcome,
+  type ConversationCall,
+  type EmergencyEscalation,
+  type HandOffDial,
+  type Pickup,
+  type TransferRecorder,
+} from './call-session.ts';
 import type { HandOffRequest } from './conversation.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
@@ -137,6 +146,17 @@ export class Controller {
       await migrate(database);
       await mkdir(config.recordingsDir, { recursive: true });
       const store = new DrizzleCallStore({ db: database.db });
+      const cipher = config.recordingKey === undefined ? undefined : FieldCipher.fromBase64(config.recordingKey);
+      if (cipher === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: hand-off transcripts are not kept');
+      const transferStore = new DrizzleTransferStore({ db: database.db, ...(cipher ? { cipher } : {}) });
+      const transfers: TransferRecorder = {
+        begin: (transfer) => transferStore.create({ ...transfer, intent: null, summary: transfer.summary === '' ? null : transfer.summary }),
+        end: (id, outcome, at) => {
+          transferStore
+            .complete(id, { outcome, completedAt: at, ...(outcome === 'bridged' ? { bridgedAt: at } : {}) })
+            .catch((error: unknown) => logger.error({ err: error }, 'transfer outcome could not be stored'));
+        },
+      };
       const registry = new CallRegistry<RegisteredCall>();
       const journal = new CallJournal({ store, logger, onWriteFailed: () => metrics.journalWritesLostTotal.inc() });
       const connectionOptions = {
@@ -209,6 +229,24 @@ export class Controller {
           };
         },
         ...(twilioStatus ? { twilioStatus } : {}),
+        transfers: transferStore,
+        commands: {
+          transfer: async (callId, command) => {
+            const session = registry.get(callId);
+            if (!(session instanceof CallSession)) return 'not_found';
+            return session.transfer({ name: command.target, reason: command.reason, summary: '' });
+          },
+          takeover: async (callId, command) => {
+            const session = registry.get(callId);
+            if (!(session instanceof CallSession)) return 'not_found';
+            const result = await session.escalate({ kind: 'staff', by: command.extension ?? 'dashboard' });
+            return result === 'not_transferable' ? 'not_transferable' : 'accepted';
+          },
+          hangup: async (callId) => {
+            const session = registry.get(callId);
+            return session instanceof CallSession ? session.hangup() : 'not_found';
+          },
+        },
         readinessChecks: [
           {
             name: 'esl',
@@ -248,10 +286,15 @@ export class Controller {
       });
       const startConversation = (call: ConversationCall): Conversation | undefined =>
         voice === undefined ? undefined : newConversation(call, { voice, routing, clock, ...(sendSms ? { sendSms } : {}) });
-      const resolveHandOff = (request: HandOffRequest, call: { decision: RoutingDecision; toNumber: string }): HandOffDial => {
+      const resolveHandOff = (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }): HandOffDial => {
         const handOff = handOffDial(request, call, { routing, gateways: config.gateways });
         metrics.aiHandOffsTotal.inc({ to: handOff.resolvedAs.split(':')[0] ?? 'unknown' });
-        return handOff;
+        const headers = contextHeaders(call.callId, request.name);
+        return {
+          ...handOff,
+          dial: withSipHeaders(handOff.dial, headers),
+          fallbackDial: handOff.fallbackDial === null ? null : withSipHeaders(handOff.fallbackDial, headers),
+        };
       };
 
       const events = new EventBus(logger.child({ component: 'events' }));
@@ -264,8 +307,18 @@ export class Controller {
         metrics,
         logger,
       });
+      // The agent's phone (3CX) shows these: which call, why, and where the whole context is.
+      const contextHeaders = (callId: string, reason: string): Record<string, string> => ({
+        'X-Callbridge-Call-Id': callId,
+        'X-Callbridge-Reason': reason,
+        ...(config.publicBaseUrl === undefined ? {} : { 'X-Callbridge-Summary-Url': `${config.publicBaseUrl}/v1/calls/${callId}/context` }),
+      });
       const emergency: EmergencyEscalation = {
-        dial: () => emergencyDial(emergencyTargets(config, routing.config), config.gateways, 'normal'),
+        dial: ({ callId }) => {
+          const chain = emergencyDial(emergencyTargets(config, routing.config), config.gateways, 'normal');
+          const headers = contextHeaders(callId, 'emergency');
+          return { dial: withSipHeaders(chain.dial, headers), fallbackDial: withSipHeaders(chain.fallbackDial, headers) };
+        },
         escalated: (call, trigger, ms) => alerts.alert(call.callId, trigger, ms),
       };
 
@@ -289,6 +342,7 @@ export class Controller {
           startConversation,
           resolveHandOff,
           emergency,
+          transfers,
           hooks: {
             onEnded,
             onPickup: (pickup) => options.onPickup?.(session, pickup),

@@ -9,6 +9,7 @@ import type { CallEventRecord, CallWithEvents } from '../core/call.ts';
 import type { Clock } from '../core/ports.ts';
 import { GoogleTtsPeer } from '../peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../peers/speechmatics-peer.ts';
+import { TwilioPeer } from '../peers/twilio-peer.ts';
 import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '../simulator/simulator.ts';
 import type { CallSession, Pickup } from './call-session.ts';
 import type { Config } from './config.ts';
@@ -30,6 +31,8 @@ const DEMO_INSTANT = Date.parse('2026-12-02T15:30:00Z');
 const CHARLOTTE_MAIN = '+17045550100';
 const STT_KEY = 'demo-speechmatics-key';
 const TTS_KEY = 'demo-google-key';
+const TWILIO_SID = `AC${'d'.repeat(32)}`;
+const TWILIO_TOKEN = 'demo-twilio-token';
 /** Simulated media runs at this fraction of real time (a 3 s prompt plays in 1.5 s). */
 const TIME_SCALE = 0.5;
 
@@ -66,6 +69,15 @@ const DEMO_CALLS: DemoCall[] = [
       call.sendDtmf('0');
     },
   },
+  {
+    title: 'says an emergency phrase: escalated at once',
+    atMs: 800,
+    call: { from: '+19195550006', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 12_000 },
+    script: async (call) => {
+      await promptsPlayed(call, 1);
+      call.say('I have chest pain and I feel dizzy');
+    },
+  },
   { title: 'hangs up early, during the recording notice', atMs: 900, call: { from: '+19195550004', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 800 } },
   { title: 'billing line (people first)', atMs: 1000, call: { from: '+19195550005', to: '+17045550102', callerHangsUpAfterMs: 6000 } },
   { title: 'blocked caller', atMs: 1100, call: { from: '+13055550199', to: CHARLOTTE_MAIN } },
@@ -80,6 +92,7 @@ export async function runDemo(config: Config): Promise<number> {
   const pickups = new Map<CallSession, Pickup>();
   const speechmatics = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
   const googleTts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
+  const twilio = await TwilioPeer.start({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
   const startedAt = performance.now();
   const clock: Clock = {
     now: () => new Date(DEMO_INSTANT + (performance.now() - startedAt)),
@@ -109,6 +122,8 @@ export async function runDemo(config: Config): Promise<number> {
           tts: { ...config.voice.tts, url: googleTts.url, apiKey: TTS_KEY },
           aiEngine: { ...config.voice.aiEngine, url: undefined },
         },
+        twilio: { enabled: true, accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, phoneNumber: '+17045550199', apiUrl: twilio.url },
+        publicBaseUrl: config.publicBaseUrl ?? 'https://callbridge.practice.example',
       },
       logger,
       clock,
@@ -122,6 +137,7 @@ export async function runDemo(config: Config): Promise<number> {
       `(database: ${config.database.url === undefined ? 'embedded PGlite' : 'Postgres'})`);
     print(`speech: local Speechmatics stand-in ${speechmatics.url}, local Google TTS stand-in ${googleTts.url}; ` +
       `${warm?.total ?? 0} agent prompts in the cache (${warm?.synthesized ?? 0} synthesized now)`);
+    print(`text messages: local Twilio stand-in ${twilio.url}`);
     print(`routing sees ${new Date(DEMO_INSTANT).toISOString()} (Wednesday 10:30 in Charlotte); media at ${TIME_SCALE}× real time`);
     if (config.http.apiTokenGenerated) print(`API token for this run: ${config.http.apiToken ?? ''}`);
     print('');
@@ -153,6 +169,10 @@ export async function runDemo(config: Config): Promise<number> {
       print(formatTimeline(stored, pickups.get(session)));
       if (stored.state !== 'ended') failures++;
     }
+    if (twilio.messages.length > 0) {
+      print('\ntext messages sent (numbers masked here):');
+      for (const m of twilio.messages) print(`  to ${maskPhoneNumber(m.to)}: ${m.body}`);
+    }
     const left = controller.registry.size;
     print(`\n${sessions.length} calls handled, ${left} still active, ${failures} problems`);
     return failures === 0 && left === 0 && sessions.length === DEMO_CALLS.length ? 0 : 1;
@@ -161,6 +181,7 @@ export async function runDemo(config: Config): Promise<number> {
     await simulator.stop();
     await speechmatics.close();
     await googleTts.close();
+    await twilio.close();
   }
 }
 
@@ -234,6 +255,13 @@ function conversationDetail(event: CallEventRecord): string {
       return ` (${String(d.to ?? d.reason ?? '')})`;
     case 'dtmf':
       return ` ${String(d.kind)}`;
+    case 'emergency_detected':
+      return ` by ${String(d.trigger)}${d.language === undefined ? '' : ` (${String(d.language)} phrase ${String(d.phrase)})`}`;
+    case 'emergency':
+      return ` — bridge command ${String(d.msToBridgeCommand)} ms after the trigger`;
+    case 'transfer_bridged':
+    case 'transfer_failed':
+      return ` ${String(d.ms)} ms after the request`;
     default:
       return '';
   }

@@ -19,6 +19,7 @@ import { metricsRoutes, type Metrics } from './metrics.ts';
 import { readyRoutes, type ReadinessCheck } from './ready.ts';
 import { routingRoutes, type RoutingApi } from './routing.ts';
 import { twilioStatusRoutes, type TwilioStatusRoutesOptions } from './twilio.ts';
+import { transfersRoutes, type CallCommands, type TransfersRoutesOptions } from './transfers.ts';
 
 export interface BuildHttpServerOptions {
   logger: FastifyBaseLogger;
@@ -33,6 +34,9 @@ export interface BuildHttpServerOptions {
   readinessDetails?: () => Record<string, unknown>;
   /** Twilio's message status callbacks: authenticated by Twilio's signature, not the bearer token. */
   twilioStatus?: TwilioStatusRoutesOptions;
+  /** Transfer contexts and the dashboard's call commands (absent in processes that do not handle calls). */
+  transfers?: TransfersRoutesOptions['transfers'];
+  commands?: CallCommands;
 }
 
 // Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
@@ -91,6 +95,9 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
       v1.setNotFoundHandler(notFound);
       await v1.register(callsRoutes, { callStore: options.callStore });
       if (options.routing) await v1.register(routingRoutes, { routing: options.routing });
+      if (options.transfers && options.commands) {
+        await v1.register(transfersRoutes, { callStore: options.callStore, transfers: options.transfers, commands: options.commands });
+      }
     },
     { prefix: '/v1' },
   );

@@ -3,46 +3,34 @@
 // streams it to a local peer that speaks the real-time protocol and transcribes it, the built-in agent
 // replies through the engine contract, the real Google client synthesizes against a local peer, and the
 // simulator plays the resulting WAV files to the caller — with barge-in, digits and hand-offs.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSession } from '../../src/app/call-session.ts';
 import type { CallEventRecord } from '../../src/core/call.ts';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
-import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
-import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
-import { TwilioPeer } from '../../src/peers/twilio-peer.ts';
+import type { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
+import type { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
+import type { TwilioPeer } from '../../src/peers/twilio-peer.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
+import { STAFF_NUMBERS as STAFF, startVoicePeers, type VoicePeers } from '../support/voice-peers.ts';
 
 const AI_LINE = '+15559870100';
 const CALLER = '+15557770123';
-const STT_KEY = 'speechmatics-test-key';
-const TTS_KEY = 'google-test-key';
-const TWILIO_SID = `AC${'1'.repeat(32)}`;
-const TWILIO_TOKEN = 'twilio-test-token';
-const STAFF = ['+15550000170', '+15550000171'];
 
+let peers: VoicePeers;
 let stt: SpeechmaticsPeer;
 let tts: GoogleTtsPeer;
 let twilio: TwilioPeer;
-let cacheDir: string;
 let harness: Harness | undefined;
 let sessions: CallSession[] = [];
 
 beforeAll(async () => {
-  stt = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
-  tts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
-  twilio = await TwilioPeer.start({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
-  cacheDir = await mkdtemp(join(tmpdir(), 'callbridge-tts-'));
+  peers = await startVoicePeers();
+  ({ stt, tts, twilio } = peers);
 });
 
 afterAll(async () => {
-  await stt.close();
-  await tts.close();
-  await twilio.close();
-  await rm(cacheDir, { recursive: true, force: true });
+  await peers.close();
 });
 
 afterEach(async () => {
@@ -54,18 +42,7 @@ afterEach(async () => {
 async function start(env: Record<string, string> = {}): Promise<Harness> {
   harness = await startHarness({
     env: {
-      SPEECHMATICS_API_KEY: STT_KEY,
-      SPEECHMATICS_URL: stt.url,
-      SPEECHMATICS_MP_URL: stt.managementUrl,
-      GOOGLE_TTS_URL: tts.url,
-      GOOGLE_TTS_API_KEY: TTS_KEY,
-      TTS_CACHE_DIR: cacheDir,
-      TWILIO_ACCOUNT_SID: TWILIO_SID,
-      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
-      TWILIO_PHONE_NUMBER: '+15550000199',
-      TWILIO_API_URL: twilio.url,
-      EMERGENCY_NOTIFICATION_SMS: STAFF.join(','),
-      PUBLIC_BASE_URL: 'https://calls.practice.example',
+      ...peers.env,
       ...env,
     },
     controller: { onSession: (s) => sessions.push(s) },

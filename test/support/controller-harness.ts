@@ -59,6 +59,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       ESL_RECONNECT_MIN_MS: '20',
       ESL_RECONNECT_MAX_MS: '100',
       ROUTING_FILE: TEST_ROUTING_FILE,
+      // Without a database of the scenario's own, the controller's embedded one lives in memory.
+      PGLITE_DATA_DIR: 'memory://',
       ...options.env,
     },
     { mode: 'production' },

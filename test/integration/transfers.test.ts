@@ -1,0 +1,108 @@
+// Hand-offs with their context, and the dashboard's commands, end to end: the caller talks with the agent
+// through the simulator and the speech stand-ins; the context the person receives is read back over the
+// authenticated API, and the SIP headers are checked on the bridge FreeSWITCH ran.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallSession } from '../../src/app/call-session.ts';
+import type { SimulatedCall } from '../../src/simulator/simulator.ts';
+import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
+import { startVoicePeers, type VoicePeers } from '../support/voice-peers.ts';
+
+const AI_LINE = '+15559870100';
+const CALLER = '+15557770188';
+const TOKEN = 'test-token-0123456789';
+
+let peers: VoicePeers;
+let harness: Harness;
+let sessions: CallSession[] = [];
+
+beforeAll(async () => {
+  peers = await startVoicePeers();
+});
+
+afterAll(async () => {
+  await peers.close();
+});
+
+afterEach(async () => {
+  await harness?.close();
+  sessions = [];
+});
+
+async function start(): Promise<Harness> {
+  harness = await startHarness({ env: peers.env, controller: { onSession: (s) => sessions.push(s) } });
+  await harness.controller.voice?.prewarmed;
+  return harness;
+}
+
+async function api(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { port } = harness.controller.addresses.http;
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${init.token ?? TOKEN}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+const bridgeOf = (call: SimulatedCall): string | undefined => call.applications.find((a) => a.app === 'bridge')?.arg;
+
+async function promptsHeard(call: SimulatedCall, count: number): Promise<void> {
+  await eventually(() => call.playbacks.length >= count, `${count} prompts heard`, 10_000);
+}
+
+describe('transfers with context', () => {
+  it('stores what was said before the bridge, serves it to staff, and labels the agent\'s call with SIP headers', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await promptsHeard(call, 1);
+    call.say('I need to book an appointment');
+    await promptsHeard(call, 2);
+    call.sendDtmf('0');
+    await eventually(() => bridgeOf(call) !== undefined, 'the bridge');
+    const session = sessions[0]!;
+    const dial = bridgeOf(call)!;
+    expect(dial.startsWith(`{sip_h_X-Callbridge-Call-Id=${session.callId},sip_h_X-Callbridge-Reason=operator,`)).toBe(true);
+    expect(dial).toContain(`sip_h_X-Callbridge-Summary-Url=https://calls.practice.example/v1/calls/${session.callId}/context}`);
+
+    const context = await api(`/v1/calls/${session.callId}/context`);
+    expect(context.status).toBe(200);
+    expect(context.body).toMatchObject({ targetKind: 'ring_group', targetName: 'front', urgency: 'normal', transcriptStatus: 'available' });
+    const transcript = context.body.transcript as { speaker: string; text: string }[];
+    expect(transcript.map((t) => t.speaker)).toEqual(['agent', 'caller', 'agent']);
+    expect(transcript[1]!.text).toMatch(/^I need to book an appointment/);
+    // Only with the token.
+    expect((await api(`/v1/calls/${session.callId}/context`, { token: 'wrong-token-0123456789' })).status).toBe(401);
+
+    await eventually(() => h.controller.registry.size === 1 && session.state === 'bridged', 'the caller with a person');
+    call.hangup();
+    await session.done;
+    const done = await api(`/v1/calls/${session.callId}/context`);
+    expect(done.body).toMatchObject({ outcome: 'bridged' });
+    expect(done.body.durationMs).toEqual(expect.any(Number));
+  });
+
+  it('lets staff move a call from the agent to another group, take it over as an emergency, and hang it up', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await promptsHeard(call, 1);
+    const session = sessions[0]!;
+
+    expect((await api(`/v1/calls/${session.callId}/transfer`, { method: 'POST', body: { target: 'front', reason: 'asked for Ana' } })).status).toBe(202);
+    await eventually(() => session.state === 'bridged', 'bridged to the front desk');
+    expect(bridgeOf(call)).toContain('sofia/gateway/threecx/102');
+
+    // Taking over a call someone already has: their leg ends and the emergency chain rings.
+    expect((await api(`/v1/calls/${session.callId}/takeover`, { method: 'POST', body: {} })).status).toBe(202);
+    await eventually(() => call.applications.filter((a) => a.app === 'bridge').length === 2, 'the emergency bridge');
+    expect(call.applications.filter((a) => a.app === 'bridge')[1]?.arg).toContain('sofia/gateway/threecx/+15550000911');
+    expect((await api(`/v1/calls/${session.callId}/takeover`, { method: 'POST', body: {} })).status).toBe(202);
+
+    expect((await api(`/v1/calls/${session.callId}/hangup`, { method: 'POST', body: {} })).status).toBe(202);
+    expect(await call.ended).toBe('NORMAL_CLEARING');
+    await session.done;
+    expect((await api(`/v1/calls/${session.callId}/hangup`, { method: 'POST', body: {} })).status).toBe(404);
+    expect((await api('/v1/calls/00000000-0000-4000-8000-000000000000/transfer', { method: 'POST', body: { target: 'front', reason: 'x' } })).status).toBe(404);
+    expect((await api(`/v1/calls/${session.callId}/transfer`, { method: 'POST', body: { target: 'front;evil', reason: 'x' } })).status).toBe(400);
+  });
+});
