@@ -447,7 +447,7 @@ export class CallSession implements RegisteredCall {
     }
     const dial = this.#emergency?.dial({ callId: this.callId, toNumber: this.record.toNumber }) ?? this.#resolveEmergencyAsHandOff();
     // Stored alongside the bridge, not before it: in an emergency seconds matter more than the screen pop.
-    this.#recordTransfer({ name: 'emergency', reason: `emergency (${trigger.kind})`, summary: '' }, 'emergency', 'emergency');
+    void this.#recordTransfer({ name: 'emergency', reason: `emergency (${trigger.kind})`, summary: '' }, 'emergency', 'emergency');
     const otherLeg = this.#machine.state === 'bridged' ? this.#otherLeg : undefined;
     this.#apply({ type: 'transfer_requested', target: dial.dial, reason: 'emergency', fallback: dial.fallbackDial }, { emergency: trigger.kind });
     // The queued emergency bridge runs once the current one ends.
