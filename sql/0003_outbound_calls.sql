@@ -11,6 +11,7 @@ CREATE TABLE "outbound_calls" (
 	"context" text,
 	"not_before" timestamp with time zone,
 	"not_after" timestamp with time zone,
+	"time_zone" text NOT NULL,
 	"status" text NOT NULL,
 	"scheduled_at" timestamp with time zone NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,

@@ -18,6 +18,8 @@ export interface NewOutboundCall {
   context: OutboundContext | null;
   notBefore: Date | null;
   notAfter: Date | null;
+  /** IANA zone of the patient: calling hours are read on its wall clock. */
+  timeZone: string;
   /** `scheduled`, or `refused` to keep a record of a request the policy turned down. */
   status: 'scheduled' | 'refused';
   scheduledAt: Date;
@@ -36,6 +38,7 @@ export interface OutboundCallRecord {
   contextStatus: ContextStatus;
   notBefore: Date | null;
   notAfter: Date | null;
+  timeZone: string;
   status: OutboundStatus;
   scheduledAt: Date;
   attempts: number;
@@ -85,6 +88,7 @@ export class DrizzleOutboundStore {
           context,
           notBefore: call.notBefore,
           notAfter: call.notAfter,
+          timeZone: call.timeZone,
           status: call.status,
           scheduledAt: call.scheduledAt,
           result: call.result ?? null,
@@ -145,6 +149,27 @@ export class DrizzleOutboundStore {
    */
   async complete(id: string, completion: OutboundCompletion): Promise<boolean> {
     return this.#finish(id, completion.status, completion.at, completion.result ?? null, completion.callId ?? null);
+  }
+
+  /**
+   * What the answered call turned out to be, from the session that took it over: our call id, and whether a
+   * person or a machine answered. Accepted while placing (the socket can connect before the originate's
+   * result arrives) or answered; false otherwise.
+   */
+  async noteAnswered(id: string, answer: { callId?: string; machine?: boolean; at: Date }): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const rows = await this.#run(() =>
+      this.#db
+        .update(outboundCalls)
+        .set({
+          status: answer.machine === true ? 'machine' : 'answered',
+          updatedAt: answer.at,
+          ...(answer.callId === undefined ? {} : { callId: answer.callId }),
+        })
+        .where(and(eq(outboundCalls.id, id), inArray(outboundCalls.status, ['placing', 'answered'])))
+        .returning({ id: outboundCalls.id }),
+    );
+    return rows.length > 0;
   }
 
   /** Turns a live request down (the policy refused it when it came due, e.g. the number went on the list). */
@@ -209,6 +234,7 @@ export class DrizzleOutboundStore {
       contextStatus,
       notBefore: row.notBefore,
       notAfter: row.notAfter,
+      timeZone: row.timeZone,
       status: row.status as OutboundStatus,
       scheduledAt: row.scheduledAt,
       attempts: row.attempts,

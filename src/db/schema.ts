@@ -130,6 +130,8 @@ export const outboundCalls = pgTable(
     context: text('context'),
     notBefore: timestamptz('not_before'),
     notAfter: timestamptz('not_after'),
+    /** IANA zone whose wall clock the calling hours are read on (the patient's). */
+    timeZone: text('time_zone').notNull(),
     status: text('status').notNull(),
     /** When the dialer should (next) place it. */
     scheduledAt: timestamptz('scheduled_at').notNull(),

@@ -15,6 +15,7 @@ const request = (overrides: Partial<NewOutboundCall> = {}): NewOutboundCall => (
   context: { appointmentAt: '2026-06-03T15:00:00Z', provider: 'Dr. Lee' },
   notBefore: null,
   notAfter: new Date('2026-06-03T00:00:00Z'),
+  timeZone: 'America/New_York',
   status: 'scheduled',
   scheduledAt: T0,
   ...overrides,
@@ -84,6 +85,19 @@ describe.each(driverFixtures())('DrizzleOutboundStore on $kind', (fixture) => {
     expect(await store.complete(id, { status: 'answered', callId, at: plus(5000) })).toBe(true);
     expect(await store.complete(id, { status: 'failed', result: 'late', at: plus(6000) })).toBe(false);
     expect(await store.get(id)).toMatchObject({ status: 'answered', callId, result: null, updatedAt: plus(5000) });
+  });
+
+  it('takes the word of the session on who answered, after or before the originate result', async () => {
+    const callId = '0b6c7f0e-3c53-4a43-9a4e-9e4a3c5f1d20';
+    const a = await store.create(request());
+    await store.markPlacing(a.id, T0);
+    expect(await store.noteAnswered(a.id, { callId, at: plus(1000) })).toBe(true);
+    expect(await store.complete(a.id, { status: 'answered', at: plus(1500) })).toBe(false);
+    expect(await store.noteAnswered(a.id, { machine: true, at: plus(4000) })).toBe(true);
+    expect(await store.get(a.id)).toMatchObject({ status: 'machine', callId, timeZone: 'America/New_York' });
+
+    const b = await store.create(request());
+    expect(await store.noteAnswered(b.id, { callId, at: T0 })).toBe(false);
   });
 
   it('puts a failed attempt back for a retry, and the attempts feed the rate limits', async () => {
