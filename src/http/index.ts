@@ -13,3 +13,13 @@ export {
   type TransferContext,
   type TransfersRoutesOptions,
 } from './transfers.ts';
+export {
+  outboundRoutes,
+  MAX_CONTEXT_BYTES,
+  type OutboundCallView,
+  type OutboundRequestInput,
+  type OutboundRequestResult,
+  type OutboundRoutesOptions,
+  type OutboundService,
+} from './outbound.ts';
+export { systemRoutes, type SystemModeApi } from './system.ts';
