@@ -1,6 +1,7 @@
 // The voice benchmark's own process: the FreeSWITCH simulator at real-time pace (timeScale 1) and the
-// local Speechmatics, Google TTS and AI engine peers, with the controller in a child process. One clock
-// for the frames: they leave the simulator's audio fork and reach the Speechmatics peer in this process.
+// local Speechmatics and Google TTS peers, with the controller in a child process and the AI engine peer in
+// another. One clock for the frames: they leave the simulator's audio fork and reach the Speechmatics peer
+// in this process.
 //   1. forwarding: N calls answered by the AI, callers silent, every fork sending 50 frames/s;
 //   2. talking: the same N callers hold conversations (a sentence, the agent's answer, again), the AI
 //      engine answering at once with a sentence already in the TTS cache.
@@ -9,12 +10,12 @@ import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/app/free-port.ts';
-import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import { FreeSwitchSimulator, type SimulatedCall } from '../../src/simulator/simulator.ts';
 import { createScratchDatabase } from '../calls/scratch-postgres.ts';
 import { round, summarize, type Summary } from '../stats.ts';
+import { AiEngineChild } from './ai-engine-protocol.ts';
 import { ControllerChild, type StoredCall, type WindowFigures } from './controller-protocol.ts';
 import { FrameClock, type FrameWindowResult } from './frame-clock.ts';
 import { Talkers } from './talkers.ts';
@@ -104,7 +105,7 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
   const clock = new FrameClock();
   const stt = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true, onAudio: clock.onPeerAudio });
   const tts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
-  const ai = await AiEnginePeer.start({ onStart: () => ({ say: GREETING, actions: [] }), onTurn: () => ({ say: REPLY, actions: [] }) });
+  const ai = new AiEngineChild();
   const controllerPort = await freePort();
   const simulator = new FreeSwitchSimulator({
     eslPort: 0,
@@ -117,6 +118,7 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
   const controller = new ControllerChild();
   const scratch = request.postgresAdminUrl === undefined ? undefined : await createScratchDatabase(request.postgresAdminUrl);
   try {
+    const { url: aiUrl } = await ai.request({ type: 'start', greeting: GREETING, reply: REPLY }, 'started', request.setupTimeoutMs);
     const { eslPort } = await simulator.start();
     await controller.request(
       {
@@ -133,7 +135,7 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
           SPEECHMATICS_MP_URL: stt.managementUrl,
           GOOGLE_TTS_URL: tts.url,
           GOOGLE_TTS_API_KEY: TTS_KEY,
-          AI_ENGINE_URL: ai.url,
+          AI_ENGINE_URL: aiUrl,
           ...(scratch === undefined ? {} : { DATABASE_URL: scratch.url }),
         },
       },
@@ -151,7 +153,7 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
     await warm.ended;
     debug('warm-up done; placing the calls');
     const ttsBefore = tts.requests.length;
-    const aiTurnsBefore = ai.processed.turn;
+    const aiTurnsBefore = await ai.turns();
 
     const calls: SimulatedCall[] = [];
     for (let i = 0; i < request.calls; i++) {
@@ -171,7 +173,7 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
     debug('talking window done; callers stop');
     const { unanswered } = await talkers.stop(10_000);
     const ttsRequests = tts.requests.length - ttsBefore;
-    const aiEngineTurns = ai.processed.turn - aiTurnsBefore;
+    const aiEngineTurns = (await ai.turns()) - aiTurnsBefore;
 
     debug('hanging up');
     for (const call of calls) call.hangup('NORMAL_CLEARING');
@@ -210,7 +212,7 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
     await simulator.stop();
     await stt.close();
     await tts.close();
-    await ai.close();
+    await ai.stop(5000);
     await scratch?.drop().catch(() => undefined);
   }
 }
