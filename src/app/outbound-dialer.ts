@@ -36,6 +36,7 @@ export type OutboundStorePort = Pick<
   | 'reschedule'
   | 'complete'
   | 'refuse'
+  | 'noteAnswered'
   | 'recentAttempts'
   | 'addDoNotCall'
   | 'removeDoNotCall'
@@ -197,6 +198,15 @@ export class OutboundDialer implements OutboundService {
 
   removeDoNotCall(number: string): Promise<boolean> {
     return this.#o.store.removeDoNotCall(number);
+  }
+
+  /**
+   * For the session that took over an answered outbound leg (its channel data carries
+   * `variable_callbridge_outbound_id`): our call id, and whether a machine answered. False for an id that is
+   * not an outbound request being placed or answered.
+   */
+  noteAnswered(outboundId: string, answer: { callId?: string; machine?: boolean }): Promise<boolean> {
+    return this.#o.store.noteAnswered(outboundId, { ...answer, at: this.#o.clock.now() });
   }
 
   async #doNotCall(): Promise<Set<string>> {
