@@ -64,6 +64,8 @@ export interface Config {
   };
   /** How staff and Twilio reach this controller from outside (links in SMS, SIP headers, status callbacks). */
   readonly publicBaseUrl: string | undefined;
+  /** Failover: the switch-over limit, and how often FreeSWITCH is asked about the 3CX gateway. */
+  readonly failover: { readonly timeoutSeconds: number; readonly pollIntervalMs: number };
   /** Master key (base64, 32 bytes) for call recordings and transcripts at rest; unset → transcripts not kept. */
   readonly recordingKey: string | undefined;
 }
@@ -268,6 +270,10 @@ function envSchema(mode: RunMode) {
     TWILIO_PHONE_NUMBER: optional(z.string().regex(E164, { error: 'expected an E.164 number' })),
     TWILIO_API_URL: optional(url(['https', 'http'])),
     PUBLIC_BASE_URL: optional(url(['https', 'http'])),
+    FAILOVER_TIMEOUT_SECONDS: optional(
+      z.string().regex(/^\d+$/, { error: 'expected whole seconds' }).transform(Number).refine((n) => n >= 3 && n <= 120, { error: 'expected 3 to 120 seconds' }),
+    ).transform((n) => n ?? 10),
+    GATEWAY_POLL_INTERVAL_MS: positiveMs(2000),
     CALL_RECORDING_ENCRYPTION_KEY: optional(
       z.string().refine((s) => /^[A-Za-z0-9+/]{43}=$/.test(s) && Buffer.from(s, 'base64').length === 32, {
         error: 'expected 32 random bytes in base64 (openssl rand -base64 32)',
@@ -376,6 +382,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     recordingKey: e.CALL_RECORDING_ENCRYPTION_KEY,
+    failover: { timeoutSeconds: e.FAILOVER_TIMEOUT_SECONDS, pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS },
   };
   return deepFreeze(config);
 }

@@ -24,6 +24,10 @@ import { emergencyDial, EmergencyPhrases, type EmergencyTargets } from '../core/
 import type { RoutingConfig } from '../core/routing/schema.ts';
 import { EmergencyAlerts } from './emergency-alerts.ts';
 import { EventBus } from './event-bus.ts';
+import { FailoverMonitor } from './failover-monitor.ts';
+import { HealthProber } from './service-health.ts';
+import { failoverNoticeSms } from '../core/sms-templates.ts';
+import type { SystemMode } from '../core/routing/types.ts';
 import { Conversation, type ConversationOptions } from './conversation.ts';
 import { appointmentSms } from '../core/sms-templates.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
@@ -181,7 +185,22 @@ export class Controller {
       routing.watch();
       const history = new CallerHistory();
       await history.preload(store, { days: CALLER_HISTORY_DAYS, now: clock.now() });
-      const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode: () => 'normal' });
+      // Failover: the 3CX gateway's state from FreeSWITCH, the AI side's health from its use and probes.
+      const failover = new FailoverMonitor({
+        api: (command) => {
+          const connection = inbound.current();
+          return connection === undefined ? Promise.reject(new Error('inbound ESL connection is down')) : connection.api(command);
+        },
+        gateways: config.gateways,
+        pollIntervalMs: config.failover.pollIntervalMs,
+        clock,
+        // Detection plus up to two polls stays inside the switch-over limit.
+        machine: { detectMs: Math.max(1000, config.failover.timeoutSeconds * 1000 - 2 * config.failover.pollIntervalMs) },
+      });
+      opened.push({ close: () => failover.close() });
+      const mode = (): SystemMode => failover.mode();
+      for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === 'normal' ? 1 : 0);
+      const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode });
 
       // Redis carries the post-call queue (issue 7); until then readiness is all the controller needs it for.
       const redis =
@@ -220,7 +239,9 @@ export class Controller {
         // count is shown here, unauthenticated. The errors themselves are at GET /v1/routing.
         readinessDetails: () => {
           const status = routing.status();
+          const system = failover.state();
           return {
+            system: { mode: system.mode, detected: system.detected, override: system.override?.mode ?? null, changes: failover.history().slice(-10) },
             routing: {
               version: status.version,
               lastEditRejected: status.lastError !== null,
@@ -230,6 +251,18 @@ export class Controller {
         },
         ...(twilioStatus ? { twilioStatus } : {}),
         transfers: transferStore,
+        system: {
+          status: () => {
+            const state = failover.state();
+            return {
+              mode: state.mode,
+              detected: state.detected,
+              override: state.override && { mode: state.override.mode, by: state.override.by, at: new Date(state.override.at).toISOString() },
+              history: [...failover.history()],
+            };
+          },
+          override: (forced, by) => failover.override(forced, by),
+        },
         commands: {
           transfer: async (callId, command) => {
             const session = registry.get(callId);
@@ -268,8 +301,21 @@ export class Controller {
             routing: routing.config,
             metrics,
             logger,
+            report: (source, healthy, detail) => failover.report(source, healthy, detail),
           })
         : undefined;
+      const prober =
+        voice === undefined
+          ? undefined
+          : new HealthProber({
+              probes: voice.probes,
+              intervalMs: 3000,
+              isFailing: (source) => {
+                const health = failover.state().sources[source];
+                return health.status === 'down' || health.last?.healthy === false;
+              },
+            });
+      if (prober) opened.push({ close: async () => prober.close() });
       if (voice) opened.push(voice);
       else logger.warn('voice pipeline off (no SPEECHMATICS_API_KEY, or no GOOGLE_TTS_API_KEY / GOOGLE_APPLICATION_CREDENTIALS): AI calls are greeted and held');
       const sendSms = sms && ((request: { to: string; template: string; values: Record<string, string>; callId: string }): void => {
@@ -287,7 +333,7 @@ export class Controller {
       const startConversation = (call: ConversationCall): Conversation | undefined =>
         voice === undefined ? undefined : newConversation(call, { voice, routing, clock, ...(sendSms ? { sendSms } : {}) });
       const resolveHandOff = (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }): HandOffDial => {
-        const handOff = handOffDial(request, call, { routing, gateways: config.gateways });
+        const handOff = handOffDial(request, call, { routing, gateways: config.gateways, mode: mode() });
         metrics.aiHandOffsTotal.inc({ to: handOff.resolvedAs.split(':')[0] ?? 'unknown' });
         const headers = contextHeaders(call.callId, request.name);
         return {
@@ -313,9 +359,24 @@ export class Controller {
         'X-Callbridge-Reason': reason,
         ...(config.publicBaseUrl === undefined ? {} : { 'X-Callbridge-Summary-Url': `${config.publicBaseUrl}/v1/calls/${callId}/context` }),
       });
+      failover.on('modeChanged', (from, to, reason) => {
+        for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === to ? 1 : 0);
+        events.publish({ type: 'SYSTEM_MODE_CHANGED', at: clock.now(), data: { from, to, reason } });
+        logger.warn({ from, to, reason }, 'system mode changed');
+        // Calls still with the agent go to people with their context, told why, rather than wait on a failing AI.
+        if (to === 'ai-down') for (const call of registry.all()) if (call instanceof CallSession) call.handOverToPeople('the AI side is failing');
+        const staff = config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts;
+        if (sms !== undefined) {
+          const body = failoverNoticeSms({ mode: to, since: clock.now(), practiceName: routing.config.practice });
+          for (const to of staff) {
+            void sms.send({ to, body, purpose: 'failover' }).then((result) => metrics.smsTotal.inc({ purpose: 'failover', outcome: result.ok ? 'sent' : 'failed' }));
+          }
+        }
+      });
+
       const emergency: EmergencyEscalation = {
         dial: ({ callId }) => {
-          const chain = emergencyDial(emergencyTargets(config, routing.config), config.gateways, 'normal');
+          const chain = emergencyDial(emergencyTargets(config, routing.config), config.gateways, mode());
           const headers = contextHeaders(callId, 'emergency');
           return { dial: withSipHeaders(chain.dial, headers), fallbackDial: withSipHeaders(chain.fallbackDial, headers) };
         },
@@ -411,6 +472,7 @@ export class Controller {
       });
       opened.push({ close: () => inbound.stop() });
       await inbound.start();
+      failover.start();
 
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpAddress = http.server.address() as AddressInfo;
@@ -520,12 +582,12 @@ function newConversation(
 function handOffDial(
   request: HandOffRequest,
   call: { decision: RoutingDecision; toNumber: string },
-  deps: { routing: RoutingService; gateways: Config['gateways'] },
+  deps: { routing: RoutingService; gateways: Config['gateways']; mode: SystemMode },
 ): HandOffDial {
   const config = deps.routing.config;
   const target = call.decision.target;
   const handoffRingGroup = target.kind === 'ai_agent' ? target.handoffRingGroup : config.operator.ring_group;
-  const resolved = resolveTransfer(config, { name: request.name, handoffRingGroup, to: call.toNumber, mode: 'normal' });
+  const resolved = resolveTransfer(config, { name: request.name, handoffRingGroup, to: call.toNumber, mode: deps.mode });
   // resolveTransfer only returns ring groups and numbers, which always have a dial string.
   const dial = transferDial(resolved.target, deps.gateways) ?? { dial: '', fallbackDial: null };
   return { ...dial, resolvedAs: resolved.resolvedAs };

@@ -2,6 +2,7 @@
 // Speechmatics for speech-to-text, Google TTS behind the prompt cache, the conversation engine (the external
 // AI engine with the built-in agent behind it, or the built-in agent alone), and the medical vocabulary.
 // Conversations (src/app/conversation.ts) use only this.
+import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { ConversationEngine, SpeechRequest, SpeechToText } from '../core/voice-ports.ts';
@@ -12,6 +13,7 @@ import { AudioForkServer } from '../voice/audio-fork/index.ts';
 import { loadVocabulary, SpeechmaticsStt, type VocabularyTerm } from '../voice/stt/index.ts';
 import { CachedTts, GoogleTts, type PrewarmResult } from '../voice/tts/index.ts';
 import { announcement } from './call-session-journal.ts';
+import { reportingEngine, reportingStt, reportingSynthesizer, type HealthProbes, type HealthReport } from './service-health.ts';
 import type { VoiceConfig } from './config.ts';
 
 export interface VoicePhrases {
@@ -41,6 +43,8 @@ export interface VoicePipeline {
   metrics: Metrics;
   /** Resolves when every fixed prompt is in the cache (or failed to be). */
   prewarmed: Promise<PrewarmResult>;
+  /** Light checks of each service, for failover to see a failing one come back. */
+  probes: HealthProbes;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export interface BuildVoicePipelineOptions {
   routing: RoutingConfig;
   metrics: Metrics;
   logger: Logger;
+  /** Where each real use of the engine, STT and TTS reports whether it worked (failover). */
+  report?: HealthReport;
 }
 
 const PHRASES: Record<'en' | 'es', VoicePhrases> = {
@@ -71,6 +77,7 @@ const primary = (language: string): 'en' | 'es' => (language.toLowerCase().start
 
 export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Promise<VoicePipeline> {
   const { config, logger, routing } = options;
+  const report: HealthReport = options.report ?? (() => undefined);
   const [vocabulary, script] = await Promise.all([loadVocabulary(config.vocabularyFile), loadAgentScript({ path: config.agentScriptFile })]);
   const builtIn = new ScriptedAgent({ script, emergencyPhrases: [...routing.emergency.phrases.en, ...routing.emergency.phrases.es] });
   const agentLogger = logger.child({ component: 'agent' });
@@ -78,27 +85,29 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
     config.aiEngine.url === undefined
       ? undefined
       : new HttpConversationEngine({ baseUrl: config.aiEngine.url, ...(config.aiEngine.token ? { token: config.aiEngine.token } : {}), logger: agentLogger });
+  const watchedEngine = external === undefined ? undefined : reportingEngine(external, report);
   const engine: ConversationEngine =
-    external === undefined
+    watchedEngine === undefined
       ? builtIn
       : new ResilientConversationEngine({
-          primary: external,
+          primary: watchedEngine,
           fallback: builtIn,
           deadlineMs: config.aiEngine.deadlineMs,
           holdingPhrase: (language) => builtIn.holdingPhrase(language),
           logger: agentLogger,
         });
-  const stt = new SpeechmaticsStt({
+  const stt = reportingStt(new SpeechmaticsStt({
     url: config.speechmatics.realtimeUrl,
     ...(config.speechmatics.apiKey === undefined ? {} : { apiKey: config.speechmatics.apiKey }),
     managementPlatformUrl: config.speechmatics.managementUrl,
     maxDelaySec: config.speechmatics.maxDelaySec,
     endOfUtteranceSilenceSec: config.speechmatics.endOfUtteranceSilenceSec,
     logger: logger.child({ component: 'stt' }),
-  });
+  }), report);
   const synthesizer = new GoogleTts({ baseUrl: config.tts.url, ...(config.tts.apiKey === undefined ? {} : { apiKey: config.tts.apiKey }) });
+  const watchedSynthesizer = reportingSynthesizer(synthesizer, report);
   const tts = new CachedTts({
-    synthesizer,
+    synthesizer: watchedSynthesizer,
     cacheDir: config.tts.cacheDir,
     encoding: config.tts.encoding,
     ...(config.tts.fallbackPrompt === undefined ? {} : { fallbackPrompt: config.tts.fallbackPrompt }),
@@ -120,8 +129,30 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
     return result;
   });
 
+  const probes: HealthProbes = {
+    // A conversation that starts and ends at once; its id says what it is.
+    ...(watchedEngine === undefined
+      ? {}
+      : {
+          ai_engine: async () => {
+            const callId = `healthcheck-${randomUUID()}`;
+            await watchedEngine.start({ callId, caller: '', did: '', location: null, language: 'en-US', routing: { rule: 'healthcheck', reason: 'health check', messageOnly: true } });
+            await watchedEngine.end(callId, 'health check');
+          },
+        }),
+    stt: async () => {
+      const stream = await stt.start({ language: 'en-US', sampleRate: 16000, vocabulary: [] });
+      await stream.close();
+    },
+    // Straight to Google, past the cache: a cached prompt says nothing about the service.
+    tts: async () => {
+      await watchedSynthesizer.synthesize({ text: 'Health check.', ssml: false, voice: voiceFor('en-US'), language: 'en-US', sampleRate, encoding: config.tts.encoding });
+    },
+  };
+
   return {
     forks,
+    probes,
     forkBaseUrl: options.forkBaseUrl,
     stt,
     tts,

@@ -41,6 +41,8 @@ export interface Metrics {
   /** Transfers by outcome (bridged, failed) and request → bridged. */
   transfersTotal: Counter<'outcome'>;
   transferSeconds: Histogram;
+  /** 1 for the system mode in force (normal, ai-down, 3cx-down), 0 for the others. */
+  systemMode: Gauge<'mode'>;
   /** Text messages by purpose (appointment, emergency, failover) and outcome (sent, failed). */
   smsTotal: Counter<'purpose' | 'outcome'>;
 }
@@ -161,6 +163,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       name: 'callbridge_transfer_seconds',
       help: 'Time from a transfer request to the caller being bridged',
       buckets: [0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 120],
+      registers: [registry],
+    }),
+    systemMode: new Gauge({
+      name: 'callbridge_system_mode',
+      help: '1 for the failover mode in force (normal, ai-down, 3cx-down), 0 for the others',
+      labelNames: ['mode'] as const,
       registers: [registry],
     }),
     smsTotal: new Counter({

@@ -20,6 +20,7 @@ import { readyRoutes, type ReadinessCheck } from './ready.ts';
 import { routingRoutes, type RoutingApi } from './routing.ts';
 import { twilioStatusRoutes, type TwilioStatusRoutesOptions } from './twilio.ts';
 import { transfersRoutes, type CallCommands, type TransfersRoutesOptions } from './transfers.ts';
+import { systemRoutes, type SystemModeApi } from './system.ts';
 
 export interface BuildHttpServerOptions {
   logger: FastifyBaseLogger;
@@ -37,6 +38,8 @@ export interface BuildHttpServerOptions {
   /** Transfer contexts and the dashboard's call commands (absent in processes that do not handle calls). */
   transfers?: TransfersRoutesOptions['transfers'];
   commands?: CallCommands;
+  /** The failover mode: shown and forced by operators. */
+  system?: SystemModeApi;
 }
 
 // Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
@@ -95,6 +98,7 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
       v1.setNotFoundHandler(notFound);
       await v1.register(callsRoutes, { callStore: options.callStore });
       if (options.routing) await v1.register(routingRoutes, { routing: options.routing });
+      if (options.system) await v1.register(systemRoutes, { system: options.system });
       if (options.transfers && options.commands) {
         await v1.register(transfersRoutes, { callStore: options.callStore, transfers: options.transfers, commands: options.commands });
       }

@@ -143,7 +143,10 @@ describe('AI conversation', () => {
     await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the emergency bridge');
     call.hangup();
     await events(h, sessions[0]!);
-    const legs = call.applications.find((a) => a.app === 'bridge')?.arg?.split('|');
+    const dial = call.applications.find((a) => a.app === 'bridge')?.arg ?? '';
+    // The context headers come first, for every leg; then the chain.
+    expect(dial).toMatch(/^\{sip_h_X-Callbridge-Call-Id=[0-9a-f-]{36},sip_h_X-Callbridge-Reason=emergency,/);
+    const legs = dial.replace(/^\{[^}]*\}/, '').split('|');
     expect(legs).toEqual([
       '[leg_timeout=20]sofia/gateway/threecx/+15550000911',
       '[leg_timeout=20]sofia/gateway/threecx/110',
