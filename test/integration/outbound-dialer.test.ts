@@ -5,7 +5,7 @@
 // with backoff and then given up.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/app/logger.ts';
-import { OutboundDialer, type OutboundDialerOptions } from '../../src/app/outbound-dialer.ts';
+import { OutboundDialer, originateCommand, type OutboundDialerOptions } from '../../src/app/outbound-dialer.ts';
 import { DrizzleOutboundStore, migrate, openDatabase, type Database } from '../../src/db/index.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../../src/esl/index.ts';
 import { FreeSwitchSimulator, type EndpointBehaviour } from '../../src/simulator/simulator.ts';
@@ -192,5 +192,24 @@ describe('outbound dialer against the simulator', () => {
     expect(await store.get(wrong.call.id)).toMatchObject({ status: 'failed', result: 'UNALLOCATED_NUMBER', attempts: 1 });
     const waiting = await store.due(new Date(T0.getTime() + 60_000));
     expect(waiting.map((r) => [r.to, r.result])).toEqual([['+15551230003', 'global_rate_limit']]);
+  });
+
+  it('builds the originate FreeSWITCH splits into dial string and one quoted &socket(...) argument', () => {
+    expect(
+      originateCommand({
+        legUuid: '11111111-2222-4333-8444-555555555555',
+        outboundId: '66666666-7777-4888-9999-000000000000',
+        purpose: 'follow_up',
+        callerIdNumber: '+1 (555) 000-0000',
+        gateway: 'twilio',
+        to: '+15551230001;evil=1',
+        ringSeconds: 30,
+        socketTarget: { host: '10.0.0.5', port: 8084 },
+      }),
+    ).toBe(
+      'originate {origination_uuid=11111111-2222-4333-8444-555555555555,origination_caller_id_number=+15550000000,originate_timeout=30,' +
+        'callbridge_outbound_id=66666666-7777-4888-9999-000000000000,callbridge_purpose=follow_up,ignore_early_media=true}' +
+        "sofia/gateway/twilio/+155512300011 '&socket(10.0.0.5:8084 async full)'",
+    );
   });
 });
