@@ -11,7 +11,7 @@ import { initialCallState, transition, type CallCommand, type CallInput, type Ca
 import type { CallPlan } from '../core/call-plan.ts';
 import type { EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
-import type { RoutingDecision } from '../core/routing/types.ts';
+import type { RoutedAgent, RoutingDecision } from '../core/routing/types.ts';
 import { assessVoiceQuality, type VoiceQuality } from '../core/voice-quality.ts';
 import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
@@ -72,7 +72,23 @@ export interface HandOffDial {
   dial: string;
   fallbackDial: string | null;
   resolvedAs: string;
+  /** A ring group's people, for a warm transfer (absent for numbers and voicemail). */
+  warm?: WarmPlan;
 }
+
+export interface WarmPlan {
+  agents: RoutedAgent[];
+  ringSeconds: number;
+}
+
+/** Rings the people of a warm plan itself (whisper, then bridge); resolves with what happened. */
+export type WarmTransferRunner = (transfer: {
+  callId: string;
+  fsUuid: string;
+  request: HandOffRequest;
+  plan: WarmPlan;
+  signal: AbortSignal;
+}) => Promise<'bridged' | 'no_answer' | 'caller_gone'>;
 
 /** Where an emergency goes, and who hears about it (the controller's escalation policy). */
 export interface EmergencyEscalation {
@@ -119,6 +135,8 @@ export interface CallSessionOptions {
   /** Emergency escalation; without it an emergency is an ordinary hand-off to routing's emergency target. */
   emergency?: EmergencyEscalation;
   transfers?: TransferRecorder;
+  /** Warm transfers for the agent's hand-offs to ring groups; without it they are blind bridges. */
+  warmTransfer?: WarmTransferRunner;
 }
 
 /** Longest a hand-off waits for its context to be stored before bridging anyway. */
@@ -151,11 +169,18 @@ export class CallSession implements RegisteredCall {
   readonly #resolveHandOff: CallSessionOptions['resolveHandOff'];
   readonly #emergency: EmergencyEscalation | undefined;
   readonly #transfers: TransferRecorder | undefined;
+  readonly #warmTransfer: WarmTransferRunner | undefined;
+  readonly #warmAbort = new AbortController();
   /** The stored context of the transfer in progress. */
   #transferRecord: Promise<string | undefined> | undefined;
   #escalated = false;
   #recording = false;
   #otherLeg: string | undefined;
+  /**
+   * The caller was put through by a warm transfer (`uuid_bridge`): ending that person's leg would end the
+   * caller's too (FreeSWITCH hangs up a uuid_bridge'd leg when its partner leaves), so staff cannot move it.
+   */
+  #warmBridged = false;
   /** Bridges sent so far: a bridge that returns after a newer one was sent says nothing about the newer one. */
   #bridges = 0;
   /** The transfer in progress: when it was asked for and why. */
@@ -183,6 +208,7 @@ export class CallSession implements RegisteredCall {
     this.#resolveHandOff = options.resolveHandOff;
     this.#emergency = options.emergency;
     this.#transfers = options.transfers;
+    this.#warmTransfer = options.warmTransfer;
     this.#offeredAtMs = options.acceptedAtMs;
     this.#channelDataAtMs = this.#clock.monotonicMs();
     const data = options.channelData.headers;
@@ -387,6 +413,7 @@ export class CallSession implements RegisteredCall {
   async #doRelease(reason: string): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    this.#warmAbort.abort();
     await this.#conversation?.stop(reason);
     const connection = this.#connection;
     connection.off('event', this.#onEvent);
@@ -436,6 +463,7 @@ export class CallSession implements RegisteredCall {
     if (this.#escalated) return this.#machine.state === 'ended' ? 'not_transferable' : 'already_escalated';
     const state = this.#machine.state;
     if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
+    if (state === 'bridged' && this.#warmBridged) return 'not_transferable';
     this.#escalated = true;
     const startedMs = this.#clock.monotonicMs();
     await this.#conversation?.interruptForEmergency(trigger);
@@ -465,6 +493,7 @@ export class CallSession implements RegisteredCall {
   transfer(request: HandOffRequest): 'accepted' | 'not_transferable' {
     const state = this.#machine.state;
     if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
+    if (state === 'bridged' && this.#warmBridged) return 'not_transferable';
     this.#conversation?.release();
     const otherLeg = state === 'bridged' ? this.#otherLeg : undefined;
     void this.#handOff(request).then(() => {
@@ -505,7 +534,25 @@ export class CallSession implements RegisteredCall {
     // database never holds the caller up for more than a moment.
     await settledWithin(stored, CONTEXT_STORE_WAIT_MS);
     if (this.state === 'ended') return;
+    if (dial.warm !== undefined && this.#warmTransfer !== undefined) return this.#warmHandOff(request, dial, dial.warm, this.#warmTransfer);
     this.#apply({ type: 'transfer_requested', target: dial.dial, reason: request.reason, fallback: dial.fallbackDial }, { to: dial.resolvedAs });
+  }
+
+  /** The people are rung by the controller; if nobody takes the call, the group's fallback is dialled. */
+  async #warmHandOff(request: HandOffRequest, dial: HandOffDial, plan: WarmPlan, run: WarmTransferRunner): Promise<void> {
+    this.#apply(
+      { type: 'transfer_requested', target: dial.resolvedAs, reason: request.reason, fallback: dial.fallbackDial, warm: true },
+      { to: dial.resolvedAs, warm: true },
+    );
+    const outcome = await run({ callId: this.callId, fsUuid: this.fsUuid, request, plan, signal: this.#warmAbort.signal }).catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'warm transfer failed');
+      return 'no_answer' as const;
+    });
+    if (outcome === 'bridged') this.#warmBridged = true;
+    if (outcome !== 'no_answer' || this.state !== 'transferring') return;
+    // The caller is still hearing hold music: stop it, or the fallback's bridge would wait behind it.
+    await this.#connection.api(`uuid_break ${this.fsUuid} all`).catch(() => undefined);
+    this.#apply({ type: 'transfer_failed', cause: 'NO_ANSWER' }, { warm: true });
   }
 
   #recordTransfer(request: HandOffRequest, targetKind: string, targetName: string): Promise<string | undefined> {

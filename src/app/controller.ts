@@ -26,6 +26,8 @@ import { EmergencyAlerts } from './emergency-alerts.ts';
 import { EventBus } from './event-bus.ts';
 import { FailoverMonitor } from './failover-monitor.ts';
 import { HealthProber } from './service-health.ts';
+import { runWarmTransfer } from './warm-transfer.ts';
+import { pickAgents } from '../core/agent-selection.ts';
 import { failoverNoticeSms } from '../core/sms-templates.ts';
 import type { SystemMode } from '../core/routing/types.ts';
 import { Conversation, type ConversationOptions } from './conversation.ts';
@@ -40,6 +42,7 @@ import {
   type HandOffDial,
   type Pickup,
   type TransferRecorder,
+  type WarmTransferRunner,
 } from './call-session.ts';
 import type { HandOffRequest } from './conversation.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
@@ -69,7 +72,9 @@ const GREETING_TIMEOUT_MS = 5 * 60 * 1000;
 const CALLER_HISTORY_DAYS = 30;
 const LINGER_GRACE_MS = 2000;
 /** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness. */
-const INBOUND_EVENTS = ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'HEARTBEAT'];
+/** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness, and the
+ * end of a whisper played to an agent during a warm transfer. */
+const INBOUND_EVENTS = ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'HEARTBEAT', 'PLAYBACK_STOP'];
 
 export class Controller {
   readonly registry: CallRegistry<RegisteredCall>;
@@ -178,6 +183,7 @@ export class Controller {
 
       const onEnded = (outcome: CallOutcome | 'adopted', call: RegisteredCall): void => {
         registry.remove(call);
+        busyAgents.delete(call.callId);
         metrics.activeCalls.set(registry.size);
         metrics.callsTotal.inc({ outcome });
       };
@@ -383,6 +389,32 @@ export class Controller {
         escalated: (call, trigger, ms) => alerts.alert(call.callId, trigger, ms),
       };
 
+      // Agents talking with one of our callers ring last in the next warm transfer.
+      const busyAgents = new Map<string, string>();
+      const warmTransfer: WarmTransferRunner | undefined =
+        voice &&
+        (async ({ callId, fsUuid, request, plan, signal }) => {
+          const connection = inbound.current();
+          if (connection === undefined) return 'no_answer';
+          const whisper = await voice.tts
+            .synthesize({ text: whisperText(request), voice: voice.voiceFor('en-US'), language: 'en-US', sampleRate: voice.sampleRate })
+            .then((speech) => speech.path, () => undefined);
+          const agents = pickAgents({ agents: plan.agents, skillsNeeded: [], busyExtensions: new Set(busyAgents.values()) });
+          const result = await runWarmTransfer({
+            connection,
+            callerUuid: fsUuid,
+            agents,
+            gateway: config.gateways.threecx,
+            ringSeconds: plan.ringSeconds,
+            sipHeaders: contextHeaders(callId, request.name),
+            ...(whisper === undefined ? {} : { whisperFile: whisper }),
+            deadlineMs: agents.length * (plan.ringSeconds + 10) * 1000 + 30_000,
+            signal,
+          });
+          if (result.outcome === 'bridged') busyAgents.set(callId, result.agent.extension);
+          return result.outcome;
+        });
+
       const outbound = new OutboundSocketServer({ connection: connectionOptions });
       outbound.on('call', (connection: EslConnection, channelData: EslEvent, acceptedAtMs: number) => {
         const session = new CallSession({
@@ -404,6 +436,7 @@ export class Controller {
           resolveHandOff,
           emergency,
           transfers,
+          ...(warmTransfer ? { warmTransfer } : {}),
           hooks: {
             onEnded,
             onPickup: (pickup) => options.onPickup?.(session, pickup),
@@ -590,7 +623,12 @@ function handOffDial(
   const resolved = resolveTransfer(config, { name: request.name, handoffRingGroup, to: call.toNumber, mode: deps.mode });
   // resolveTransfer only returns ring groups and numbers, which always have a dial string.
   const dial = transferDial(resolved.target, deps.gateways) ?? { dial: '', fallbackDial: null };
-  return { ...dial, resolvedAs: resolved.resolvedAs };
+  const group = resolved.target;
+  return {
+    ...dial,
+    resolvedAs: resolved.resolvedAs,
+    ...(group.kind === 'ring_group' && group.agents.length > 0 ? { warm: { agents: group.agents, ringSeconds: group.ringSeconds } } : {}),
+  };
 }
 
 function twilioSms(config: Config, statusCallbackUrl: string | undefined, logger: Logger): TwilioSms | undefined {
@@ -617,6 +655,12 @@ function emergencyTargets(config: Config, routing: RoutingConfig): EmergencyTarg
     via: config.emergency.transferNumber === undefined ? fromFile.target.via : 'threecx',
     managerExtension: config.emergency.managerExtension ?? fromFile.manager_extension,
   };
+}
+
+/** What the person picking up hears before the caller is put through (the AI's summary). */
+function whisperText(request: HandOffRequest): string {
+  const summary = request.summary.trim() === '' ? 'No summary.' : request.summary.trim();
+  return `Call from the AI assistant. Reason: ${request.name.replace(/_/g, ' ')}. ${summary}`;
 }
 
 /** A wildcard listen address is not something FreeSWITCH can connect to; the loopback is. */

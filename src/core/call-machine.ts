@@ -14,7 +14,14 @@ export type CallInput =
   /** The greeting finished playing (EXECUTE_COMPLETE of its playback). */
   | { type: 'greeting_finished'; interrupted: boolean }
   /** Someone (policy, AI, staff) wants the call handed to a human or a number. */
-  | { type: 'transfer_requested'; target: string; reason: string; fallback?: string | null }
+  | {
+      type: 'transfer_requested';
+      target: string;
+      reason: string;
+      fallback?: string | null;
+      /** The controller rings the people itself (warm transfer) instead of a `bridge`; it reports the outcome. */
+      warm?: boolean;
+    }
   /** CHANNEL_BRIDGE: the caller is now talking to the target. */
   | { type: 'bridged'; otherLegUuid: string }
   /** The transfer could not be completed (bridge failed, nobody answered). */
@@ -90,7 +97,10 @@ export function transition(current: CallMachineState, input: CallInput): Transit
       return move('in_conversation', [{ type: 'hold' }]);
     case 'transfer_requested':
       if (!TRANSFERABLE.has(from)) return illegal(`cannot transfer a call that is ${from}`);
-      return move('transferring', [{ type: 'bridge', target: input.target }], { transferFallback: input.fallback ?? null, fallbackTried: false });
+      return move('transferring', input.warm === true ? [] : [{ type: 'bridge', target: input.target }], {
+        transferFallback: input.fallback ?? null,
+        fallbackTried: false,
+      });
     case 'bridged':
       return from === 'transferring' ? move('bridged', []) : illegal('no transfer was in progress');
     case 'transfer_failed': {

@@ -58,6 +58,11 @@ async function events(h: Harness, session: CallSession): Promise<CallEventRecord
 
 const types = (list: CallEventRecord[]): string[] => list.map((e) => e.type);
 
+/** The caller was put through to a person (a warm transfer bridges with uuid_bridge, not a `bridge` app). */
+async function withPerson(session: () => CallSession | undefined, timeoutMs = 10_000): Promise<void> {
+  await eventually(() => session()?.state === 'bridged', 'the caller bridged to a person', timeoutMs);
+}
+
 /** Waits until the caller has heard `count` prompts to their end (or to a break). */
 async function heardPrompts(call: SimulatedCall, count: number): Promise<void> {
   await eventually(() => call.playbacks.length >= count, `${count} prompts played to the caller`, 10_000);
@@ -106,7 +111,7 @@ describe('AI conversation', () => {
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
     await eventually(() => call.applications.some((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true), 'the greeting started');
     call.say('billing please');
-    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the caller handed to billing', 10_000);
+    await withPerson(() => sessions[0]);
     call.hangup();
     const list = await events(h, sessions[0]!);
     expect(call.playbacks[0]?.status).toBe('break');
@@ -116,8 +121,9 @@ describe('AI conversation', () => {
     const turn = list.find((e) => e.type === 'caller_turn')!;
     expect(barge.seq).toBeLessThan(turn.seq);
     expect(types(list)).toContain('hand_off');
-    const bridge = call.applications.find((a) => a.app === 'bridge');
-    expect(bridge?.arg).toContain('sofia/gateway/threecx/102');
+    // Billing is not a group of the test routing: the number's own group took the call, warm.
+    expect(list.find((e) => e.type === 'transfer_requested')?.data).toMatchObject({ to: 'ring_group:front', warm: true });
+    expect(types(list)).toContain('transfer_bridged');
   });
 
   it('hands the caller to the front desk at once when they press 0 during the greeting', async () => {
@@ -125,7 +131,7 @@ describe('AI conversation', () => {
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
     await eventually(() => call.applications.some((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true), 'the greeting started');
     call.sendDtmf('0');
-    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the bridge to the front desk');
+    await withPerson(() => sessions[0]);
     call.hangup();
     const list = await events(h, sessions[0]!);
     expect(call.playbacks[0]?.status).toBe('break');
@@ -187,22 +193,21 @@ describe('AI conversation', () => {
   it('explains and hands off when speech recognition cannot start', async () => {
     const h = await start({ SPEECHMATICS_API_KEY: 'not-the-key' });
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
-    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off', 10_000);
+    await withPerson(() => sessions[0]);
     call.hangup();
     const list = await events(h, sessions[0]!);
     expect(types(list)).toContain('caller_audio_lost');
     const texts = tts.requests.map((r) => r.input.text ?? '');
     expect(texts).toContain("I'm sorry, I'm having trouble hearing you. Let me connect you with a member of our team.");
-    // The explanation was played before the bridge.
-    const apps = call.applications.map((a) => a.app);
-    expect(apps.lastIndexOf('playback')).toBeLessThan(apps.indexOf('bridge'));
+    // The explanation was played before the transfer began.
+    expect(types(list).indexOf('prompt')).toBeLessThan(types(list).indexOf('transfer_requested'));
   });
 
   it('restarts a fork FreeSWITCH could not connect, then gives up and hands off after the limit', async () => {
     // Nothing listens here: mod_audio_fork answers +OK and reports connect_failed later, each time.
     const h = await start({ AUDIO_FORK_BASE_URL: 'ws://127.0.0.1:9', AUDIO_FORK_MAX_RESTARTS: '2' });
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
-    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off', 15_000);
+    await withPerson(() => sessions[0], 15_000);
     call.hangup();
     const list = await events(h, sessions[0]!);
     expect(list.filter((e) => e.type === 'audio_fork_restart')).toHaveLength(2);
@@ -243,12 +248,11 @@ describe('AI conversation', () => {
     await heardPrompts(call, 1);
     for (let i = 0; i < 4; i++) stt.startBehaviours.push({ kind: 'error', type: 'job_error', reason: 'service unavailable' });
     stt.sessions.at(-1)!.drop();
-    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off', 15_000);
+    await withPerson(() => sessions[0], 15_000);
     call.hangup();
     const list = await events(h, sessions[0]!);
     expect(list.find((e) => e.type === 'caller_audio_lost')?.data.reason).toMatch(/speech recognition lost/);
-    const apps = call.applications.map((a) => a.app);
-    expect(apps.lastIndexOf('playback')).toBeLessThan(apps.indexOf('bridge'));
+    expect(types(list).lastIndexOf('prompt')).toBeLessThan(types(list).indexOf('transfer_requested'));
     stt.startBehaviours.length = 0;
   });
 
@@ -260,7 +264,7 @@ describe('AI conversation', () => {
       const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
       await heardPrompts(call, 1);
       call.say('billing please');
-      await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the hand-off to billing', 10_000);
+      await withPerson(() => sessions[0]);
       call.hangup();
       const list = await events(h, sessions[0]!);
       expect(engine.requests.length).toBeGreaterThan(0);

@@ -71,7 +71,7 @@ describe('failover', () => {
       await eventually(() => first.playbacks.length >= 1, 'the built-in greeting', 10_000);
       await eventually(async () => (await ready(h)).details.system.mode === 'ai-down', 'ai-down', 10_000);
       // In ai-down the call still with the agent is told and handed over.
-      await eventually(() => first.applications.some((a) => a.app === 'bridge'), 'the first caller handed to people', 10_000);
+      await eventually(() => sessions[0]?.state === 'bridged', 'the first caller handed to people', 10_000);
       const handed = (await h.controller.store.getCall(sessions[0]!.callId))?.events.find((e) => e.type === 'hand_off');
       expect(handed?.data).toMatchObject({ to: 'operator', reason: 'the AI side is failing' });
 

@@ -149,6 +149,17 @@ describe('call state machine', () => {
     expect(left.state.state).toBe('in_conversation');
   });
 
+  it('leaves the ringing to the controller for a warm transfer, then dials the fallback if nobody took the call', () => {
+    const { results } = run(
+      [
+        { type: 'transfer_requested', target: 'warm:front', reason: 'billing', fallback: 'voicemail', warm: true },
+        { type: 'transfer_failed', cause: 'NO_ANSWER' },
+      ],
+      live('in_conversation'),
+    );
+    expect(results.map((r) => r.commands)).toEqual([[], [{ type: 'bridge', target: 'voicemail' }]]);
+  });
+
   it("tries a hand-off's fallback once when nobody in the group answers, then holds the caller", () => {
     const { state, results } = run(
       [
