@@ -44,6 +44,11 @@ interface LanguageMatchers {
 }
 
 const MAX_QUOTED = 160;
+/** A follow-up call the practice placed (routing rule `outbound`) opens differently from an incoming call. */
+const OUTBOUND_GREETING: Record<string, string> = {
+  en: "Hello, this is the practice's virtual assistant, calling you back. How can I help you today? You can say book, reschedule or cancel an appointment, billing, or test results.",
+  es: 'Hola, le habla la asistente virtual de la clínica, devolviéndole la llamada. ¿En qué puedo ayudarle? Puede decir hacer, cambiar o cancelar una cita, facturación o resultados.',
+};
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 
 export class ScriptedAgent implements ConversationEngine {
@@ -90,7 +95,7 @@ export class ScriptedAgent implements ConversationEngine {
   fixedPrompts(): { language: string; text: string }[] {
     const out: { language: string; text: string }[] = [];
     for (const [language, p] of Object.entries(this.script.languages)) {
-      const texts = [p.greeting, p.greeting_message_only, p.message_taken, ...p.reprompts, p.not_understood];
+      const texts = [p.greeting, p.greeting_message_only, OUTBOUND_GREETING[language] ?? '', p.message_taken, ...p.reprompts, p.not_understood];
       texts.push(p.operator, p.emergency, p.anything_else, p.goodbye, p.holding, p.confirm_digits);
       for (const intent of Object.values(this.script.intents)) {
         if (intent.flow === 'transfer') texts.push(intent.prompts[language]?.transfer ?? '');
@@ -115,6 +120,7 @@ export class ScriptedAgent implements ConversationEngine {
       lastUtterance: '',
     });
     const p = this.prompts(language);
+    if (start.routing.rule === 'outbound') return Promise.resolve(say(OUTBOUND_GREETING[language] ?? p.greeting));
     return Promise.resolve(say(messageOnly ? p.greeting_message_only : p.greeting));
   }
 

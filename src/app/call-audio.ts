@@ -34,6 +34,8 @@ export interface CallAudioOptions {
   journal: (type: string, data: Record<string, unknown>) => void;
   /** The caller started talking (voice activity, before any transcript). */
   onVoice: () => void;
+  /** Every frame of the caller's audio (answering-machine detection on outbound calls). */
+  onFrame?: (frame: Buffer) => void;
   onStt: (event: SttEvent) => void;
   /** The caller can no longer be heard (STT down for good, or the fork could not be kept up). */
   onLost: (reason: string) => void;
@@ -154,6 +156,7 @@ export class CallAudio {
     if (stt === undefined) return;
     stt.sendAudio(frame);
     this.#framesForwarded++;
+    this.#o.onFrame?.(frame);
     if (this.#vad.push(frame)) this.#o.onVoice();
   };
 

@@ -65,6 +65,14 @@ export interface ConversationCall {
   logger: Logger;
   journal: (type: string, data: Record<string, unknown>) => void;
   hooks: ConversationHooks;
+  /** Set for a call our dialer placed (the conversation first tells person from answering machine). */
+  outboundId?: string;
+}
+
+/** Calls the outbound dialer placed come back through FreeSWITCH's `socket` like any other. */
+export interface OutboundCalls {
+  /** The AI's plan for a follow-up call of this purpose. */
+  route(purpose: string): { decision: RoutingDecision; plan: CallPlan };
 }
 
 /** Where a hand-off goes, as dial strings (the live routing resolves the name). */
@@ -135,6 +143,7 @@ export interface CallSessionOptions {
   /** Emergency escalation; without it an emergency is an ordinary hand-off to routing's emergency target. */
   emergency?: EmergencyEscalation;
   transfers?: TransferRecorder;
+  outbound?: OutboundCalls;
   /** Warm transfers for the agent's hand-offs to ring groups; without it they are blind bridges. */
   warmTransfer?: WarmTransferRunner;
 }
@@ -170,6 +179,9 @@ export class CallSession implements RegisteredCall {
   readonly #emergency: EmergencyEscalation | undefined;
   readonly #transfers: TransferRecorder | undefined;
   readonly #warmTransfer: WarmTransferRunner | undefined;
+  readonly #outbound: OutboundCalls | undefined;
+  /** Our dialer's id for this call, when we placed it (the channel variable callbridge_outbound_id). */
+  readonly #outboundId: string | undefined;
   readonly #warmAbort = new AbortController();
   /** The stored context of the transfer in progress. */
   #transferRecord: Promise<string | undefined> | undefined;
@@ -188,6 +200,7 @@ export class CallSession implements RegisteredCall {
   #decision: RoutingDecision | undefined;
   #conversation: Conversation | undefined;
   readonly #offeredAtMs: number;
+  readonly #channelData: EslEvent['headers'];
   readonly #channelDataAtMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   #machine: CallMachineState = initialCallState;
@@ -209,9 +222,13 @@ export class CallSession implements RegisteredCall {
     this.#emergency = options.emergency;
     this.#transfers = options.transfers;
     this.#warmTransfer = options.warmTransfer;
+    this.#outbound = options.outbound;
+    const outboundId = options.channelData.headers.get('variable_callbridge_outbound_id');
+    this.#outboundId = outboundId !== undefined && /^[0-9a-f-]{36}$/i.test(outboundId) ? outboundId : undefined;
     this.#offeredAtMs = options.acceptedAtMs;
     this.#channelDataAtMs = this.#clock.monotonicMs();
     const data = options.channelData.headers;
+    this.#channelData = data;
     this.fsUuid = options.channelData.uniqueId ?? data.get('Channel-Call-UUID') ?? 'unknown';
     this.#logger = options.logger.child({ callId: this.callId, fsUuid: this.fsUuid });
     this.record = {
@@ -261,7 +278,11 @@ export class CallSession implements RegisteredCall {
     this.#background('resume', connection.resume());
     let routed: ReturnType<CallSessionOptions['routeCall']>;
     try {
-      routed = this.#routeCall({ from: this.record.fromNumber, to: this.record.toNumber, at: this.record.startedAt });
+      const purpose = this.#channelVariable('callbridge_purpose') ?? 'follow_up';
+      routed =
+        this.#outboundId !== undefined && this.#outbound !== undefined
+          ? this.#outbound.route(purpose)
+          : this.#routeCall({ from: this.record.fromNumber, to: this.record.toNumber, at: this.record.startedAt });
     } catch (error) {
       // A routing bug must not drop the caller: answer and keep them with the controller, on record.
       this.#logger.error({ err: error }, 'routing failed; answering the call without a decision');
@@ -274,8 +295,10 @@ export class CallSession implements RegisteredCall {
     // Prepared before the answer goes out: the STT handshake and the agent's greeting overlap the answer.
     if (plan.kind === 'converse' && decision.target.kind === 'ai_agent') this.#conversation = this.#newConversation(decision);
     this.#conversation?.prepare();
-    this.#apply({ type: 'offered', plan }, { route: summarizeDecision(decision) });
+    this.#apply({ type: 'offered', plan }, { route: summarizeDecision(decision), ...(this.#outboundId ? { outboundId: this.#outboundId } : {}) });
     if (decision.location !== null) this.#journal.update(this.callId, { location: decision.location });
+    // A leg we originated reaches us already answered: no CHANNEL_ANSWER will come.
+    if (this.#channelVariable('Answer-State', false) === 'answered') this.#onAnswered();
   }
 
   /**
@@ -337,10 +360,7 @@ export class CallSession implements RegisteredCall {
     const headers = event.headers;
     switch (event.name) {
       case 'CHANNEL_ANSWER':
-        this.record.answeredAt = this.#clock.now();
-        this.#apply({ type: 'answered' });
-        this.#journal.update(this.callId, { answeredAt: this.record.answeredAt });
-        this.#conversation?.answered();
+        this.#onAnswered();
         return;
       case 'CHANNEL_BRIDGE':
         this.#otherLeg = headers.get('Other-Leg-Unique-ID');
@@ -432,8 +452,21 @@ export class CallSession implements RegisteredCall {
     this.#resolveDone();
   }
 
+  #onAnswered(): void {
+    if (this.record.answeredAt !== null) return;
+    this.record.answeredAt = this.#clock.now();
+    this.#apply({ type: 'answered' });
+    this.#journal.update(this.callId, { answeredAt: this.record.answeredAt });
+    this.#conversation?.answered();
+  }
+
+  #channelVariable(name: string, variable = true): string | undefined {
+    return this.#channelData.get(variable ? `variable_${name}` : name);
+  }
+
   #newConversation(decision: RoutingDecision): Conversation | undefined {
     return this.#startConversation?.({
+      ...(this.#outboundId === undefined ? {} : { outboundId: this.#outboundId }),
       callId: this.callId,
       fsUuid: this.fsUuid,
       connection: this.#connection,

@@ -21,7 +21,12 @@ export interface Config {
     readonly reconnectMaxMs: number;
   };
   /** Where FreeSWITCH's `socket <host>:<port> async full` connects to (outbound ESL). */
-  readonly controllerSocket: { readonly host: string; readonly port: number };
+  readonly controllerSocket: {
+    readonly host: string;
+    readonly port: number;
+    /** How FreeSWITCH reaches it (the dialer's originate names it): the service name in compose. */
+    readonly advertisedHost: string;
+  };
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -211,6 +216,7 @@ function envSchema(mode: RunMode) {
         : optional(z.string()).transform((s) => s ?? (mode === 'demo' ? DEMO_ESL_PASSWORD : '')),
     CONTROLLER_SOCKET_HOST: host('127.0.0.1'),
     CONTROLLER_SOCKET_PORT: port(8084),
+    CONTROLLER_SOCKET_ADVERTISED_HOST: optional(z.string().regex(/^[A-Za-z0-9.-]+$/, { error: 'expected a host name or IP address' })),
     HTTP_HOST: host('127.0.0.1'),
     HTTP_PORT: port(8080),
     DATABASE_URL: optional(url(['postgres', 'postgresql'])),
@@ -321,7 +327,11 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       reconnectMinMs: e.ESL_RECONNECT_MIN_MS,
       reconnectMaxMs: e.ESL_RECONNECT_MAX_MS,
     },
-    controllerSocket: { host: e.CONTROLLER_SOCKET_HOST, port: e.CONTROLLER_SOCKET_PORT },
+    controllerSocket: {
+      host: e.CONTROLLER_SOCKET_HOST,
+      port: e.CONTROLLER_SOCKET_PORT,
+      advertisedHost: e.CONTROLLER_SOCKET_ADVERTISED_HOST ?? (['0.0.0.0', '::'].includes(e.CONTROLLER_SOCKET_HOST) ? '127.0.0.1' : e.CONTROLLER_SOCKET_HOST),
+    },
     http: {
       host: e.HTTP_HOST,
       port: e.HTTP_PORT,

@@ -7,7 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CallStore, Clock } from '../core/ports.ts';
-import { DrizzleCallStore, DrizzleTransferStore, FieldCipher, migrate, openDatabase, type Database } from '../db/index.ts';
+import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTransferStore, FieldCipher, migrate, openDatabase, type Database } from '../db/index.ts';
+import { OutboundDialer } from './outbound-dialer.ts';
+import { AnsweringMachineDetector } from '../voice/answering-machine.ts';
+import { planCall } from '../core/call-plan.ts';
 import { withSipHeaders } from '../core/sip-headers.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
 import { buildHttpServer, createMetrics, TWILIO_STATUS_PATH, type Metrics, type TwilioStatusRoutesOptions } from '../http/index.ts';
@@ -43,6 +46,7 @@ import {
   type Pickup,
   type TransferRecorder,
   type WarmTransferRunner,
+  type OutboundCalls,
 } from './call-session.ts';
 import type { HandOffRequest } from './conversation.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
@@ -208,6 +212,34 @@ export class Controller {
       for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === 'normal' ? 1 : 0);
       const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode });
 
+      // Follow-up calls: placed by the dialer, answered legs come back through the outbound socket.
+      const outboundStore = new DrizzleOutboundStore({ db: database.db, ...(cipher ? { cipher } : {}) });
+      const firstDid = Object.keys(routing.config.numbers)[0] ?? '';
+      const dialer = new OutboundDialer({
+        store: outboundStore,
+        connection: () => inbound.current(),
+        clock,
+        logger: logger.child({ component: 'dialer' }),
+        callerIdNumber: config.twilio.phoneNumber ?? firstDid,
+        gateway: () => (mode() === '3cx-down' ? config.gateways.twilio : config.gateways.threecx),
+        socketTarget: { host: config.controllerSocket.advertisedHost, port: config.controllerSocket.port },
+        defaultTimeZone: Object.values(routing.config.locations)[0]?.timezone ?? 'America/New_York',
+      });
+      opened.push({ close: () => dialer.stop() });
+      const outboundCalls: OutboundCalls = {
+        route: (purpose) => {
+          const decision: RoutingDecision = {
+            target: { kind: 'ai_agent', language: 'en-US', messageOnly: false, handoffRingGroup: routing.config.operator.ring_group },
+            location: null,
+            recording: { enabled: true, announcement: null },
+            reason: `Follow-up call placed by the practice (${purpose.replace(/[^a-z_]/g, '')}).`,
+            rule: 'outbound',
+          };
+          return { decision, plan: planCall(decision, config.gateways) };
+        },
+      };
+
+
       // Redis carries the post-call queue (issue 7); until then readiness is all the controller needs it for.
       const redis =
         config.redis.url === undefined
@@ -257,6 +289,7 @@ export class Controller {
         },
         ...(twilioStatus ? { twilioStatus } : {}),
         transfers: transferStore,
+        outbound: dialer,
         system: {
           status: () => {
             const state = failover.state();
@@ -336,8 +369,21 @@ export class Controller {
           });
         });
       });
-      const startConversation = (call: ConversationCall): Conversation | undefined =>
-        voice === undefined ? undefined : newConversation(call, { voice, routing, clock, ...(sendSms ? { sendSms } : {}) });
+      const startConversation = (call: ConversationCall): Conversation | undefined => {
+        if (voice === undefined) return undefined;
+        const outboundId = call.outboundId;
+        const answeringMachine =
+          outboundId === undefined
+            ? undefined
+            : {
+                detector: new AnsweringMachineDetector({ sampleRate: 16000 }),
+                machineMessage: `Hello, this is ${routing.config.practice} calling. Please call us back when you can. Thank you.`,
+                onVerdict: (verdict: { kind: string }) => {
+                  dialer.noteAnswered(outboundId, { callId: call.callId, machine: verdict.kind === 'machine' }).catch((error: unknown) => logger.warn({ err: error }, 'outbound answer not recorded'));
+                },
+              };
+        return newConversation(call, { voice, routing, clock, ...(sendSms ? { sendSms } : {}), ...(answeringMachine ? { answeringMachine } : {}) });
+      };
       const resolveHandOff = (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }): HandOffDial => {
         const handOff = handOffDial(request, call, { routing, gateways: config.gateways, mode: mode() });
         metrics.aiHandOffsTotal.inc({ to: handOff.resolvedAs.split(':')[0] ?? 'unknown' });
@@ -436,6 +482,7 @@ export class Controller {
           resolveHandOff,
           emergency,
           transfers,
+          outbound: outboundCalls,
           ...(warmTransfer ? { warmTransfer } : {}),
           hooks: {
             onEnded,
@@ -506,6 +553,7 @@ export class Controller {
       opened.push({ close: () => inbound.stop() });
       await inbound.start();
       failover.start();
+      dialer.start();
 
       await http.listen({ host: config.http.host, port: config.http.port });
       const httpAddress = http.server.address() as AddressInfo;
@@ -581,7 +629,13 @@ export class Controller {
 /** The AI conversation of a call routed to the agent, with this controller's voice pipeline and routing. */
 function newConversation(
   call: ConversationCall,
-  deps: { voice: VoicePipeline; routing: RoutingService; clock: Clock; sendSms?: ConversationOptions['sendSms'] },
+  deps: {
+    voice: VoicePipeline;
+    routing: RoutingService;
+    clock: Clock;
+    sendSms?: ConversationOptions['sendSms'];
+    answeringMachine?: ConversationOptions['answeringMachine'];
+  },
 ): Conversation | undefined {
   const { decision } = call;
   if (decision.target.kind !== 'ai_agent') return undefined;
@@ -604,6 +658,7 @@ function newConversation(
     emergencyEscape: routing.emergency.dtmf_escape,
     emergencyPhrases: new EmergencyPhrases(routing.emergency.phrases),
     ...(deps.sendSms ? { sendSms: deps.sendSms } : {}),
+    ...(deps.answeringMachine ? { answeringMachine: deps.answeringMachine } : {}),
     clock: deps.clock,
     logger: call.logger,
     journal: call.journal,

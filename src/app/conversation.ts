@@ -16,6 +16,7 @@ import { initialTurnState, turnStep, type TurnCommand, type TurnInput, type Turn
 import type { AgentAction, AgentReply, ConversationStart } from '../core/voice-ports.ts';
 import type { EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
+import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice/answering-machine.ts';
 import { CallAudio } from './call-audio.ts';
 import type { VoicePipeline } from './voice-pipeline.ts';
 
@@ -59,6 +60,11 @@ export interface ConversationOptions {
   emergencyEscape: string;
   /** Spotted in partial and final transcripts alike. */
   emergencyPhrases: EmergencyPhrases;
+  /**
+   * An outbound call: the agent waits for this detector's verdict before speaking; an answering machine gets
+   * `machineMessage` and the call ends.
+   */
+  answeringMachine?: { detector: AnsweringMachineDetector; machineMessage: string; onVerdict: (verdict: AnsweringMachineVerdict) => void };
   /** Sends the text the agent asked for (appointment confirmations); absent → not sent, only journaled. */
   sendSms?: (request: { to: string; template: string; values: Record<string, string>; callId: string }) => void;
   clock: Clock;
@@ -98,11 +104,13 @@ export class Conversation {
   #escape = '';
   #collecting: { max: number; count: number; timeoutMs: number } | undefined;
   readonly #transcript: TranscriptLine[] = [];
+  #awaitingAnswerer: boolean;
   #digitTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConversationOptions) {
     this.#o = options;
     const { pipeline } = options;
+    this.#awaitingAnswerer = options.answeringMachine !== undefined;
     this.#audio = new CallAudio({
       callId: options.callId,
       fsUuid: options.fsUuid,
@@ -116,8 +124,15 @@ export class Conversation {
       metrics: pipeline.metrics,
       logger: options.logger,
       journal: options.journal,
-      onVoice: () => this.#step({ type: 'voice_activity' }),
+      onVoice: () => {
+        // Until an outbound call's answerer is known, their "Hello?" is not an interruption.
+        if (this.#awaitingAnswerer) return;
+        this.#step({ type: 'voice_activity' });
+      },
+      ...(options.answeringMachine === undefined ? {} : { onFrame: (frame: Buffer) => this.#classifyAnswerer(frame) }),
       onStt: (event) => {
+        // An outbound call's "Hello?" only tells person from machine; the agent's greeting answers it.
+        if (this.#awaitingAnswerer) return;
         switch (event.type) {
           case 'partial':
             if (event.text.trim() === '' || this.#spotEmergency(event.text)) return;
@@ -142,7 +157,37 @@ export class Conversation {
   prepare(): void {
     this.#o.journal('conversation_started', { language: this.#o.start.language, routingRule: this.#o.start.routing.rule });
     void this.#audio.openStt();
+    // An outbound call's greeting waits for the verdict: a machine gets a message, not a conversation.
+    if (!this.#awaitingAnswerer) this.#greet();
+  }
+
+  #greet(): void {
     this.#ask(0, 0, () => this.#o.pipeline.engine.start(this.#o.start));
+  }
+
+  #classifyAnswerer(frame: Buffer): void {
+    const amd = this.#o.answeringMachine;
+    if (!this.#awaitingAnswerer || amd === undefined || this.#ended) return;
+    const verdict = amd.detector.push(frame);
+    if (verdict === undefined) return;
+    this.#awaitingAnswerer = false;
+    this.#o.journal('answerer', { kind: verdict.kind, reason: verdict.reason, atMs: verdict.atMs });
+    amd.onVerdict(verdict);
+    if (verdict.kind !== 'machine') return this.#greet();
+    // A message for the machine, then goodbye: no conversation with a recording.
+    this.#ended = true;
+    void this.#audio.close();
+    const { pipeline } = this.#o;
+    const language = this.#o.start.language;
+    pipeline.tts
+      .synthesize({ text: amd.machineMessage, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate })
+      .then(
+        (speech) => ({ app: 'playback', arg: speech.path }),
+        () => ({ app: 'speak', arg: `flite|slt|${amd.machineMessage}` }),
+      )
+      .then((prompt) => this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS }))
+      .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'answering machine message failed'))
+      .finally(() => this.#o.hooks.onHangup('NORMAL_CLEARING'));
   }
 
   /** CHANNEL_ANSWER: the caller's audio can be forked now. */

@@ -113,7 +113,7 @@ export async function runDemo(config: Config): Promise<number> {
       config: {
         ...config,
         freeswitch: { ...config.freeswitch, eslPort, reconnectMinMs: 50, reconnectMaxMs: 200 },
-        controllerSocket: { host: '127.0.0.1', port: socketPort },
+        controllerSocket: { host: '127.0.0.1', port: socketPort, advertisedHost: '127.0.0.1' },
         http: { ...config.http, port: 0 },
         voice: {
           ...config.voice,

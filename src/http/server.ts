@@ -21,6 +21,7 @@ import { routingRoutes, type RoutingApi } from './routing.ts';
 import { twilioStatusRoutes, type TwilioStatusRoutesOptions } from './twilio.ts';
 import { transfersRoutes, type CallCommands, type TransfersRoutesOptions } from './transfers.ts';
 import { systemRoutes, type SystemModeApi } from './system.ts';
+import { outboundRoutes, type OutboundService } from './outbound.ts';
 
 export interface BuildHttpServerOptions {
   logger: FastifyBaseLogger;
@@ -40,6 +41,8 @@ export interface BuildHttpServerOptions {
   commands?: CallCommands;
   /** The failover mode: shown and forced by operators. */
   system?: SystemModeApi;
+  /** Outbound follow-up calls and the do-not-call list. */
+  outbound?: OutboundService;
 }
 
 // Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
@@ -99,6 +102,7 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
       await v1.register(callsRoutes, { callStore: options.callStore });
       if (options.routing) await v1.register(routingRoutes, { routing: options.routing });
       if (options.system) await v1.register(systemRoutes, { system: options.system });
+      if (options.outbound) await v1.register(outboundRoutes, { outbound: options.outbound });
       if (options.transfers && options.commands) {
         await v1.register(transfersRoutes, { callStore: options.callStore, transfers: options.transfers, commands: options.commands });
       }
