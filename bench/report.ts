@@ -1,6 +1,7 @@
 // Turns the raw measurements into bench/results.json and the tables printed at the end of `npm run bench`.
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { CallBenchOutcome } from './calls/index.ts';
+import type { HandoffBenchOutcome } from './handoffs/index.ts';
 import type { RoundResult } from './calls/round.ts';
 import type { ParseBenchResult } from './parse/index.ts';
 import type { VoiceBenchOutcome } from './voice/index.ts';
@@ -67,7 +68,27 @@ const VOICE_METHOD =
   'Forwarding: every caller silent. Talking: every caller says a sentence, waits for the answer, thinks 0.2-0.8 s, again; the AI engine peer answers at once with a fixed sentence already in the TTS cache (a warm-up call put it there). ' +
   'End of utterance -> playback command: turn_timing.totalMs of every turn, read back from the controller journal. CPU: process.cpuUsage() of the controller over each window / wall time.';
 
-export function buildResults(parse: ParseBenchResult | undefined, calls: Databases | undefined, voice: VoiceBenchOutcome | undefined, startedAt: Date, seconds: number) {
+const HANDOFF_METHOD =
+  'Controller (production config, embedded PGlite, Twilio configured) in its own process; the simulator (timeScale 1, forks paced on their own 20 ms clocks) and the Speechmatics, Google TTS and Twilio peers in another; the AI engine peer in a third. ' +
+  'Every TTS prompt lasts at most settings.promptMaxMs; the simulated 3CX (agents, emergency target) answers every leg after settings.agentAnswerMs. A warm-up emergency and a warm-up transfer put the fixed sentences into the TTS cache. ' +
+  'Emergencies: N AI calls, all greeted and forked, then every caller says settings.emergencySentence in the same moment (one loop); the phrase comes in a partial transcript 1.2 s of audio into the sentence. ' +
+  'triggerToBridgeCommandMs = journal emergency.data.msToBridgeCommand (escalation start, when the partial was handled, -> bridge command written). ' +
+  'Transfers: M AI calls, all greeted, then every caller presses 0 in the same moment: a warm transfer to the ring group each (hold music, originate, whisper, uuid_bridge). requestToBridgedMs = journal transfer_bridged.data.ms. ' +
+  'Wire view: the caller starts the sentence / presses 0 -> CHANNEL_EXECUTE bridge / CHANNEL_BRIDGE seen on an inbound ESL connection to the simulator (same process and clock as the callers).';
+
+function handoffFigures(handoffs: HandoffBenchOutcome) {
+  if (!handoffs.ok) return { skipped: handoffs.reason };
+  return { method: HANDOFF_METHOD, ...handoffs.result };
+}
+
+export function buildResults(
+  parse: ParseBenchResult | undefined,
+  calls: Databases | undefined,
+  voice: VoiceBenchOutcome | undefined,
+  handoffs: HandoffBenchOutcome | undefined,
+  startedAt: Date,
+  seconds: number,
+) {
   const eslParse = parse && {
     input: parse.input,
     method: parse.method,
@@ -118,6 +139,7 @@ export function buildResults(parse: ParseBenchResult | undefined, calls: Databas
       warnings: o.result.warnings,
     })),
     voice: voice && voiceFigures(voice),
+    handoffs: handoffs && handoffFigures(handoffs),
     memory: perDatabase((o) => ({
       baseline: o.result.baseline,
       heldCalls: Object.fromEntries(
@@ -132,7 +154,13 @@ export type BenchResults = ReturnType<typeof buildResults>;
 const ms = (s: Summary): string => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.max.toFixed(1)}`;
 
 /** The result tables, as plain text for the terminal or as markdown for bench/README.md. */
-export function renderTables(parse: ParseBenchResult | undefined, calls: Databases | undefined, voice: VoiceBenchOutcome | undefined, format: 'text' | 'markdown' = 'text'): string {
+export function renderTables(
+  parse: ParseBenchResult | undefined,
+  calls: Databases | undefined,
+  voice: VoiceBenchOutcome | undefined,
+  handoffs: HandoffBenchOutcome | undefined,
+  format: 'text' | 'markdown' = 'text',
+): string {
   const out: string[] = [];
   const md = format === 'markdown';
   const render = md ? markdownTable : table;
@@ -219,6 +247,33 @@ export function renderTables(parse: ParseBenchResult | undefined, calls: Databas
       const noted = Object.entries(v.journal).filter(([, n]) => n > 0);
       out.push(
         `${md ? '\n' : ''}Calls released ${v.released}/${v.calls}, left in the registry ${v.registryAfter}; journal: ${noted.length === 0 ? 'no fork restarts, overruns, lost audio, barge-ins or hand-offs' : noted.map(([k, n]) => `${k} ${n}`).join(', ')}; controller warnings ${v.warnings.count}.`,
+      );
+    }
+  }
+  if (handoffs) {
+    if (out.length > 0) out.push('');
+    if (!handoffs.ok) out.push(title('Emergencies and transfers'), handoffs.reason);
+    else {
+      const { emergencies: e, transfers: t, settings } = handoffs.result;
+      const cpu = (c: { cpuPercentOfOneCore: number; eventLoopDelayMs: { max: number } }): string => `${c.cpuPercentOfOneCore.toFixed(1)} / ${c.eventLoopDelayMs.max.toFixed(1)}`;
+      out.push(title('Emergencies: every conversation escalates at once (ms p50 / p95 / p99 / max)'));
+      out.push(
+        render(
+          ['conversations', 'escalated', 'trigger → bridge command ms (controller)', 'caller starts the sentence → bridge app ms (wire)', '… → bridged ms (wire)', 'alert texts', 'controller CPU % / loop delay max ms'],
+          [[e.calls, e.escalated, ms(e.triggerToBridgeCommandMs), ms(e.speechToBridgeAppMs), ms(e.speechToBridgedMs), e.alertTexts, cpu(e.controller)]],
+        ),
+      );
+      out.push('', title('Transfers: every caller presses 0 at once, a warm transfer each (ms p50 / p95 / p99 / max)'));
+      out.push(
+        render(
+          ['transfers', 'requested', 'bridged', 'failed', 'request → bridged ms (controller)', 'caller presses 0 → bridged ms (wire)', 'controller CPU % / loop delay max ms'],
+          [[t.calls, t.requested, t.bridged, t.failed, ms(t.requestToBridgedMs), ms(t.dtmfToBridgedMs), cpu(t.controller)]],
+        ),
+      );
+      out.push(
+        `${md ? '\n' : ''}The caller's sentence "${settings.emergencySentence}" lasts ${settings.sentenceMs} ms; its phrase reaches the recogniser's partials 1.2 s into it. ` +
+          `Prompts (the caller's "connecting you", the agent's whisper) last ${settings.promptMaxMs} ms; the simulated agents and emergency target answer after ${settings.agentAnswerMs} ms. ` +
+          `Calls released ${handoffs.result.released}/${e.calls + t.calls}, left in the registry ${handoffs.result.registryAfter}; controller warnings ${handoffs.result.warnings.count}.`,
       );
     }
   }

@@ -1,9 +1,9 @@
 // `npm run bench`: ESL parse throughput, call setup latency, memory per held call, a 1000-call burst, and
 // the voice pipeline (audio frames at 150 concurrent forks, end of utterance → playback command, the
-// controller's CPU), measured on this machine and written to bench/results.json. Figures to read, never a
-// pass/fail gate.
+// controller's CPU), and hand-offs (100 emergencies at once, 50 simultaneous warm transfers), measured on
+// this machine and written to bench/results.json. Figures to read, never a pass/fail gate.
 //   --quick         small sizes, for checking that the benchmark itself works
-//   --parse-only / --calls-only / --voice-only
+//   --parse-only / --calls-only / --voice-only / --handoffs-only
 //   (results.json is only written by a full run)
 //   --no-postgres   skip the second call run on a real Postgres server
 //   --postgres-url  admin URL of that server (default: the local one the test suite uses)
@@ -11,6 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCallBench } from './calls/index.ts';
+import { runHandoffBench, type HandoffBenchOutcome } from './handoffs/index.ts';
 import { runParseBench, type ParseBenchResult } from './parse/index.ts';
 import { buildResults, renderTables } from './report.ts';
 import { runVoiceBench, type VoiceBenchOutcome } from './voice/index.ts';
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     'parse-only': { type: 'boolean', default: false },
     'calls-only': { type: 'boolean', default: false },
     'voice-only': { type: 'boolean', default: false },
+    'handoffs-only': { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
     'postgres-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
@@ -33,7 +35,7 @@ const START = '<!-- results:start (written by npm run bench) -->';
 const END = '<!-- results:end -->';
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : undefined;
+const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : args['handoffs-only'] ? 'handoffs' : undefined;
 const startedAt = new Date();
 const started = performance.now();
 let parse: ParseBenchResult | undefined;
@@ -85,10 +87,21 @@ if (only === undefined || only === 'voice') {
   });
   if (!voice.ok) say(`  ${voice.reason}`);
 }
+let handoffs: HandoffBenchOutcome | undefined;
+if (only === undefined || only === 'handoffs') {
+  say('Hand-offs: emergencies at once, simultaneous transfers …');
+  handoffs = await runHandoffBench({
+    emergencyCalls: args.quick ? 10 : 100,
+    transferCalls: args.quick ? 10 : 50,
+    setupTimeoutMs: 60_000,
+    bridgeTimeoutMs: 30_000,
+  });
+  if (!handoffs.ok) say(`  ${handoffs.reason}`);
+}
 const seconds = (performance.now() - started) / 1000;
-const results = buildResults(parse, calls, voice, startedAt, seconds);
+const results = buildResults(parse, calls, voice, handoffs, startedAt, seconds);
 say('');
-say(renderTables(parse, calls, voice));
+say(renderTables(parse, calls, voice, handoffs));
 say('');
 for (const line of targetLines(results)) say(line);
 if (args.quick || only !== undefined) {
@@ -103,7 +116,7 @@ if (args.quick || only !== undefined) {
     const machine =
       `Measured ${results.date.slice(0, 10)} on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.machine.memoryGiB} GiB; ` +
       `whole run ${results.durationSeconds} s; load average at the end ${results.machine.loadAverage.join(' / ')}.`;
-    const body = [machine, '', renderTables(parse, calls, voice, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
+    const body = [machine, '', renderTables(parse, calls, voice, handoffs, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
     await writeFile(README, `${readme.slice(0, from + START.length)}\n${body}\n${readme.slice(to)}`);
   }
   say(`\nWrote bench/results.json and the tables in bench/README.md (${seconds.toFixed(0)} s)`);

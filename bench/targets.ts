@@ -64,5 +64,23 @@ export function targetLines(results: BenchResults): string[] {
         `${t.totalMs.p99.toFixed(1)} ms — ${mark(t.totalMs.p99 < 50)} (p50 ${t.totalMs.p50.toFixed(1)} ms; controller CPU ${voice.talking.controllerCpuPercentOfOneCore.toFixed(0)}% of one core meanwhile)`,
     );
   }
+  const handoffs = results.handoffs;
+  if (handoffs !== undefined && !('skipped' in handoffs)) {
+    const e = handoffs.emergencies;
+    const p99 = e.triggerToBridgeCommandMs.p99;
+    lines.push(
+      `  emergency phrase in a partial transcript → bridge command, p99 < 50 ms (${e.calls} conversations escalating at once, ${e.escalated} escalated): ` +
+        `${p99.toFixed(1)} ms — ${mark(e.escalated === e.calls && p99 < 50)} (p50 ${e.triggerToBridgeCommandMs.p50.toFixed(1)} ms)`,
+    );
+    const wire = e.speechToBridgedMs;
+    lines.push(
+      `  emergency < 5 s end to end (practice goal): caller starts the sentence → bridged to the emergency target p99 ${wire.p99.toFixed(0)} ms, ${wire.count} of ${e.calls} — ${mark(wire.count === e.calls && wire.p99 < 5000)}`,
+    );
+    const t = handoffs.transfers;
+    lines.push(
+      `  transfer < 30 s (practice goal; ${t.calls} simultaneous warm transfers): request → bridged p99 ${t.requestToBridgedMs.p99.toFixed(0)} ms, ` +
+        `${t.bridged} of ${t.calls} bridged — ${mark(t.bridged === t.calls && t.requestToBridgedMs.p99 < 30_000)}`,
+    );
+  }
   return lines;
 }

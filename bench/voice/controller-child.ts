@@ -81,7 +81,7 @@ function windowFigures(action: 'start' | 'end'): ControllerReply {
   };
 }
 
-async function storedCalls(timeoutMs: number): Promise<ControllerReply> {
+async function storedCalls(timeoutMs: number, keep: readonly string[]): Promise<ControllerReply> {
   const c = controller as Controller;
   const deadline = performance.now() + timeoutMs;
   while ((released.size < sessions.length || c.registry.size > 0) && performance.now() < deadline) await sleep(20);
@@ -93,7 +93,8 @@ async function storedCalls(timeoutMs: number): Promise<ControllerReply> {
     const eventCounts: Record<string, number> = {};
     for (const e of events) eventCounts[e.type] = (eventCounts[e.type] ?? 0) + 1;
     const turnTimings = events.filter((e) => e.type === 'turn_timing').map((e) => e.data as unknown as TurnTiming);
-    calls.push({ fsUuid: session.fsUuid, released: released.has(session), eventCounts, turnTimings });
+    const kept = events.filter((e) => keep.includes(e.type)).map((e) => ({ type: e.type, data: e.data as Record<string, unknown> }));
+    calls.push({ fsUuid: session.fsUuid, released: released.has(session), eventCounts, turnTimings, kept });
   }
   return { type: 'calls', calls, registryAfter: c.registry.size, logLines, warnings };
 }
@@ -108,7 +109,7 @@ async function handle(request: ControllerRequest): Promise<void> {
       reply(windowFigures(request.action));
       return;
     case 'calls':
-      reply(await storedCalls(request.timeoutMs));
+      reply(await storedCalls(request.timeoutMs, request.keep ?? []));
       return;
     case 'stop':
       await controller?.close();

@@ -7,8 +7,11 @@ export type ControllerRequest =
   | { type: 'start'; env: Record<string, string> }
   /** Start or end a measured window: the controller's CPU time and event-loop delay over it. */
   | { type: 'window'; action: 'start' | 'end' }
-  /** Waits until every call is released, then reads each call's journal back from the database. */
-  | { type: 'calls'; timeoutMs: number }
+  /**
+   * Waits until every call is released, then reads each call's journal back from the database; the entries
+   * of the `keep` types come back whole (type and data).
+   */
+  | { type: 'calls'; timeoutMs: number; keep?: string[] }
   | { type: 'stop' };
 
 export interface WindowFigures {
@@ -36,6 +39,8 @@ export interface StoredCall {
   /** Journal entry type → how many. */
   eventCounts: Record<string, number>;
   turnTimings: TurnTiming[];
+  /** The journal entries of the requested `keep` types, in order. */
+  kept: Array<{ type: string; data: Record<string, unknown> }>;
 }
 
 export type ControllerReply =
