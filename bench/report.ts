@@ -259,8 +259,8 @@ export function renderTables(
       out.push(title('Emergencies: every conversation escalates at once (ms p50 / p95 / p99 / max)'));
       out.push(
         render(
-          ['conversations', 'escalated', 'trigger → bridge command ms (controller)', 'caller starts the sentence → bridge app ms (wire)', '… → bridged ms (wire)', 'alert texts', 'controller CPU % / loop delay max ms'],
-          [[e.calls, e.escalated, ms(e.triggerToBridgeCommandMs), ms(e.speechToBridgeAppMs), ms(e.speechToBridgedMs), e.alertTexts, cpu(e.controller)]],
+          ['conversations', 'escalated', 'trigger → bridge command ms (controller)', 'of which: to "connecting you" queued', 'then to bridge command', 'caller starts the sentence → bridge app ms (wire)', '… → bridged ms (wire)', 'alert texts', 'controller CPU % / loop delay max ms'],
+          [[e.calls, e.escalated, ms(e.triggerToBridgeCommandMs), ms(e.detectedToPromptMs), ms(e.promptToBridgeCommandMs), ms(e.speechToBridgeAppMs), ms(e.speechToBridgedMs), e.alertTexts, cpu(e.controller)]],
         ),
       );
       out.push('', title('Transfers: every caller presses 0 at once, a warm transfer each (ms p50 / p95 / p99 / max)'));
@@ -272,7 +272,7 @@ export function renderTables(
       );
       out.push(
         `${md ? '\n' : ''}The caller's sentence "${settings.emergencySentence}" lasts ${settings.sentenceMs} ms; its phrase reaches the recogniser's partials 1.2 s into it. ` +
-          `Prompts (the caller's "connecting you", the agent's whisper) last ${settings.promptMaxMs} ms; the simulated agents and emergency target answer after ${settings.agentAnswerMs} ms. ` +
+          `The phrase was spotted in all calls within ${e.detectedSpreadMs} ms. Prompts (the caller's "connecting you", the agent's whisper) last ${settings.promptMaxMs} ms; the simulated agents and emergency target answer after ${settings.agentAnswerMs} ms. ` +
           `Calls released ${handoffs.result.released}/${e.calls + t.calls}, left in the registry ${handoffs.result.registryAfter}; controller warnings ${handoffs.result.warnings.count}.`,
       );
     }

@@ -39,6 +39,12 @@ export interface EmergencyResult {
   escalated: number;
   /** journal `emergency.data.msToBridgeCommand`: trigger → bridge command written. */
   triggerToBridgeCommandMs: Summary;
+  /** Where that time goes (journal times): phrase spotted → "connecting you" queued (TTS cache lookup) … */
+  detectedToPromptMs: Summary;
+  /** … → `emergency` entry (bridge command written). */
+  promptToBridgeCommandMs: Summary;
+  /** First to last phrase spotted over the calls: how close together the escalations came. */
+  detectedSpreadMs: number;
   /** Wire: the caller starts the sentence → FreeSWITCH starts the `bridge` application. */
   speechToBridgeAppMs: Summary;
   /** Wire: the caller starts the sentence → bridged (the emergency target answered). */
@@ -87,7 +93,7 @@ const AGENT_ANSWER_MS = 50;
  * connecting you" both delay the bridge in FreeSWITCH by their length.
  */
 const PROMPT_MAX_MS = 300;
-const KEEP = ['emergency', 'transfer_requested', 'transfer_bridged', 'transfer_failed'];
+const KEEP = ['emergency_detected', 'prompt', 'emergency', 'transfer_requested', 'transfer_bridged', 'transfer_failed'];
 
 const debug = (line: string): void => void (process.env.BENCH_DEBUG ? process.stderr.write(`[handoffs ${new Date().toISOString().slice(11, 23)}] ${line}\n`) : undefined);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,6 +108,21 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 
 /** Waits like waitFor, but a timeout is a figure (calls not bridged), not a failure. */
 const waitUpTo = (check: () => boolean, timeoutMs: number): Promise<void> => waitFor(check, timeoutMs, '').catch(() => undefined);
+
+type Kept = StoredCall['kept'][number];
+
+const emergencyPrompt = (e: Kept): boolean => e.type === 'prompt' && e.data.emergency === true;
+
+/** Per call: from its first journal entry matching `from` to the first matching `to` after it (ms). */
+function journalIntervals(calls: readonly StoredCall[], from: (e: Kept) => boolean, to: (e: Kept) => boolean): number[] {
+  const values: number[] = [];
+  for (const call of calls) {
+    const a = call.kept.find(from);
+    const b = a && call.kept.find((e) => e.atMs >= a.atMs && to(e));
+    if (a !== undefined && b !== undefined) values.push(round(b.atMs - a.atMs));
+  }
+  return values;
+}
 
 /** Wire intervals: from each call's action to its event, for the calls that got there. */
 function intervals(calls: readonly SimulatedCall[], from: ReadonlyMap<string, number>, to: ReadonlyMap<string, number>): Summary {
@@ -235,6 +256,7 @@ async function run(request: HandoffBenchRequest): Promise<HandoffBenchResult> {
     const emergencyJournal = journalOf(emergencyCalls);
     const transferJournal = journalOf(transferCalls);
     const emergencies = entries(emergencyJournal, 'emergency');
+    const detectedAt = emergencyJournal.flatMap((c) => c.kept.find((e) => e.type === 'emergency_detected')?.atMs ?? []);
     const bridged = entries(transferJournal, 'transfer_bridged');
     const measured = [...emergencyJournal, ...transferJournal];
     return {
@@ -242,6 +264,9 @@ async function run(request: HandoffBenchRequest): Promise<HandoffBenchResult> {
         calls: request.emergencyCalls,
         escalated: emergencies.length,
         triggerToBridgeCommandMs: summarize(emergencies.map((d) => Number(d.msToBridgeCommand))),
+        detectedToPromptMs: summarize(journalIntervals(emergencyJournal, (e) => e.type === 'emergency_detected', emergencyPrompt)),
+        promptToBridgeCommandMs: summarize(journalIntervals(emergencyJournal, emergencyPrompt, (e) => e.type === 'emergency')),
+        detectedSpreadMs: detectedAt.length === 0 ? NaN : round(Math.max(...detectedAt) - Math.min(...detectedAt), 1),
         speechToBridgeAppMs: intervals(emergencyCalls, spokeAt, wire.bridgeAppAt),
         speechToBridgedMs: intervals(emergencyCalls, spokeAt, wire.bridgedAt),
         alertTexts,

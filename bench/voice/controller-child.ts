@@ -93,7 +93,7 @@ async function storedCalls(timeoutMs: number, keep: readonly string[]): Promise<
     const eventCounts: Record<string, number> = {};
     for (const e of events) eventCounts[e.type] = (eventCounts[e.type] ?? 0) + 1;
     const turnTimings = events.filter((e) => e.type === 'turn_timing').map((e) => e.data as unknown as TurnTiming);
-    const kept = events.filter((e) => keep.includes(e.type)).map((e) => ({ type: e.type, data: e.data as Record<string, unknown> }));
+    const kept = events.filter((e) => keep.includes(e.type)).map((e) => ({ type: e.type, atMs: e.monotonicMs, data: e.data as Record<string, unknown> }));
     calls.push({ fsUuid: session.fsUuid, released: released.has(session), eventCounts, turnTimings, kept });
   }
   return { type: 'calls', calls, registryAfter: c.registry.size, logLines, warnings };

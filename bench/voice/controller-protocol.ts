@@ -39,8 +39,8 @@ export interface StoredCall {
   /** Journal entry type → how many. */
   eventCounts: Record<string, number>;
   turnTimings: TurnTiming[];
-  /** The journal entries of the requested `keep` types, in order. */
-  kept: Array<{ type: string; data: Record<string, unknown> }>;
+  /** The journal entries of the requested `keep` types, in order, with the controller's monotonic ms. */
+  kept: Array<{ type: string; atMs: number; data: Record<string, unknown> }>;
 }
 
 export type ControllerReply =
