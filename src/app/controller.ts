@@ -94,6 +94,7 @@ export class Controller {
   readonly #http: FastifyInstance;
   readonly #redis: Redis | undefined;
   readonly #voice: VoicePipeline | undefined;
+  readonly #services: readonly { name: string; close: () => Promise<unknown> }[];
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
   readonly #firstResync: Promise<void>;
@@ -111,6 +112,7 @@ export class Controller {
     http: FastifyInstance;
     redis: Redis | undefined;
     voice: VoicePipeline | undefined;
+    services: readonly { name: string; close: () => Promise<unknown> }[];
     logger: Logger;
     addresses: ControllerAddresses;
     firstResync: Promise<void>;
@@ -127,6 +129,7 @@ export class Controller {
     this.#http = parts.http;
     this.#redis = parts.redis;
     this.#voice = parts.voice;
+    this.#services = parts.services;
     this.#logger = parts.logger;
     this.addresses = parts.addresses;
     this.#firstResync = parts.firstResync;
@@ -207,7 +210,13 @@ export class Controller {
         // Detection plus up to two polls stays inside the switch-over limit.
         machine: { detectMs: Math.max(1000, config.failover.timeoutSeconds * 1000 - 2 * config.failover.pollIntervalMs) },
       });
-      opened.push({ close: () => failover.close() });
+      // Background services, stopped on shutdown once the calls are let go (before the ESL connection goes).
+      const services: { name: string; close: () => Promise<unknown> }[] = [];
+      const service = (name: string, close: () => Promise<unknown>): void => {
+        services.push({ name, close });
+        opened.push({ close });
+      };
+      service('failover monitor', () => failover.close());
       const mode = (): SystemMode => failover.mode();
       for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === 'normal' ? 1 : 0);
       const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode });
@@ -225,7 +234,7 @@ export class Controller {
         socketTarget: { host: config.controllerSocket.advertisedHost, port: config.controllerSocket.port },
         defaultTimeZone: Object.values(routing.config.locations)[0]?.timezone ?? 'America/New_York',
       });
-      opened.push({ close: () => dialer.stop() });
+      service('outbound dialer', () => dialer.stop());
       const outboundCalls: OutboundCalls = {
         route: (purpose) => {
           const decision: RoutingDecision = {
@@ -254,7 +263,7 @@ export class Controller {
       // Twilio texts staff in emergencies and patients when the agent confirms a request.
       const twilioStatusUrl = config.publicBaseUrl === undefined ? undefined : `${config.publicBaseUrl}${TWILIO_STATUS_PATH}`;
       const sms = twilioSms(config, twilioStatusUrl, logger);
-      if (sms) opened.push({ close: async () => sms.close() });
+      if (sms) service('twilio', async () => sms.close());
       const authToken = config.twilio.authToken;
       const twilioStatus: TwilioStatusRoutesOptions | undefined =
         sms && twilioStatusUrl && authToken
@@ -354,7 +363,7 @@ export class Controller {
                 return health.status === 'down' || health.last?.healthy === false;
               },
             });
-      if (prober) opened.push({ close: async () => prober.close() });
+      if (prober) service('health probes', async () => prober.close());
       if (voice) opened.push(voice);
       else logger.warn('voice pipeline off (no SPEECHMATICS_API_KEY, or no GOOGLE_TTS_API_KEY / GOOGLE_APPLICATION_CREDENTIALS): AI calls are greeted and held');
       const sendSms = sms && ((request: { to: string; template: string; values: Record<string, string>; callId: string }): void => {
@@ -411,6 +420,8 @@ export class Controller {
         'X-Callbridge-Reason': reason,
         ...(config.publicBaseUrl === undefined ? {} : { 'X-Callbridge-Summary-Url': `${config.publicBaseUrl}/v1/calls/${callId}/context` }),
       });
+      // Texts already on their way are sent (or given up) before the Twilio client closes.
+      services.unshift({ name: 'emergency texts', close: () => alerts.settled() });
       failover.on('modeChanged', (from, to, reason) => {
         for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === to ? 1 : 0);
         events.publish({ type: 'SYSTEM_MODE_CHANGED', at: clock.now(), data: { from, to, reason } });
@@ -442,6 +453,8 @@ export class Controller {
         (async ({ callId, fsUuid, request, plan, signal }) => {
           const connection = inbound.current();
           if (connection === undefined) return 'no_answer';
+          // Each transfer in flight listens on this one connection for its legs' events.
+          connection.setMaxListeners(0);
           const whisper = await voice.tts
             .synthesize({ text: whisperText(request), voice: voice.voiceFor('en-US'), language: 'en-US', sampleRate: voice.sampleRate })
             .then((speech) => speech.path, () => undefined);
@@ -572,6 +585,7 @@ export class Controller {
         http,
         redis,
         voice,
+        services,
         logger,
         firstResync,
         addresses: {
@@ -607,6 +621,7 @@ export class Controller {
       ['http', () => this.#http.close()],
       ['calls', () => this.registry.closeAll('controller shutdown')],
       ['outbound socket', () => this.#outbound.close()],
+      ...this.#services.map((s): [string, () => Promise<unknown>] => [s.name, s.close]),
       ['voice pipeline', async () => this.#voice?.close()],
       ['inbound ESL', () => this.#inbound.stop()],
       ['routing watch', async () => this.routing.close()],

@@ -7,6 +7,7 @@
 // demo shows the same calls whatever the hour it runs at.
 import type { CallEventRecord, CallWithEvents } from '../core/call.ts';
 import type { Clock } from '../core/ports.ts';
+import { AiEnginePeer } from '../peers/ai-engine-peer.ts';
 import { GoogleTtsPeer } from '../peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../peers/speechmatics-peer.ts';
 import { TwilioPeer } from '../peers/twilio-peer.ts';
@@ -33,6 +34,8 @@ const STT_KEY = 'demo-speechmatics-key';
 const TTS_KEY = 'demo-google-key';
 const TWILIO_SID = `AC${'d'.repeat(32)}`;
 const TWILIO_TOKEN = 'demo-twilio-token';
+/** Encrypts the demo's transfer transcripts when no CALL_RECORDING_ENCRYPTION_KEY is set (demo data only). */
+const DEMO_RECORDING_KEY = Buffer.alloc(32, 0x5a).toString('base64');
 /** Simulated media runs at this fraction of real time (a 3 s prompt plays in 1.5 s). */
 const TIME_SCALE = 0.5;
 
@@ -88,8 +91,6 @@ const DEMO_DEADLINE_MS = 60_000;
 export async function runDemo(config: Config): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   const eslPort = await freePort();
-  const sessions: CallSession[] = [];
-  const pickups = new Map<CallSession, Pickup>();
   const speechmatics = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
   const googleTts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
   const twilio = await TwilioPeer.start({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
@@ -98,38 +99,11 @@ export async function runDemo(config: Config): Promise<number> {
     now: () => new Date(DEMO_INSTANT + (performance.now() - startedAt)),
     monotonicMs: () => performance.now(),
   };
-  // FreeSWITCH first, as in production: the controller's first ESL connection then succeeds.
-  const socketPort = await freePort();
-  const simulator = new FreeSwitchSimulator({
-    eslPort,
-    password: config.freeswitch.eslPassword,
-    socketTarget: { host: '127.0.0.1', port: socketPort },
-    timeScale: TIME_SCALE,
-  });
-  let controller: Controller | undefined;
+  const services = { speechmatics, googleTts, twilio };
+  let phase: DemoPhase | undefined;
   try {
-    await simulator.start();
-    controller = await Controller.start({
-      config: {
-        ...config,
-        freeswitch: { ...config.freeswitch, eslPort, reconnectMinMs: 50, reconnectMaxMs: 200 },
-        controllerSocket: { host: '127.0.0.1', port: socketPort, advertisedHost: '127.0.0.1' },
-        http: { ...config.http, port: 0 },
-        voice: {
-          ...config.voice,
-          enabled: true,
-          speechmatics: { ...config.voice.speechmatics, apiKey: STT_KEY, realtimeUrl: speechmatics.url, managementUrl: speechmatics.managementUrl },
-          tts: { ...config.voice.tts, url: googleTts.url, apiKey: TTS_KEY },
-          aiEngine: { ...config.voice.aiEngine, url: undefined },
-        },
-        twilio: { enabled: true, accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, phoneNumber: '+17045550199', apiUrl: twilio.url },
-        publicBaseUrl: config.publicBaseUrl ?? 'https://callbridge.practice.example',
-      },
-      logger,
-      clock,
-      onSession: (session) => sessions.push(session),
-      onPickup: (session, pickup) => pickups.set(session, pickup),
-    });
+    phase = await startPhase(config, { eslPort, logger, clock, services, aiEngineUrl: undefined });
+    const { controller, simulator, sessions, pickups } = phase;
     await controller.waitForFreeSwitch({ timeoutMs: 5000 });
     const warm = await controller.voice?.prewarmed;
     print(`callbridge demo: FreeSWITCH simulator on 127.0.0.1:${eslPort}, controller socket on ` +
@@ -173,15 +147,147 @@ export async function runDemo(config: Config): Promise<number> {
       print('\ntext messages sent (numbers masked here):');
       for (const m of twilio.messages) print(`  to ${maskPhoneNumber(m.to)}: ${m.body}`);
     }
+    await printTransferContext(controller, config.http.apiToken, sessions[1]);
     const left = controller.registry.size;
     print(`\n${sessions.length} calls handled, ${left} still active, ${failures} problems`);
-    return failures === 0 && left === 0 && sessions.length === DEMO_CALLS.length ? 0 : 1;
+    await phase.close();
+    phase = undefined;
+
+    // The engine failing on purpose logs a warning per retry and probe: at the demo's default level, only errors.
+    const failoverLogger = config.log.level === 'warn' ? createLogger({ level: 'error', format: config.log.format }) : logger;
+    const failover = await runFailoverPhase(config, { eslPort, logger: failoverLogger, clock, services });
+    return failures === 0 && failover && left === 0 && sessions.length === DEMO_CALLS.length ? 0 : 1;
   } finally {
-    await controller?.close();
-    await simulator.stop();
+    await phase?.close();
     await speechmatics.close();
     await googleTts.close();
     await twilio.close();
+  }
+}
+
+interface DemoServices {
+  speechmatics: SpeechmaticsPeer;
+  googleTts: GoogleTtsPeer;
+  twilio: TwilioPeer;
+}
+
+interface PhaseOptions {
+  eslPort: number;
+  logger: ReturnType<typeof createLogger>;
+  clock: Clock;
+  services: DemoServices;
+  aiEngineUrl: string | undefined;
+}
+
+interface DemoPhase {
+  controller: Controller;
+  simulator: FreeSwitchSimulator;
+  sessions: CallSession[];
+  pickups: Map<CallSession, Pickup>;
+  close(): Promise<void>;
+}
+
+/** FreeSWITCH first, as in production (the controller's first ESL connection then succeeds), then the controller. */
+async function startPhase(config: Config, options: PhaseOptions): Promise<DemoPhase> {
+  const { services } = options;
+  const sessions: CallSession[] = [];
+  const pickups = new Map<CallSession, Pickup>();
+  const socketPort = await freePort();
+  const simulator = new FreeSwitchSimulator({
+    eslPort: options.eslPort,
+    password: config.freeswitch.eslPassword,
+    socketTarget: { host: '127.0.0.1', port: socketPort },
+    timeScale: TIME_SCALE,
+  });
+  await simulator.start();
+  try {
+    const controller = await Controller.start({
+      config: {
+        ...config,
+        freeswitch: { ...config.freeswitch, eslPort: options.eslPort, reconnectMinMs: 50, reconnectMaxMs: 200 },
+        controllerSocket: { host: '127.0.0.1', port: socketPort, advertisedHost: '127.0.0.1' },
+        http: { ...config.http, port: 0 },
+        voice: {
+          ...config.voice,
+          enabled: true,
+          speechmatics: { ...config.voice.speechmatics, apiKey: STT_KEY, realtimeUrl: services.speechmatics.url, managementUrl: services.speechmatics.managementUrl },
+          tts: { ...config.voice.tts, url: services.googleTts.url, apiKey: TTS_KEY },
+          aiEngine: { ...config.voice.aiEngine, url: options.aiEngineUrl, deadlineMs: 1500 },
+        },
+        twilio: { enabled: true, accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, phoneNumber: '+17045550199', apiUrl: services.twilio.url },
+        publicBaseUrl: config.publicBaseUrl ?? 'https://callbridge.practice.example',
+        recordingKey: config.recordingKey ?? DEMO_RECORDING_KEY,
+      },
+      logger: options.logger,
+      clock: options.clock,
+      onSession: (session) => sessions.push(session),
+      onPickup: (session, pickup) => pickups.set(session, pickup),
+    });
+    return {
+      controller,
+      simulator,
+      sessions,
+      pickups,
+      close: async () => {
+        await controller.close();
+        await simulator.stop();
+      },
+    };
+  } catch (error) {
+    await simulator.stop();
+    throw error;
+  }
+}
+
+/** What the person who picks up sees on their screen (the context API, with the operator's token). */
+async function printTransferContext(controller: Controller, token: string | undefined, session: CallSession | undefined): Promise<void> {
+  if (session === undefined || token === undefined) return;
+  const response = await fetch(`http://127.0.0.1:${controller.addresses.http.port}/v1/calls/${session.callId}/context`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) return;
+  const context = (await response.json()) as { targetName: string; reason: string; summary: string | null; outcome: string | null; durationMs: number | null; transcript: { speaker: string; text: string }[] | null };
+  print(`\nwarm transfer of call 2, as the agent's screen shows it (GET /v1/calls/${session.callId}/context):`);
+  print(`  to ${context.targetName}, because: ${context.reason}; outcome ${context.outcome ?? 'in progress'} after ${context.durationMs ?? '-'} ms`);
+  if (context.summary !== null) print(`  summary: ${context.summary}`);
+  for (const line of context.transcript ?? []) print(`  ${line.speaker}: ${line.text}`);
+}
+
+/**
+ * Failover: a second run where the practice's AI engine answers the call, then goes down mid-call. The
+ * built-in agent covers the next turn at once; failover sees the engine failing, switches to ai-down and
+ * hands the caller to people with their context.
+ */
+async function runFailoverPhase(config: Config, options: Omit<PhaseOptions, 'aiEngineUrl'>): Promise<boolean> {
+  const engine = await AiEnginePeer.start({
+    onStart: () => ({ say: "Hello, you've reached the practice's AI assistant. How can I help you today?", actions: [] }),
+    onTurn: () => ({ say: 'Sure. What day and time would suit you?', actions: [] }),
+  });
+  const phase = await startPhase(config, { ...options, aiEngineUrl: engine.url });
+  try {
+    const { controller, simulator, sessions, pickups } = phase;
+    await controller.waitForFreeSwitch({ timeoutMs: 5000 });
+    await controller.voice?.prewarmed;
+    print('\nfailover: the AI engine goes down in the middle of a call (its expected warnings are not shown)');
+    const call = simulator.placeCall({ from: '+19195550009', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 40_000 });
+    await promptsPlayed(call, 1);
+    call.say('I would like to book an appointment');
+    await promptsPlayed(call, 2);
+    engine.behaviour = { kind: 'status', status: 500 };
+    call.say('next Tuesday morning');
+    await until(() => sessions[0]?.state === 'bridged');
+    call.hangup();
+    await withDeadline(Promise.all(sessions.map((s) => s.done)), DEMO_DEADLINE_MS, 'the failover call was not released');
+    const stored = await controller.store.getCall(sessions[0]!.callId);
+    if (stored !== undefined) print(formatTimeline(stored, pickups.get(sessions[0]!)));
+    const ready = (await (await fetch(`http://127.0.0.1:${controller.addresses.http.port}/ready`)).json()) as {
+      details: { system: { mode: string; changes: { at: number; from: string; to: string; reason: string }[] } };
+    };
+    for (const change of ready.details.system.changes) print(`  system mode ${change.from} → ${change.to}: ${change.reason}`);
+    return stored?.state === 'ended' && ready.details.system.mode === 'ai-down';
+  } finally {
+    await phase.close();
+    await engine.close();
   }
 }
 

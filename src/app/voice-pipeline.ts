@@ -64,12 +64,13 @@ const PHRASES: Record<'en' | 'es', VoicePhrases> = {
   en: {
     cannotHear: "I'm sorry, I'm having trouble hearing you. Let me connect you with a member of our team.",
     connecting: 'Let me connect you with a member of our team.',
-    emergency: "I'm connecting you with our staff right now. If this is life-threatening, hang up and dial 911.",
+    // Short on purpose: FreeSWITCH starts the emergency bridge only once this has been said.
+    emergency: 'Connecting you to our staff now.',
   },
   es: {
     cannotHear: 'Disculpe, tengo problemas para escucharle. Le comunico con un miembro de nuestro equipo.',
     connecting: 'Le comunico con un miembro de nuestro equipo.',
-    emergency: 'Le comunico con nuestro personal ahora mismo. Si su vida corre peligro, cuelgue y marque el 911.',
+    emergency: 'Le comunico con nuestro personal ahora.',
   },
 };
 
