@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       reconnectMinMs: 500,
       reconnectMaxMs: 30_000,
     });
-    expect(config.controllerSocket).toEqual({ host: '127.0.0.1', port: 8084 });
+    expect(config.controllerSocket).toEqual({ host: '127.0.0.1', port: 8084, advertisedHost: '127.0.0.1' });
     expect(config.http).toEqual({
       host: '127.0.0.1',
       port: 8080,
@@ -70,7 +70,7 @@ describe('loadConfig', () => {
     expect(config.freeswitch.commandTimeoutMs).toBe(2500);
     expect(config.freeswitch.reconnectMinMs).toBe(100);
     expect(config.freeswitch.reconnectMaxMs).toBe(1000);
-    expect(config.controllerSocket).toEqual({ host: '0.0.0.0', port: 9000 });
+    expect(config.controllerSocket).toEqual({ host: '0.0.0.0', port: 9000, advertisedHost: '127.0.0.1' });
     expect(config.http.host).toBe('::');
     expect(config.http.port).toBe(3000);
     expect(config.database).toEqual({ url: 'postgresql://app:pw@db:5432/callbridge', pgliteDataDir: '/var/lib/cb' });
