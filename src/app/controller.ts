@@ -14,17 +14,13 @@ import { planCall } from '../core/call-plan.ts';
 import { withSipHeaders } from '../core/sip-headers.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
 import { buildHttpServer, createMetrics, TWILIO_STATUS_PATH, type Metrics, type TwilioStatusRoutesOptions } from '../http/index.ts';
-import { TwilioSms, verifyTwilioSignature } from '../twilio/index.ts';
+import { verifyTwilioSignature } from '../twilio/index.ts';
 import { AdoptedCall } from './adopted-call.ts';
 import { CallJournal } from './call-journal.ts';
 import { createRouteCall, createRoutingApi } from './call-routing.ts';
 import { CallerHistory } from './caller-history.ts';
 import { RoutingService } from './routing-service.ts';
-import { transferDial } from '../core/call-plan.ts';
-import { isAnonymous, normalizeNumber } from '../core/routing/phone.ts';
-import { resolveTransfer } from '../core/routing/transfer.ts';
-import { emergencyDial, EmergencyPhrases, type EmergencyTargets } from '../core/emergency.ts';
-import type { RoutingConfig } from '../core/routing/schema.ts';
+import { emergencyDial } from '../core/emergency.ts';
 import { EmergencyAlerts } from './emergency-alerts.ts';
 import { EventBus } from './event-bus.ts';
 import { FailoverMonitor } from './failover-monitor.ts';
@@ -33,9 +29,10 @@ import { runWarmTransfer } from './warm-transfer.ts';
 import { pickAgents } from '../core/agent-selection.ts';
 import { failoverNoticeSms } from '../core/sms-templates.ts';
 import type { SystemMode } from '../core/routing/types.ts';
-import { Conversation, type ConversationOptions } from './conversation.ts';
+import type { Conversation } from './conversation.ts';
 import { appointmentSms } from '../core/sms-templates.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
+import { emergencyTargets, handOffDial, newConversation, twilioSms, whisperText } from './call-wiring.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
 import {
   CallSession,
@@ -75,7 +72,6 @@ const GREETING_TIMEOUT_MS = 5 * 60 * 1000;
 /** How far back caller history is loaded at start; the repeat-caller rule's own window is in routing. */
 const CALLER_HISTORY_DAYS = 30;
 const LINGER_GRACE_MS = 2000;
-/** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness. */
 /** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness, and the
  * end of a whisper played to an agent during a warm transfer. */
 const INBOUND_EVENTS = ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'HEARTBEAT', 'PLAYBACK_STOP'];
@@ -639,98 +635,6 @@ export class Controller {
       }
     }
   }
-}
-
-/** The AI conversation of a call routed to the agent, with this controller's voice pipeline and routing. */
-function newConversation(
-  call: ConversationCall,
-  deps: {
-    voice: VoicePipeline;
-    routing: RoutingService;
-    clock: Clock;
-    sendSms?: ConversationOptions['sendSms'];
-    answeringMachine?: ConversationOptions['answeringMachine'];
-  },
-): Conversation | undefined {
-  const { decision } = call;
-  if (decision.target.kind !== 'ai_agent') return undefined;
-  const routing = deps.routing.config;
-  const caller = normalizeNumber(call.fromNumber);
-  return new Conversation({
-    callId: call.callId,
-    fsUuid: call.fsUuid,
-    connection: call.connection,
-    pipeline: deps.voice,
-    start: {
-      callId: call.callId,
-      caller: isAnonymous(call.fromNumber) || !caller.startsWith('+') ? '' : caller,
-      did: normalizeNumber(call.toNumber),
-      location: decision.location,
-      language: decision.target.language,
-      routing: { rule: decision.rule, reason: decision.reason, messageOnly: decision.target.messageOnly },
-    },
-    operatorDigit: routing.operator.digit,
-    emergencyEscape: routing.emergency.dtmf_escape,
-    emergencyPhrases: new EmergencyPhrases(routing.emergency.phrases),
-    ...(deps.sendSms ? { sendSms: deps.sendSms } : {}),
-    ...(deps.answeringMachine ? { answeringMachine: deps.answeringMachine } : {}),
-    clock: deps.clock,
-    logger: call.logger,
-    journal: call.journal,
-    hooks: call.hooks,
-  });
-}
-
-/** Dial strings for the agent's hand-off, from the routing live now (a group's agents may have changed). */
-function handOffDial(
-  request: HandOffRequest,
-  call: { decision: RoutingDecision; toNumber: string },
-  deps: { routing: RoutingService; gateways: Config['gateways']; mode: SystemMode },
-): HandOffDial {
-  const config = deps.routing.config;
-  const target = call.decision.target;
-  const handoffRingGroup = target.kind === 'ai_agent' ? target.handoffRingGroup : config.operator.ring_group;
-  const resolved = resolveTransfer(config, { name: request.name, handoffRingGroup, to: call.toNumber, mode: deps.mode });
-  // resolveTransfer only returns ring groups and numbers, which always have a dial string.
-  const dial = transferDial(resolved.target, deps.gateways) ?? { dial: '', fallbackDial: null };
-  const group = resolved.target;
-  return {
-    ...dial,
-    resolvedAs: resolved.resolvedAs,
-    ...(group.kind === 'ring_group' && group.agents.length > 0 ? { warm: { agents: group.agents, ringSeconds: group.ringSeconds } } : {}),
-  };
-}
-
-function twilioSms(config: Config, statusCallbackUrl: string | undefined, logger: Logger): TwilioSms | undefined {
-  const { twilio } = config;
-  if (!twilio.enabled) {
-    logger.warn('Twilio not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER): no text messages will be sent');
-    return undefined;
-  }
-  return new TwilioSms({
-    accountSid: twilio.accountSid as string,
-    authToken: twilio.authToken as string,
-    from: twilio.phoneNumber as string,
-    ...(twilio.apiUrl === undefined ? {} : { apiUrl: twilio.apiUrl }),
-    ...(statusCallbackUrl === undefined ? {} : { statusCallbackUrl }),
-    logger: logger.child({ component: 'twilio' }),
-  });
-}
-
-/** The emergency chain: the environment's numbers where set, routing.yaml's otherwise. */
-function emergencyTargets(config: Config, routing: RoutingConfig): EmergencyTargets {
-  const fromFile = routing.emergency;
-  return {
-    number: config.emergency.transferNumber ?? fromFile.target.number,
-    via: config.emergency.transferNumber === undefined ? fromFile.target.via : 'threecx',
-    managerExtension: config.emergency.managerExtension ?? fromFile.manager_extension,
-  };
-}
-
-/** What the person picking up hears before the caller is put through (the AI's summary). */
-function whisperText(request: HandOffRequest): string {
-  const summary = request.summary.trim() === '' ? 'No summary.' : request.summary.trim();
-  return `Call from the AI assistant. Reason: ${request.name.replace(/_/g, ' ')}. ${summary}`;
 }
 
 /** A wildcard listen address is not something FreeSWITCH can connect to; the loopback is. */

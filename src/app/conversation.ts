@@ -238,11 +238,15 @@ export class Conversation {
     const { pipeline } = this.#o;
     const language = this.#o.start.language;
     const sentence = pipeline.phrases(language).emergency;
-    const speech = pipeline.tts.synthesize({ text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate });
-    const prompt = await Promise.race([
-      speech.then((s) => ({ app: 'playback', arg: s.path }), () => pipeline.fallbackPrompt(language)),
-      new Promise<Prompt>((resolve) => setTimeout(() => resolve({ app: 'speak', arg: `flite|slt|${sentence}` }), EMERGENCY_PROMPT_WAIT_MS)),
-    ]);
+    const request = { text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate };
+    const known = pipeline.tts.knownPath(request);
+    const prompt: Prompt =
+      known !== undefined
+        ? { app: 'playback', arg: known }
+        : await Promise.race([
+            pipeline.tts.synthesize(request).then((s) => ({ app: 'playback', arg: s.path }), () => pipeline.fallbackPrompt(language)),
+            new Promise<Prompt>((resolve) => setTimeout(() => resolve({ app: 'speak', arg: `flite|slt|${sentence}` }), EMERGENCY_PROMPT_WAIT_MS).unref()),
+          ]);
     this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined, emergency: true });
     this.#o.connection.executeAsync({ ...prompt, eventLock: true }).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'emergency prompt failed'));
   }
@@ -307,8 +311,16 @@ export class Conversation {
       }
       case 'synthesize': {
         const language = this.#o.start.language;
+        const request = { text: command.text, ssml: command.ssml, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate };
+        // A prompt already in the cache plays at once, without waiting for the event loop to come round.
+        const known = pipeline.tts.knownPath(request);
+        if (known !== undefined) {
+          if (this.#timing?.turn === command.turn) this.#timing.readyMs = this.#o.clock.monotonicMs();
+          this.#step({ type: 'speech_ready', turn: command.turn, path: known });
+          return;
+        }
         pipeline.tts
-          .synthesize({ text: command.text, ssml: command.ssml, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate })
+          .synthesize(request)
           .then(
             (speech) => {
               if (this.#timing?.turn === command.turn) this.#timing.readyMs = this.#o.clock.monotonicMs();

@@ -89,6 +89,17 @@ export class CachedTts implements TextToSpeech {
     return join(this.#dir, `${this.#key(request)}.wav`);
   }
 
+  /**
+   * The file of a prompt this process has already seen in the cache (pre-warmed or played), answered from
+   * memory without touching the disk; undefined otherwise. For paths where every millisecond counts (an
+   * emergency's "connecting you", a reply the caller is waiting for): the event loop may be busy, and a
+   * disk check would queue behind it.
+   */
+  knownPath(request: SpeechRequest): string | undefined {
+    const key = this.#key(request);
+    return this.#durations.has(key) ? join(this.#dir, `${key}.wav`) : undefined;
+  }
+
   synthesize(request: SpeechRequest): Promise<SynthesizedSpeech> {
     this.#stats.requests += 1;
     const key = this.#key(request);
