@@ -3,7 +3,7 @@
 // streams it to a local peer that speaks the real-time protocol and transcribes it, the built-in agent
 // replies through the engine contract, the real Google client synthesizes against a local peer, and the
 // simulator plays the resulting WAV files to the caller — with barge-in, digits and hand-offs.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CallSession } from '../../src/app/call-session.ts';
 import type { CallEventRecord } from '../../src/core/call.ts';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
@@ -11,46 +11,23 @@ import type { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import type { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import type { TwilioPeer } from '../../src/peers/twilio-peer.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
-import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
-import { STAFF_NUMBERS as STAFF, startVoicePeers, type VoicePeers } from '../support/voice-peers.ts';
+import { eventually, type Harness } from '../support/controller-harness.ts';
+import { STAFF_NUMBERS as STAFF, useVoiceHarness } from '../support/voice-peers.ts';
 
 const AI_LINE = '+15559870100';
 const CALLER = '+15557770123';
 
-let peers: VoicePeers;
+const suite = useVoiceHarness();
 let stt: SpeechmaticsPeer;
 let tts: GoogleTtsPeer;
 let twilio: TwilioPeer;
-let harness: Harness | undefined;
-let sessions: CallSession[] = [];
+const sessions = suite.sessions;
 
-beforeAll(async () => {
-  peers = await startVoicePeers();
-  ({ stt, tts, twilio } = peers);
+beforeAll(() => {
+  ({ stt, tts, twilio } = suite.peers);
 });
 
-afterAll(async () => {
-  await peers.close();
-});
-
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-  sessions = [];
-});
-
-async function start(env: Record<string, string> = {}, simulator: { timeScale?: number } = {}): Promise<Harness> {
-  harness = await startHarness({
-    env: {
-      ...peers.env,
-      ...env,
-    },
-    simulator,
-    controller: { onSession: (s) => sessions.push(s) },
-  });
-  await harness.controller.voice?.prewarmed;
-  return harness;
-}
+const start = (env: Record<string, string> = {}, simulator: { timeScale?: number } = {}): Promise<Harness> => suite.start({ env, simulator });
 
 async function events(h: Harness, session: CallSession): Promise<CallEventRecord[]> {
   await session.done;

@@ -1,11 +1,10 @@
 // Failover through the whole controller: failures are injected where they happen — the 3CX gateway goes
 // down in the simulator, the AI engine answers 500 at the wire — and the test checks where calls go, what
 // operators see, and who is told.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import { describe, expect, it } from 'vitest';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
-import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
-import { STAFF_NUMBERS, startVoicePeers, type VoicePeers } from '../support/voice-peers.ts';
+import { eventually, type Harness } from '../support/controller-harness.ts';
+import { STAFF_NUMBERS, useVoiceHarness } from '../support/voice-peers.ts';
 
 const AI_LINE = '+15559870100';
 const PEOPLE_LINE = '+15559870200';
@@ -14,29 +13,9 @@ const TOKEN = 'test-token-0123456789';
 // Detection within 3 s (polls every 200 ms): the tests wait seconds, not minutes.
 const FAST_FAILOVER = { FAILOVER_TIMEOUT_SECONDS: '3', GATEWAY_POLL_INTERVAL_MS: '200' };
 
-let peers: VoicePeers;
-let harness: Harness | undefined;
-let sessions: CallSession[] = [];
-
-beforeAll(async () => {
-  peers = await startVoicePeers();
-});
-
-afterAll(async () => {
-  await peers.close();
-});
-
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-  sessions = [];
-});
-
-async function start(env: Record<string, string> = {}): Promise<Harness> {
-  harness = await startHarness({ env: { ...peers.env, ...FAST_FAILOVER, ...env }, controller: { onSession: (s) => sessions.push(s) } });
-  await harness.controller.voice?.prewarmed;
-  return harness;
-}
+const suite = useVoiceHarness({ env: FAST_FAILOVER });
+const sessions = suite.sessions;
+const start = (env: Record<string, string> = {}): Promise<Harness> => suite.start({ env });
 
 async function ready(h: Harness): Promise<{ details: { system: { mode: string; changes: { to: string; reason: string }[] } } }> {
   const response = await fetch(`http://127.0.0.1:${h.controller.addresses.http.port}/ready`);
@@ -51,7 +30,7 @@ describe('failover', () => {
     h.simulator.setGateway('threecx', { up: false });
     await eventually(async () => (await ready(h)).details.system.mode === '3cx-down', '3cx-down', 8000);
     expect(Date.now() - downAt).toBeLessThan(3000 + 1000);
-    await eventually(() => STAFF_NUMBERS.every((n) => peers.twilio.messages.some((m) => m.to === n && /3CX unreachable/.test(m.body))), 'the staff notices');
+    await eventually(() => STAFF_NUMBERS.every((n) => suite.peers.twilio.messages.some((m) => m.to === n && /3CX unreachable/.test(m.body))), 'the staff notices');
 
     const call = h.simulator.placeCall({ from: CALLER, to: PEOPLE_LINE, callerHangsUpAfterMs: 2000 });
     await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the bridge');

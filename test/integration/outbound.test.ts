@@ -2,31 +2,15 @@
 // (the simulator's originate runs the `socket` app, so the answered leg comes back to our controller like any
 // call), and handled by the same voice pipeline — here the far end is an answering machine (a continuous
 // greeting), which gets the practice's short message and nothing else.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
-import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
-import { startVoicePeers, type VoicePeers } from '../support/voice-peers.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, type Harness } from '../support/controller-harness.ts';
+import { useVoiceHarness } from '../support/voice-peers.ts';
 
 const TOKEN = 'test-token-0123456789';
 const PATIENT = '+15557770300';
 
-let peers: VoicePeers;
-let harness: Harness | undefined;
-let sessions: CallSession[] = [];
-
-beforeAll(async () => {
-  peers = await startVoicePeers();
-});
-
-afterAll(async () => {
-  await peers.close();
-});
-
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-  sessions = [];
-});
+const suite = useVoiceHarness();
+const sessions = suite.sessions;
 
 async function api(h: Harness, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`http://127.0.0.1:${h.controller.addresses.http.port}${path}`, {
@@ -40,9 +24,7 @@ async function api(h: Harness, method: string, path: string, body?: unknown): Pr
 
 describe('outbound follow-up calls', () => {
   it('places a requested call through FreeSWITCH, and leaves an answering machine a short message', async () => {
-    const h = await startHarness({ env: peers.env, controller: { onSession: (s) => sessions.push(s) } });
-    harness = h;
-    await h.controller.voice?.prewarmed;
+    const h = await suite.start();
     // Any time of day is a calling hour somewhere: the request names a zone where it is midday now.
     const zone = ['Pacific/Kiritimati', 'Asia/Tokyo', 'Asia/Kolkata', 'Europe/London', 'America/New_York', 'America/Los_Angeles', 'Pacific/Honolulu'].find((tz) => {
       const hour = Number(new Intl.DateTimeFormat('en-US', { timeZone: tz, hour: 'numeric', hour12: false }).format(new Date()));
@@ -59,13 +41,12 @@ describe('outbound follow-up calls', () => {
     expect(stored?.events.find((e) => e.type === 'answerer')?.data).toMatchObject({ kind: 'machine' });
     // No conversation with a machine: the message, then the call ends.
     expect(types).not.toContain('agent_reply');
-    expect(peers.tts.requests.some((r) => r.input.text === 'Hello, this is Test Practice calling. Please call us back when you can. Thank you.')).toBe(true);
+    expect(suite.peers.tts.requests.some((r) => r.input.text === 'Hello, this is Test Practice calling. Please call us back when you can. Thank you.')).toBe(true);
     await eventually(async () => (await api(h, 'GET', `/v1/calls/outbound/${String(requested.body.id)}`)).body.status === 'machine', 'the outcome recorded');
   });
 
   it('refuses a number on the do-not-call list', async () => {
-    const h = await startHarness({ env: peers.env });
-    harness = h;
+    const h = await suite.start();
     expect((await api(h, 'POST', '/v1/do-not-call', { number: PATIENT, reason: 'asked not to be called' })).status).toBe(201);
     const refused = await api(h, 'POST', '/v1/calls/outbound', { to: PATIENT, purpose: 'follow_up' });
     expect(refused.status).toBe(422);

@@ -1,37 +1,22 @@
 // Hand-offs with their context, and the dashboard's commands, end to end: the caller talks with the agent
 // through the simulator and the speech stand-ins; the context the person receives is read back over the
 // authenticated API, and the SIP headers are checked on the bridge FreeSWITCH ran.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import { describe, expect, it } from 'vitest';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 import { InboundEslClient, type EslEvent } from '../../src/esl/index.ts';
-import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
-import { startVoicePeers, type VoicePeers } from '../support/voice-peers.ts';
+import { eventually, type Harness } from '../support/controller-harness.ts';
+import { useVoiceHarness } from '../support/voice-peers.ts';
 
 const AI_LINE = '+15559870100';
 const CALLER = '+15557770188';
 const TOKEN = 'test-token-0123456789';
 
-let peers: VoicePeers;
+const suite = useVoiceHarness();
+const sessions = suite.sessions;
 let harness: Harness;
-let sessions: CallSession[] = [];
-
-beforeAll(async () => {
-  peers = await startVoicePeers();
-});
-
-afterAll(async () => {
-  await peers.close();
-});
-
-afterEach(async () => {
-  await harness?.close();
-  sessions = [];
-});
 
 async function start(): Promise<Harness> {
-  harness = await startHarness({ env: peers.env, controller: { onSession: (s) => sessions.push(s) } });
-  await harness.controller.voice?.prewarmed;
+  harness = await suite.start();
   return harness;
 }
 
@@ -78,7 +63,7 @@ describe('transfers with context', () => {
     await watch.stop();
     expect(leg?.headers.get('variable_sip_h_X-Callbridge-Reason')).toBe('operator');
     expect(leg?.headers.get('variable_sip_h_X-Callbridge-Summary-Url')).toBe(`https://calls.practice.example/v1/calls/${session.callId}/context`);
-    expect(peers.tts.requests.some((r) => r.input.text?.startsWith('Call from the AI assistant. Reason: operator.') === true)).toBe(true);
+    expect(suite.peers.tts.requests.some((r) => r.input.text?.startsWith('Call from the AI assistant. Reason: operator.') === true)).toBe(true);
     expect(bridgeOf(call)).toBeUndefined();
 
     const context = await api(`/v1/calls/${session.callId}/context`);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import { TwilioPeer } from '../../src/peers/twilio-peer.ts';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { CallSession } from '../../src/app/call-session.ts';
+import { startHarness, type Harness } from './controller-harness.ts';
 
 export const VOICE_KEYS = {
   speechmatics: 'speechmatics-test-key',
@@ -56,6 +59,44 @@ export async function startVoicePeers(): Promise<VoicePeers> {
       await tts.close();
       await twilio.close();
       await rm(cacheDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Suite setup for AI-call tests: the stand-ins for the whole file, a fresh controller + simulator per test
+ * (closed after it), and the sessions it created.
+ */
+export function useVoiceHarness(defaults: { env?: Record<string, string> } = {}): {
+  readonly peers: VoicePeers;
+  readonly sessions: CallSession[];
+  start(options?: { env?: Record<string, string>; simulator?: { timeScale?: number } }): Promise<Harness>;
+} {
+  let peers: VoicePeers | undefined;
+  let harness: Harness | undefined;
+  const sessions: CallSession[] = [];
+  beforeAll(async () => {
+    peers = await startVoicePeers();
+  });
+  afterAll(async () => {
+    await peers?.close();
+  });
+  afterEach(async () => {
+    await harness?.close();
+    harness = undefined;
+    sessions.length = 0;
+  });
+  return {
+    get peers(): VoicePeers {
+      if (peers === undefined) throw new Error('the stand-ins start in beforeAll');
+      return peers;
+    },
+    sessions,
+    async start(options = {}) {
+      const env = { ...this.peers.env, ...defaults.env, ...options.env };
+      harness = await startHarness({ env, simulator: options.simulator ?? {}, controller: { onSession: (s) => sessions.push(s) } });
+      await harness.controller.voice?.prewarmed;
+      return harness;
     },
   };
 }
