@@ -269,15 +269,13 @@ export class Conversation {
     this.#handOffWithExplanation({ name: 'operator', reason, summary: '' }, this.#o.pipeline.phrases(this.#o.start.language).connecting);
   }
 
-  /** The call ended or went to a person: stop listening and tell the engine. Idempotent. */
+  /** The call is over (called once, when the session releases it): stop listening and tell the engine. */
   async stop(reason: string): Promise<void> {
-    const wasEnded = this.#ended;
     this.#ended = true;
     clearTimeout(this.#digitTimer);
     await this.#audio.close();
-    if (!wasEnded || reason !== '') {
-      await this.#o.pipeline.engine.end(this.#o.callId, reason).catch((error: unknown) => this.#o.logger.debug({ err: error }, 'engine end failed'));
-    }
+    // The engine hears of the end even after a hand-off: it keeps per-call state until then.
+    await this.#o.pipeline.engine.end(this.#o.callId, reason).catch((error: unknown) => this.#o.logger.debug({ err: error }, 'engine end failed'));
   }
 
   #step(input: TurnInput): void {

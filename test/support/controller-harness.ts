@@ -34,7 +34,22 @@ export interface HarnessOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * Free ports are found by listening on port 0 and closing again, so another socket of this process (an
+ * outgoing connection's ephemeral port) can take one before the harness listens on it: then it simply tries
+ * again with fresh ports.
+ */
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHarnessOnce(options);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startHarnessOnce(options: HarnessOptions): Promise<Harness> {
   const recordingsDir = await mkdtemp(join(tmpdir(), 'callbridge-rec-'));
   const eslPort = await freePort();
   const logLines: string[] = [];
@@ -72,14 +87,21 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     timeScale: 0.05,
     ...options.simulator,
   });
-  await simulator.start();
-  await options.beforeController?.(simulator);
-  const started = await Controller.start({
-    config,
-    logger,
-    ...(options.database ? { database: options.database } : {}),
-    ...options.controller,
-  });
+  let started: Controller;
+  try {
+    await simulator.start();
+    await options.beforeController?.(simulator);
+    started = await Controller.start({
+      config,
+      logger,
+      ...(options.database ? { database: options.database } : {}),
+      ...options.controller,
+    });
+  } catch (error) {
+    await simulator.stop();
+    await rm(recordingsDir, { recursive: true, force: true });
+    throw error;
+  }
   await started.waitForFreeSwitch({ timeoutMs: 5000 });
   return {
     controller: started,
