@@ -34,6 +34,9 @@ export interface HttpConversationEngineOptions {
   logger?: AgentLogger;
 }
 
+/** Least budget left for a retry to be worth sending. */
+const MIN_RETRY_MS = 50;
+
 const DEFAULTS = {
   start: { attemptTimeoutMs: 2000, budgetMs: 3000 },
   turn: { attemptTimeoutMs: 1500, budgetMs: 2500 },
@@ -156,7 +159,8 @@ export class HttpConversationEngine implements ConversationEngine {
     let lastError: CallbridgeError = new AiEngineUnavailableError('AI engine request not attempted');
     for (let n = 1; ; n++) {
       const remaining = budgetMs - (performance.now() - startedAt);
-      if (remaining <= 0 || budget.aborted) break;
+      // A sliver of budget cannot hold a round trip: stop with the last real answer instead of a timeout.
+      if (budget.aborted || remaining < (n === 1 ? 1 : MIN_RETRY_MS)) break;
       const signal = AbortSignal.any([budget, AbortSignal.timeout(Math.ceil(Math.min(attemptTimeoutMs, remaining)))]);
       try {
         const reply = await this.once(attempt, signal);

@@ -131,7 +131,8 @@ describe('HttpConversationEngine against a contract peer', () => {
   });
 
   it('gives up with AiEngineUnavailableError when the engine keeps failing, within its budget', async () => {
-    engine = makeEngine({ turn: { attemptTimeoutMs: 100, budgetMs: 300 } });
+    // Attempts get time enough to hear the 500 even on a busy machine (a timed-out attempt has no status).
+    engine = makeEngine({ turn: { attemptTimeoutMs: 500, budgetMs: 1200 } });
     await engine.start(start);
     peer.behaviour = { kind: 'status', status: 500 };
     const error = await engine.turn('call-1', { text: 'hello', confidence: 0.8, partial: false }).catch((e: unknown) => e);
