@@ -18,6 +18,8 @@ export const ErrorCode = {
   SttUnavailable: 'STT_UNAVAILABLE',
   VocabularyInvalid: 'VOCABULARY_INVALID',
   TtsSynthesisFailed: 'TTS_SYNTHESIS_FAILED',
+  RecordingTampered: 'RECORDING_TAMPERED',
+  RecordingKeyUnknown: 'RECORDING_KEY_UNKNOWN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -173,5 +175,22 @@ export class VocabularyError extends CallbridgeError {
 export class TtsSynthesisError extends CallbridgeError {
   constructor(message: string, options: CallbridgeErrorOptions = {}) {
     super(ErrorCode.TtsSynthesisFailed, message, { retryable: true, ...options });
+  }
+}
+
+/** An encrypted recording failed authentication: altered bytes, reordered or missing chunks, or the wrong key. */
+export class RecordingTamperedError extends CallbridgeError {
+  constructor(message: string, options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.RecordingTampered, message, options);
+  }
+}
+
+/** An encrypted recording names a master key id the key ring does not hold (rotated away or misconfigured). */
+export class RecordingKeyUnknownError extends CallbridgeError {
+  readonly keyId: string;
+
+  constructor(keyId: string) {
+    super(ErrorCode.RecordingKeyUnknown, `Recording is encrypted under master key "${keyId}", which is not configured`);
+    this.keyId = keyId;
   }
 }
