@@ -140,8 +140,8 @@ export interface CallSessionOptions {
   startConversation?: (call: ConversationCall) => Conversation | undefined;
   /** Turns the agent's hand-off into dial strings; required with startConversation. */
   resolveHandOff?: (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }) => HandOffDial;
-  /** Emergency escalation; without it an emergency is an ordinary hand-off to routing's emergency target. */
-  emergency?: EmergencyEscalation;
+  /** Where an emergency goes and who is told. */
+  emergency: EmergencyEscalation;
   transfers?: TransferRecorder;
   outbound?: OutboundCalls;
   /** Warm transfers for the agent's hand-offs to ring groups; without it they are blind bridges. */
@@ -176,7 +176,7 @@ export class CallSession implements RegisteredCall {
   readonly #routeCall: CallSessionOptions['routeCall'];
   readonly #startConversation: CallSessionOptions['startConversation'];
   readonly #resolveHandOff: CallSessionOptions['resolveHandOff'];
-  readonly #emergency: EmergencyEscalation | undefined;
+  readonly #emergency: EmergencyEscalation;
   readonly #transfers: TransferRecorder | undefined;
   readonly #warmTransfer: WarmTransferRunner | undefined;
   readonly #outbound: OutboundCalls | undefined;
@@ -506,7 +506,7 @@ export class CallSession implements RegisteredCall {
     if (!this.#recording && !planRecords) {
       this.#background('record_session', this.#connection.executeAsync({ app: 'record_session', arg: join(this.#settings.recordingsDir, `${this.callId}.wav`), eventLock: true }));
     }
-    const dial = this.#emergency?.dial({ callId: this.callId, toNumber: this.record.toNumber }) ?? this.#resolveEmergencyAsHandOff();
+    const dial = this.#emergency.dial({ callId: this.callId, toNumber: this.record.toNumber });
     // Stored alongside the bridge, not before it: in an emergency seconds matter more than the screen pop.
     void this.#recordTransfer({ name: 'emergency', reason: `emergency (${trigger.kind})`, summary: '' }, 'emergency', 'emergency');
     const otherLeg = this.#machine.state === 'bridged' ? this.#otherLeg : undefined;
@@ -515,7 +515,7 @@ export class CallSession implements RegisteredCall {
     if (otherLeg !== undefined) this.#background('uuid_kill', this.#connection.api(`uuid_kill ${otherLeg}`));
     const ms = this.#clock.monotonicMs() - startedMs;
     this.#journalEvent('emergency', this.state, this.state, { trigger: trigger.kind, msToBridgeCommand: Math.round(ms * 1000) / 1000 });
-    this.#emergency?.escalated({ callId: this.callId, record: this.record }, trigger, ms);
+    this.#emergency.escalated({ callId: this.callId, record: this.record }, trigger, ms);
     return 'accepted';
   }
 
@@ -548,12 +548,6 @@ export class CallSession implements RegisteredCall {
     if (this.#machine.state === 'ended') return 'not_found';
     this.#apply({ type: 'hangup_requested', cause });
     return 'accepted';
-  }
-
-  #resolveEmergencyAsHandOff(): { dial: string; fallbackDial: string | null } {
-    const decision = this.#decision;
-    if (decision === undefined || this.#resolveHandOff === undefined) return { dial: '', fallbackDial: null };
-    return this.#resolveHandOff({ name: 'emergency', reason: 'emergency', summary: '' }, { callId: this.callId, decision, toNumber: this.record.toNumber });
   }
 
   /** The agent (or the caller, with a digit) wants a person: bridge to where routing sends this name. */

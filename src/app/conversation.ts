@@ -18,6 +18,7 @@ import type { EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice/answering-machine.ts';
 import { CallAudio } from './call-audio.ts';
+import { announcement } from './call-session-journal.ts';
 import type { VoicePipeline } from './voice-pipeline.ts';
 
 export interface HandOffRequest {
@@ -177,14 +178,7 @@ export class Conversation {
     // A message for the machine, then goodbye: no conversation with a recording.
     this.#ended = true;
     void this.#audio.close();
-    const { pipeline } = this.#o;
-    const language = this.#o.start.language;
-    pipeline.tts
-      .synthesize({ text: amd.machineMessage, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate })
-      .then(
-        (speech) => ({ app: 'playback', arg: speech.path }),
-        () => ({ app: 'speak', arg: `flite|slt|${amd.machineMessage}` }),
-      )
+    this.#sentencePrompt(amd.machineMessage)
       .then((prompt) => this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS }))
       .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'answering machine message failed'))
       .finally(() => this.#o.hooks.onHangup('NORMAL_CLEARING'));
@@ -235,18 +229,7 @@ export class Conversation {
     this.#breakPlayback();
     void this.#audio.close();
     if (trigger.kind === 'agent') return;
-    const { pipeline } = this.#o;
-    const language = this.#o.start.language;
-    const sentence = pipeline.phrases(language).emergency;
-    const request = { text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate };
-    const known = pipeline.tts.knownPath(request);
-    const prompt: Prompt =
-      known !== undefined
-        ? { app: 'playback', arg: known }
-        : await Promise.race([
-            pipeline.tts.synthesize(request).then((s) => ({ app: 'playback', arg: s.path }), () => pipeline.fallbackPrompt(language)),
-            new Promise<Prompt>((resolve) => setTimeout(() => resolve({ app: 'speak', arg: `flite|slt|${sentence}` }), EMERGENCY_PROMPT_WAIT_MS).unref()),
-          ]);
+    const prompt = await this.#sentencePrompt(this.#o.pipeline.phrases(this.#o.start.language).emergency, EMERGENCY_PROMPT_WAIT_MS);
     this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined, emergency: true });
     this.#o.connection.executeAsync({ ...prompt, eventLock: true }).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'emergency prompt failed'));
   }
@@ -481,18 +464,11 @@ export class Conversation {
     clearTimeout(this.#digitTimer);
     void this.#audio.close();
     this.#breakPlayback();
-    const { pipeline } = this.#o;
-    const language = this.#o.start.language;
     const handOff = (): void => {
       this.#o.journal('hand_off', { to: request.name, reason: request.reason, summaryChars: 0 });
       this.#o.hooks.onHandOff(request);
     };
-    pipeline.tts
-      .synthesize({ text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate })
-      .then(
-        (speech) => ({ app: 'playback', arg: speech.path }),
-        () => pipeline.fallbackPrompt(language),
-      )
+    this.#sentencePrompt(sentence)
       .then((prompt) => {
         const id = ++this.#playbackSeq;
         this.#currentPlayback = id;
@@ -504,6 +480,25 @@ export class Conversation {
       })
       .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'explanation prompt failed'))
       .finally(handOff);
+  }
+
+  /**
+   * A fixed sentence of ours as something FreeSWITCH plays: the cached recording (straight from memory when
+   * this process has seen it), or, when synthesis fails or takes longer than `waitMs`, FreeSWITCH's own
+   * voice saying the same words.
+   */
+  #sentencePrompt(sentence: string, waitMs?: number): Promise<Prompt> {
+    const { pipeline } = this.#o;
+    const language = this.#o.start.language;
+    const request = { text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate };
+    const known = pipeline.tts.knownPath(request);
+    if (known !== undefined) return Promise.resolve({ app: 'playback', arg: known });
+    const spoken = pipeline.tts.synthesize(request).then(
+      (speech): Prompt => ({ app: 'playback', arg: speech.path }),
+      (): Prompt => announcement(sentence),
+    );
+    if (waitMs === undefined) return spoken;
+    return Promise.race([spoken, new Promise<Prompt>((resolve) => setTimeout(() => resolve(announcement(sentence)), waitMs).unref())]);
   }
 
   #recordTurnTiming(): void {
