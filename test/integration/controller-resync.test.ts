@@ -101,7 +101,9 @@ describe('controller resync with FreeSWITCH (postgres)', () => {
     expect(ended).toMatchObject({ state: 'ended', hangupCause: 'LOST_DURING_ESL_OUTAGE' });
     expect(ended!.events.map((e) => e.type)).toEqual(['adopted', 'hung_up']);
     const reconnects = await controller.metrics.registry.getSingleMetricAsString('callbridge_esl_reconnects_total');
-    expect(reconnects).toMatch(/callbridge_esl_reconnects_total 1/);
+    // At least the one reconnect: a FreeSWITCH going down can still accept a connection and drop it at once,
+    // which is a second (real) reconnect.
+    expect(Number(/callbridge_esl_reconnects_total (\d+)/.exec(reconnects)?.[1])).toBeGreaterThanOrEqual(1);
     await controller.waitForFreeSwitch({ timeoutMs: 5000 });
   });
 });
