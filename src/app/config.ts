@@ -73,6 +73,30 @@ export interface Config {
   readonly failover: { readonly timeoutSeconds: number; readonly pollIntervalMs: number };
   /** Master key (base64, 32 bytes) for call recordings and transcripts at rest; unset → transcripts not kept. */
   readonly recordingKey: string | undefined;
+  /** Earlier master keys (base64), still able to open what they wrapped until `keys rotate` has run. */
+  readonly previousRecordingKeys: readonly string[];
+  /** Encrypted recordings and transcripts (issue 7). */
+  readonly recordingStorage: {
+    /** Local directory holding the encrypted files (the default storage). */
+    readonly dir: string;
+    /** How many years a recording and its transcript are kept before the retention job deletes them. */
+    readonly retentionYears: number;
+  };
+  /** The post-call queue and its workers. */
+  readonly queue: {
+    /** Jobs one worker process runs at once. */
+    readonly concurrency: number;
+    /** Tries per job before it is left failed (dead-lettered) with its reason. */
+    readonly attempts: number;
+    /** First retry delay; doubled each try. */
+    readonly backoffMs: number;
+  };
+  /** Speechmatics batch API (post-call transcription); the key is SPEECHMATICS_API_KEY. */
+  readonly speechmaticsBatchUrl: string;
+  /** Signed webhooks out (CALL_STARTED, …); none sent without URLs. */
+  readonly webhooks: { readonly urls: readonly string[]; readonly secret: string | undefined };
+  /** Shared secret 3CX signs its call notifications with (POST /v1/webhooks/3cx refuses all without it). */
+  readonly threecxWebhookSecret: string | undefined;
 }
 
 /** The AI conversation: speech-to-text, text-to-speech, the AI engine and the audio fork (issue 5). */
@@ -285,6 +309,28 @@ function envSchema(mode: RunMode) {
         error: 'expected 32 random bytes in base64 (openssl rand -base64 32)',
       }),
     ),
+    CALL_RECORDING_PREVIOUS_KEYS: optional(z.string())
+      .transform((s) => (s ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''))
+      .refine((list) => list.every((k) => /^[A-Za-z0-9+/]{43}=$/.test(k) && Buffer.from(k, 'base64').length === 32), {
+        error: 'expected comma-separated base64 keys of 32 bytes each',
+      }),
+    RECORDING_STORAGE_DIR: optional(z.string()).transform((s) => s ?? './data/recording-store'),
+    RETENTION_PERIOD_YEARS: optional(
+      z.string().regex(/^\d+$/, { error: 'expected whole years' }).transform(Number).refine((n) => n >= 1 && n <= 100, { error: 'expected 1 to 100 years' }),
+    ).transform((n) => n ?? 7),
+    WORKER_CONCURRENCY: optional(
+      z.string().regex(/^\d+$/, { error: 'expected a whole number' }).transform(Number).refine((n) => n >= 1 && n <= 64, { error: 'expected 1 to 64' }),
+    ).transform((n) => n ?? 2),
+    JOB_ATTEMPTS: optional(
+      z.string().regex(/^\d+$/, { error: 'expected a whole number' }).transform(Number).refine((n) => n >= 1 && n <= 50, { error: 'expected 1 to 50' }),
+    ).transform((n) => n ?? 5),
+    JOB_BACKOFF_MS: positiveMs(2000),
+    SPEECHMATICS_BATCH_URL: optional(url(['https', 'http'])).transform((s) => s ?? 'https://asr.api.speechmatics.com/v2'),
+    WEBHOOK_URLS: optional(z.string())
+      .transform((s) => (s ?? '').split(',').map((u) => u.trim()).filter((u) => u !== ''))
+      .refine((list) => list.every((u) => url(['https', 'http']).safeParse(u).success), { error: 'expected comma-separated http(s) URLs' }),
+    WEBHOOK_SECRET: optional(z.string().min(16, { error: 'must be at least 16 characters' })),
+    THREECX_WEBHOOK_SECRET: optional(z.string().min(16, { error: 'must be at least 16 characters' })),
     CALLBRIDGE_API_TOKEN:
       mode === 'production'
         ? z.preprocess(
@@ -392,6 +438,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     recordingKey: e.CALL_RECORDING_ENCRYPTION_KEY,
+    previousRecordingKeys: e.CALL_RECORDING_PREVIOUS_KEYS,
+    recordingStorage: { dir: resolve(e.RECORDING_STORAGE_DIR), retentionYears: e.RETENTION_PERIOD_YEARS },
+    queue: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS },
+    speechmaticsBatchUrl: e.SPEECHMATICS_BATCH_URL.replace(/\/+$/, ''),
+    webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },
+    threecxWebhookSecret: e.THREECX_WEBHOOK_SECRET,
     failover: { timeoutSeconds: e.FAILOVER_TIMEOUT_SECONDS, pollIntervalMs: e.GATEWAY_POLL_INTERVAL_MS },
   };
   return deepFreeze(config);

@@ -20,6 +20,13 @@ export const ErrorCode = {
   TtsSynthesisFailed: 'TTS_SYNTHESIS_FAILED',
   RecordingTampered: 'RECORDING_TAMPERED',
   RecordingKeyUnknown: 'RECORDING_KEY_UNKNOWN',
+  RecordingNotFound: 'RECORDING_NOT_FOUND',
+  RecordingInvalid: 'RECORDING_INVALID',
+  AccessDenied: 'ACCESS_DENIED',
+  Unauthenticated: 'UNAUTHENTICATED',
+  QueueUnavailable: 'QUEUE_UNAVAILABLE',
+  TranscriptionFailed: 'TRANSCRIPTION_FAILED',
+  WebhookRejected: 'WEBHOOK_REJECTED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -192,5 +199,22 @@ export class RecordingKeyUnknownError extends CallbridgeError {
   constructor(keyId: string) {
     super(ErrorCode.RecordingKeyUnknown, `Recording is encrypted under master key "${keyId}", which is not configured`);
     this.keyId = keyId;
+  }
+}
+
+/** No recording (or transcript) with this id: never stored, or deleted by retention. */
+export class RecordingNotFoundError extends CallbridgeError {
+  readonly recordingId: string;
+
+  constructor(recordingId: string, what = 'Recording') {
+    super(ErrorCode.RecordingNotFound, `${what} ${recordingId} not found`);
+    this.recordingId = recordingId;
+  }
+}
+
+/** A spooled recording that cannot be finished as it is (not a WAV file FreeSWITCH wrote, or unreadable). */
+export class RecordingInvalidError extends CallbridgeError {
+  constructor(message: string, options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.RecordingInvalid, message, options);
   }
 }

@@ -2,7 +2,9 @@
 // Check constraints mirror the domain enums so that a bad write fails here instead of confusing a reader later.
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
+  boolean,
   check,
   doublePrecision,
   index,
@@ -161,5 +163,141 @@ export const doNotCall = pgTable('do_not_call', {
   reason: text('reason'),
 });
 
-export const schema = { calls, callEvents, transfers, outboundCalls, doNotCall };
 export type Schema = typeof schema;
+
+// ---- Recordings, transcripts, the outbox, audit, API tokens, 3CX events (issue 7) ----
+
+/**
+ * One encrypted recording. The audio lives in recording storage under `storageKey` (CBREC1 envelope);
+ * `fileId` is the envelope's own random id, checked on every read so a file swapped in from another
+ * recording is refused. `spoolFile` (the plaintext's name in the spool) makes finishing idempotent.
+ */
+export const recordings = pgTable(
+  'recordings',
+  {
+    id: uuid('id').primaryKey(),
+    callId: uuid('call_id').notNull(),
+    spoolFile: text('spool_file').notNull().unique(),
+    storageKey: text('storage_key').notNull(),
+    keyId: text('key_id').notNull(),
+    fileId: text('file_id').notNull(),
+    plaintextBytes: bigint('plaintext_bytes', { mode: 'number' }).notNull(),
+    plaintextSha256: text('plaintext_sha256').notNull(),
+    encryptedBytes: bigint('encrypted_bytes', { mode: 'number' }).notNull(),
+    durationMs: integer('duration_ms'),
+    channels: integer('channels'),
+    sampleRate: integer('sample_rate'),
+    recordedAt: timestamptz('recorded_at').notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    /** recordedAt + RETENTION_PERIOD_YEARS; the retention job deletes past it unless on legal hold. */
+    retainUntil: timestamptz('retain_until').notNull(),
+    legalHold: boolean('legal_hold').notNull().default(false),
+    legalHoldReason: text('legal_hold_reason'),
+  },
+  (t) => [index('recordings_call_id_idx').on(t.callId), index('recordings_retain_until_idx').on(t.retainUntil)],
+);
+
+/** A recording's transcript: the words are in storage (CBREC1 envelope), only counts and stats here. */
+export const transcripts = pgTable('transcripts', {
+  recordingId: uuid('recording_id')
+    .primaryKey()
+    .references(() => recordings.id, { onDelete: 'cascade' }),
+  callId: uuid('call_id').notNull(),
+  storageKey: text('storage_key').notNull(),
+  keyId: text('key_id').notNull(),
+  fileId: text('file_id').notNull(),
+  language: text('language').notNull(),
+  wordCount: integer('word_count').notNull(),
+  /** Talk/silence per channel (ms), overlap and longest silence: no words. */
+  stats: jsonb('stats').$type<Record<string, unknown>>().notNull(),
+  providerJobId: text('provider_job_id'),
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+});
+
+/**
+ * Jobs waiting to reach the queue. Written in the same transaction as the fact they follow from (a
+ * recording row, an event), moved to BullMQ by the relay; `jobId` is the BullMQ job id, so a row relayed
+ * twice (crash between add and mark) is still one job.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    queue: text('queue').notNull(),
+    jobName: text('job_name').notNull(),
+    jobId: text('job_id').notNull().unique(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    relayedAt: timestamptz('relayed_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [index('outbox_pending_idx').on(t.id).where(sql`${t.relayedAt} is null`)],
+);
+
+/**
+ * Append-only audit trail. Each entry's hash covers the previous entry's hash and its own fields, so an
+ * edited, removed or reordered entry breaks the chain (`callbridge audit verify`). A trigger in the
+ * migration refuses UPDATE and DELETE.
+ */
+export const auditLog = pgTable('audit_log', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  at: timestamptz('at').notNull(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  targetType: text('target_type').notNull(),
+  targetId: text('target_id'),
+  reason: text('reason'),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull().unique(),
+});
+
+export const Roles = ['admin', 'manager', 'agent', 'auditor', 'service'] as const;
+
+/** API tokens for the HTTP API and the CLI: only a SHA-256 of the secret is kept. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    roles: text('roles').array().notNull(),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    expiresAt: timestamptz('expires_at').notNull(),
+    revokedAt: timestamptz('revoked_at'),
+    lastUsedAt: timestamptz('last_used_at'),
+  },
+  (t) => [check('api_tokens_roles_check', sql`${t.roles} <@ array['admin','manager','agent','auditor','service']::text[]`)],
+);
+
+/** Call events reported by 3CX (POST /v1/webhooks/3cx); `eventId` unique makes a replay a no-op. */
+export const externalCallEvents = pgTable(
+  'external_call_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    source: text('source').notNull(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    occurredAt: timestamptz('occurred_at').notNull(),
+    receivedAt: timestamptz('received_at').notNull().defaultNow(),
+    callId: uuid('call_id'),
+    correlation: text('correlation').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [unique('external_call_events_source_event_id_key').on(t.source, t.eventId), index('external_call_events_call_id_idx').on(t.callId)],
+);
+
+export const schema = {
+  calls,
+  callEvents,
+  transfers,
+  outboundCalls,
+  doNotCall,
+  recordings,
+  transcripts,
+  outbox,
+  auditLog,
+  apiTokens,
+  externalCallEvents,
+};
