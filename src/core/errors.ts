@@ -218,3 +218,31 @@ export class RecordingInvalidError extends CallbridgeError {
     super(ErrorCode.RecordingInvalid, message, options);
   }
 }
+
+/** No credentials, or credentials that are unknown, expired or revoked. The message never says which. */
+export class UnauthenticatedError extends CallbridgeError {
+  constructor(message = 'A valid API token is required') {
+    super(ErrorCode.Unauthenticated, message);
+  }
+}
+
+/** Valid credentials whose roles do not grant the permission asked for. */
+export class AccessDeniedError extends CallbridgeError {
+  readonly permission: string;
+
+  constructor(permission: string) {
+    super(ErrorCode.AccessDenied, `This token does not grant ${permission}`);
+    this.permission = permission;
+  }
+}
+
+/** A webhook receiver did not take the event: `retryable` unless its answer says trying again cannot help. */
+export class WebhookRejectedError extends CallbridgeError {
+  /** The receiver's HTTP status; undefined when no answer came (network error, timeout). */
+  readonly status: number | undefined;
+
+  constructor(message: string, options: CallbridgeErrorOptions & { status?: number } = {}) {
+    super(ErrorCode.WebhookRejected, message, options);
+    this.status = options.status;
+  }
+}

@@ -23,3 +23,22 @@ export {
   type OutboundContext,
 } from './outbound-store.ts';
 export { outboundCalls, doNotCall, OutboundStatuses, type OutboundStatus } from './schema.ts';
+export { DrizzleOutboxStore, type DbOrTx, type OutboxJob, type PendingJob } from './outbox-store.ts';
+export {
+  DrizzleRecordingStore,
+  type NewRecordingRow,
+  type NewTranscriptRow,
+  type RecordingRow,
+  type TranscriptRow,
+} from './recording-store.ts';
+export { recordings, transcripts, outbox, auditLog, apiTokens, externalCallEvents, Roles } from './schema.ts';
+export { DrizzleTokenStore, hashToken, TOKEN_PREFIX, type ApiTokenInfo, type NewApiToken } from './token-store.ts';
+export {
+  DrizzleAuditStore,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditListQuery,
+  type AuditProblem,
+  type AuditVerification,
+  type NewAuditEntry,
+} from './audit-store.ts';
