@@ -258,13 +258,24 @@ export function encryptStream(keys: MasterKeys, options: EncryptOptions = {}): T
   });
 }
 
+export interface DecryptOptions {
+  /** The file id the recording's row holds (from `inspectHeader` when it was stored). */
+  expectedFileId?: string;
+}
+
+/** The envelope's file id and master key id, read from its 512-byte header (no key needed). */
+export function inspectHeader(headerBytes: Buffer): { fileId: string; keyId: string } {
+  const header = parseHeader(headerBytes);
+  return { fileId: header.fileId, keyId: header.keyId };
+}
+
 /**
  * A Transform: encrypted recording in, plaintext out. Errors with RecordingTamperedError on any altered,
  * reordered or missing bytes (including a missing final chunk) and RecordingKeyUnknownError when the
  * header names a master key the ring lacks. Plaintext of a chunk is released only after its tag verifies,
  * but earlier chunks have already been emitted when a later one fails: treat the output as bad on error.
  */
-export function decryptStream(keys: MasterKeys): Transform {
+export function decryptStream(keys: MasterKeys, options: DecryptOptions = {}): Transform {
   let buffered: Buffer = Buffer.alloc(0);
   let state: { binding: Buffer; dataKey: Buffer; prefix: Buffer; chunkSize: number } | undefined;
   let index = 0;
@@ -287,6 +298,11 @@ export function decryptStream(keys: MasterKeys): Transform {
     if (state === undefined) {
       if (buffered.length < HEADER_SIZE) return;
       const header = parseHeader(buffered.subarray(0, HEADER_SIZE));
+      // The file id is bound into every chunk, so a header moved onto other chunks fails anyway; this
+      // check catches a whole file swapped in from another recording, which would otherwise decrypt.
+      if (options.expectedFileId !== undefined && header.fileId !== options.expectedFileId) {
+        throw new RecordingTamperedError('Recording file belongs to another recording');
+      }
       const binding = bindingOf(header);
       state = { binding, dataKey: unwrapDataKey(header, keys, binding), prefix: Buffer.from(header.noncePrefix, 'base64'), chunkSize: header.chunkSize };
       buffered = buffered.subarray(HEADER_SIZE);

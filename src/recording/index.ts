@@ -4,8 +4,10 @@ export {
   MasterKeys,
   decryptStream,
   encryptStream,
+  inspectHeader,
   parseMasterKey,
   rewrapFile,
   rewrapHeader,
 } from './envelope.ts';
-export type { EncryptOptions, MasterKey, MasterKeysInput } from './envelope.ts';
+export { LocalRecordingStorage, type RecordingStorage } from './storage.ts';
+export type { DecryptOptions, EncryptOptions, MasterKey, MasterKeysInput } from './envelope.ts';

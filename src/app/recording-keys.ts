@@ -1,0 +1,24 @@
+// The master key ring from configuration. A key's id is a fingerprint of the key itself (not secret: a
+// SHA-256 prefix), so operators never have to name keys, every file says which key wraps it, and a new
+// CALL_RECORDING_ENCRYPTION_KEY is recognisably a new key without any other setting.
+import { createHash } from 'node:crypto';
+import { ConfigError } from '../core/errors.ts';
+import { MasterKeys, parseMasterKey, type MasterKey } from '../recording/index.ts';
+import type { Config } from './config.ts';
+
+export function masterKeyFromBase64(base64: string, name: string): MasterKey {
+  const key = parseMasterKey(base64, name);
+  return { id: `k-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`, key };
+}
+
+/** The ring: the current key wraps new files, previous ones still open older files. */
+export function masterKeysFromConfig(config: Pick<Config, 'recordingKey' | 'previousRecordingKeys'>): MasterKeys {
+  if (config.recordingKey === undefined) {
+    throw new ConfigError(['CALL_RECORDING_ENCRYPTION_KEY: is required to record calls and to read recordings (openssl rand -base64 32)']);
+  }
+  const current = masterKeyFromBase64(config.recordingKey, 'CALL_RECORDING_ENCRYPTION_KEY');
+  const previous = config.previousRecordingKeys
+    .map((k) => masterKeyFromBase64(k, 'CALL_RECORDING_PREVIOUS_KEYS'))
+    .filter((k) => k.id !== current.id);
+  return new MasterKeys({ current, previous });
+}
