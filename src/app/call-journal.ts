@@ -23,6 +23,8 @@ export interface CallJournalOptions {
   /** Most writes in one transaction (keeps statements under the database's parameter limit). */
   maxBatchWrites?: number;
   onWriteFailed?: () => void;
+  /** Sees each call event as it is queued, in call order (the live stream and webhooks follow calls here). */
+  onAppend?: (event: CallEventRecord) => void;
 }
 
 type Write =
@@ -63,6 +65,7 @@ export class CallJournal {
 
   append(event: CallEventRecord): void {
     this.#enqueue({ kind: 'append', event });
+    this.#options.onAppend?.(event);
   }
 
   /**

@@ -20,7 +20,9 @@ export class EventBus implements EventSink {
     this.#recent.push(event);
     if (this.#recent.length > KEEP) this.#recent.shift();
     // Events carry ids, reasons and timings only (no numbers, no clinical words), so they can be logged.
-    this.#logger.info({ event: event.type, callId: event.callId, ...event.data }, 'system event');
+    // State changes come several times per call: the call journal has them, the log only at debug.
+    const level = event.type === 'CALL_STATE_CHANGED' ? 'debug' : 'info';
+    this.#logger[level]({ event: event.type, callId: event.callId, ...event.data }, 'system event');
     this.#emitter.emit('event', event);
   }
 

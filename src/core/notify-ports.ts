@@ -36,7 +36,15 @@ export type SystemEventType =
   | 'EMERGENCY_ALERT'
   | 'SYSTEM_MODE_CHANGED'
   | 'SMS_SENT'
-  | 'SMS_FAILED';
+  | 'SMS_FAILED'
+  /** Every move of a call's state machine (from → to), for the dashboard's live view. */
+  | 'CALL_STATE_CHANGED'
+  /** A finished recording was transcribed by a worker (ids and counts, never words). */
+  | 'CALL_TRANSCRIBED'
+  /** The caller's audio quality, read at hangup. */
+  | 'VOICE_QUALITY'
+  /** A call event reported by 3CX (POST /v1/webhooks/3cx), with how it was matched to our call. */
+  | 'THREECX_CALL_EVENT';
 
 export interface SystemEvent {
   type: SystemEventType;
