@@ -54,6 +54,9 @@ export interface Principal {
   kind: 'token' | 'bootstrap';
 }
 
+/** CALLBRIDGE_API_TOKEN from the environment: an admin, for the first setup and for automation. */
+export const BOOTSTRAP_PRINCIPAL: Principal = Object.freeze({ id: 'bootstrap', name: 'bootstrap', roles: Object.freeze(['admin'] as const), kind: 'bootstrap' });
+
 export function can(roles: readonly Role[], permission: Permission): boolean {
   return roles.some((role) => ROLE_PERMISSIONS[role].includes(permission));
 }

@@ -30,13 +30,13 @@ const idParams = z.object({ id: z.uuid({ error: 'id must be a UUID' }) });
 
 
 export const callsRoutes: FastifyPluginAsync<{ callStore: CallStore }> = async (app, { callStore }) => {
-  app.get('/calls', async (request) => {
+  app.get('/calls', { config: { permission: 'calls:read' } }, async (request) => {
     const query = parseInput(listQuery, request.query);
     const calls = await callStore.listCalls(query);
     return { calls, limit: query.limit, offset: query.offset };
   });
 
-  app.get('/calls/:id', async (request) => {
+  app.get('/calls/:id', { config: { permission: 'calls:read' } }, async (request) => {
     const { id } = parseInput(idParams, request.params);
     const call = await callStore.getCall(id);
     if (call === undefined) throw new HttpError(404, 'not_found', `call ${id} not found`);

@@ -23,3 +23,5 @@ export {
   type OutboundService,
 } from './outbound.ts';
 export { systemRoutes, type SystemModeApi } from './system.ts';
+export { bearerToken, tokenMatches, type TokenAuthenticator } from './auth.ts';
+export { type AuditApi, type AuditEntryView } from './audit.ts';

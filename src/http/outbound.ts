@@ -91,7 +91,7 @@ const dncBody = z.strictObject({
 const idParams = z.object({ id: z.uuid({ error: 'id must be a UUID' }) });
 
 export const outboundRoutes: FastifyPluginAsync<OutboundRoutesOptions> = async (app, { outbound }) => {
-  app.post('/calls/outbound', async (request, reply) => {
+  app.post('/calls/outbound', { config: { permission: 'outbound:write' } }, async (request, reply) => {
     const body = parseInput(outboundBody, request.body ?? {}, { withPaths: true });
     const result = await outbound.request({
       to: body.to,
@@ -107,20 +107,20 @@ export const outboundRoutes: FastifyPluginAsync<OutboundRoutesOptions> = async (
     return reply.code(202).send({ id: result.call.id, status: result.call.status, scheduledAt: result.call.scheduledAt });
   });
 
-  app.get('/calls/outbound/:id', async (request) => {
+  app.get('/calls/outbound/:id', { config: { permission: 'outbound:read' } }, async (request) => {
     const { id } = parseInput(idParams, request.params);
     const call = await outbound.get(id);
     if (call === undefined) throw new HttpError(404, 'not_found', `outbound call ${id} not found`);
     return call;
   });
 
-  app.post('/do-not-call', async (request, reply) => {
+  app.post('/do-not-call', { config: { permission: 'outbound:write' } }, async (request, reply) => {
     const body = parseInput(dncBody, request.body ?? {}, { withPaths: true });
     await outbound.addDoNotCall(body.number, body.reason ?? null);
     return reply.code(201).send({ number: body.number, doNotCall: true });
   });
 
-  app.delete('/do-not-call', async (request, reply) => {
+  app.delete('/do-not-call', { config: { permission: 'outbound:write' } }, async (request, reply) => {
     const body = parseInput(dncBody.pick({ number: true }), request.body ?? {}, { withPaths: true });
     if (!(await outbound.removeDoNotCall(body.number))) throw new HttpError(404, 'not_found', 'number is not on the do-not-call list');
     return reply.code(204).send();

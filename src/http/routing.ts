@@ -30,9 +30,10 @@ const testBody = z.strictObject({
 });
 
 export const routingRoutes: FastifyPluginAsync<{ routing: RoutingApi }> = async (app, { routing }) => {
-  app.get('/routing', async () => routing.status());
+  app.get('/routing', { config: { permission: 'routing:read' } }, async () => routing.status());
 
-  app.post('/routing/test', async (request) => {
+  // A dry run changes nothing: reading routing is enough.
+  app.post('/routing/test', { config: { permission: 'routing:read' } }, async (request) => {
     const body = parseInput(testBody, request.body ?? {}, { withPaths: true });
     const facts: CallFacts = {
       to: body.to,

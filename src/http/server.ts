@@ -1,5 +1,5 @@
 // Builds the HTTP API (not listening: the caller decides host/port and owns close()). Routes are one plugin
-// per concern; /v1 sits behind the bearer token, the probes and /metrics stay open for orchestrators and
+// per concern; /v1 sits behind API tokens and per-route permissions (auth.ts), the probes and /metrics stay open for orchestrators and
 // scrapers. Request logging is our own: Fastify's default would log URLs, and query strings may hold numbers.
 import Fastify, {
   LogController,
@@ -11,7 +11,8 @@ import Fastify, {
 } from 'fastify';
 import { CallbridgeError, ErrorCode } from '../core/errors.ts';
 import type { CallStore } from '../core/ports.ts';
-import { bearerAuth } from './auth.ts';
+import { installAccessControl, meRoutes, type TokenAuthenticator } from './auth.ts';
+import { auditRequests, auditRoutes, type AuditApi } from './audit.ts';
 import { callsRoutes } from './calls.ts';
 import { healthRoutes } from './health.ts';
 import { HttpError } from './http-error.ts';
@@ -22,14 +23,20 @@ import { twilioStatusRoutes, type TwilioStatusRoutesOptions } from './twilio.ts'
 import { transfersRoutes, type CallCommands, type TransfersRoutesOptions } from './transfers.ts';
 import { systemRoutes, type SystemModeApi } from './system.ts';
 import { outboundRoutes, type OutboundService } from './outbound.ts';
+import { liveEventsRoutes, type LiveEventsRoutesOptions } from './events.ts';
+import { threecxWebhookRoutes, type ThreecxWebhookOptions } from './threecx-webhook.ts';
 
 export interface BuildHttpServerOptions {
   logger: FastifyBaseLogger;
   callStore: CallStore;
   readinessChecks: readonly ReadinessCheck[];
   metrics: Metrics;
-  /** Bearer token required on /v1; undefined leaves /v1 open (config refuses that in production). */
+  /** Bootstrap bearer token for /v1, acting as an admin; with `tokens` also undefined /v1 is open (config refuses that in production). */
   apiToken: string | undefined;
+  /** API tokens from the database (roles, expiry, revocation). */
+  tokens?: TokenAuthenticator;
+  /** The audit trail: GET /v1/audit, and an entry for every mutating /v1 request. */
+  audit?: AuditApi;
   /** Live routing (absent in processes that do not route calls). */
   routing?: RoutingApi;
   /** Extra facts for /ready that do not make the controller unready (e.g. a rejected routing edit). */
@@ -43,6 +50,10 @@ export interface BuildHttpServerOptions {
   system?: SystemModeApi;
   /** Outbound follow-up calls and the do-not-call list. */
   outbound?: OutboundService;
+  /** The dashboard's live stream (GET /v1/events, WebSocket /v1/events/ws). */
+  liveEvents?: LiveEventsRoutesOptions;
+  /** 3CX's call events (POST /v1/webhooks/3cx), authenticated by their signature. */
+  threecxWebhook?: ThreecxWebhookOptions;
 }
 
 // Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
@@ -93,16 +104,21 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
     ...(options.readinessDetails ? { details: options.readinessDetails } : {}),
   });
   void app.register(metricsRoutes, { metrics: options.metrics });
+  // Every /v1 route, wherever registered (Twilio's callback sits outside the scope below), declares what it needs.
+  installAccessControl(app, { bootstrapToken: options.apiToken, ...(options.tokens ? { tokens: options.tokens } : {}) });
+  if (options.audit) auditRequests(app, options.audit);
   if (options.twilioStatus) void app.register(twilioStatusRoutes, options.twilioStatus);
   void app.register(
     async (v1) => {
-      v1.addHook('onRequest', bearerAuth(options.apiToken));
-      // Unknown /v1 paths answer 401 before 404, so the API's shape is not probed without a token.
       v1.setNotFoundHandler(notFound);
+      await v1.register(meRoutes);
+      if (options.audit) await v1.register(auditRoutes, { audit: options.audit });
       await v1.register(callsRoutes, { callStore: options.callStore });
       if (options.routing) await v1.register(routingRoutes, { routing: options.routing });
       if (options.system) await v1.register(systemRoutes, { system: options.system });
       if (options.outbound) await v1.register(outboundRoutes, { outbound: options.outbound });
+      if (options.liveEvents) await v1.register(liveEventsRoutes, options.liveEvents);
+      if (options.threecxWebhook) await v1.register(threecxWebhookRoutes, options.threecxWebhook);
       if (options.transfers && options.commands) {
         await v1.register(transfersRoutes, { callStore: options.callStore, transfers: options.transfers, commands: options.commands });
       }

@@ -18,9 +18,9 @@ const overrideBody = z.strictObject({
 });
 
 export const systemRoutes: FastifyPluginAsync<{ system: SystemModeApi }> = async (app, { system }) => {
-  app.get('/system/mode', async () => system.status());
+  app.get('/system/mode', { config: { permission: 'system:read' } }, async () => system.status());
 
-  app.post('/system/mode', async (request) => {
+  app.post('/system/mode', { config: { permission: 'system:write' } }, async (request) => {
     const body = parseInput(overrideBody, request.body ?? {}, { withPaths: true });
     system.override(body.mode, body.by);
     return system.status();

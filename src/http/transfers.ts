@@ -83,7 +83,7 @@ function answer(reply: FastifyReply, callId: string, result: CallCommandResult) 
 }
 
 export const transfersRoutes: FastifyPluginAsync<TransfersRoutesOptions> = async (app, { callStore, transfers, commands }) => {
-  app.get('/calls/:id/context', async (request) => {
+  app.get('/calls/:id/context', { config: { permission: 'calls:read' } }, async (request) => {
     const { id } = parseInput(idParams, request.params);
     const context = await transfers.getLatestForCall(id);
     if (context !== undefined) return context;
@@ -91,19 +91,19 @@ export const transfersRoutes: FastifyPluginAsync<TransfersRoutesOptions> = async
     throw new HttpError(404, 'not_found', `call ${id} has no transfer`);
   });
 
-  app.post('/calls/:id/transfer', async (request, reply) => {
+  app.post('/calls/:id/transfer', { config: { permission: 'calls:control' } }, async (request, reply) => {
     const { id } = parseInput(idParams, request.params);
     const body = parseInput(transferBody, request.body ?? {}, { withPaths: true });
     return answer(reply, id, await commands.transfer(id, body));
   });
 
-  app.post('/calls/:id/takeover', async (request, reply) => {
+  app.post('/calls/:id/takeover', { config: { permission: 'calls:control' } }, async (request, reply) => {
     const { id } = parseInput(idParams, request.params);
     const body = parseInput(takeoverBody, request.body ?? {}, { withPaths: true });
     return answer(reply, id, await commands.takeover(id, body.extension === undefined ? {} : { extension: body.extension }));
   });
 
-  app.post('/calls/:id/hangup', async (request, reply) => {
+  app.post('/calls/:id/hangup', { config: { permission: 'calls:control' } }, async (request, reply) => {
     const { id } = parseInput(idParams, request.params);
     const body = parseInput(hangupBody, request.body ?? {}, { withPaths: true });
     return answer(reply, id, await commands.hangup(id, body.reason === undefined ? {} : { reason: body.reason }));

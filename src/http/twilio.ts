@@ -1,6 +1,6 @@
 // Twilio's delivery status callbacks: `POST /v1/webhooks/twilio/status`, a form body signed with
-// X-Twilio-Signature. Twilio holds no API token, so this route must be registered outside the bearer-token
-// scope; the signature is its authentication and is checked before anything in the body is used:
+// X-Twilio-Signature. Twilio holds no API token, so the route declares `auth: 'signature'` (the /v1 access
+// check lets it through); the signature is its authentication and is checked before anything in the body is used:
 // 403 for a missing or wrong signature, 400 for a signed body that is not a status report, 204 otherwise.
 // The check itself is injected (src/twilio/ verifyTwilioSignature with the auth token), as adapters do not
 // import each other. The body holds phone numbers (To, From): nothing of it is logged.
@@ -50,7 +50,7 @@ export const twilioStatusRoutes: FastifyPluginAsync<TwilioStatusRoutesOptions> =
   });
   app.addContentTypeParser('*', (_request, _payload, done) => done(new BadBody('expected a form-encoded body'), undefined));
 
-  app.post(TWILIO_STATUS_PATH, async (request, reply) => {
+  app.post(TWILIO_STATUS_PATH, { config: { auth: 'signature' } }, async (request, reply) => {
     const params = (request.body ?? {}) as TwilioFormParams;
     const header = request.headers['x-twilio-signature'];
     const signature = Array.isArray(header) ? header[0] : header;

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/app/logger.ts';
 import { OutboundDialer } from '../../src/app/outbound-dialer.ts';
 import { DrizzleCallStore, DrizzleOutboundStore, FieldCipher, type Database } from '../../src/db/index.ts';
-import { bearerAuth } from '../../src/http/auth.ts';
 import { buildHttpServer, createMetrics, outboundRoutes } from '../../src/http/index.ts';
 import { driverFixtures } from './db-fixture.ts';
 
@@ -45,7 +44,6 @@ describe.each(driverFixtures())('outbound API on $kind', (fixture) => {
     });
     void app.register(
       async (v1) => {
-        v1.addHook('onRequest', bearerAuth(TOKEN));
         await v1.register(outboundRoutes, { outbound: dialer });
       },
       { prefix: '/v1' },

@@ -1,0 +1,77 @@
+// The audit trail over HTTP: reading it (GET /v1/audit, newest first, paged), checking its hash chain
+// (GET /v1/audit/verify), and writing an entry for every mutating /v1 request once answered: who, which
+// route (the pattern, never the URL: no ids or query values), and the status, refusals included.
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { isV1Path } from './auth.ts';
+import { parseInput } from './validation.ts';
+
+export interface AuditEntryView {
+  seq: number;
+  at: Date;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  reason: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** What the HTTP layer needs from the audit trail (src/app's AuditTrail). */
+export interface AuditApi {
+  list(query: { limit: number; since?: Date; action?: string; beforeSeq?: number }): Promise<AuditEntryView[]>;
+  verify(): Promise<{ ok: boolean; checked: number; head?: { seq: number; hash: string }; firstBadSeq?: number; problem?: string; message?: string }>;
+  /** Never throws into the request: a failed append is the trail's to report. */
+  recordInBackground(entry: { actor: string; action: string; targetType: string; targetId?: string | null; details?: Record<string, unknown> }): void;
+}
+
+const MAX_PAGE = 500;
+
+const listQuery = z.strictObject(
+  {
+    limit: z.string().regex(/^\d+$/, { error: `limit must be an integer between 1 and ${MAX_PAGE}` }).transform(Number)
+      .refine((n) => n >= 1 && n <= MAX_PAGE, { error: `limit must be an integer between 1 and ${MAX_PAGE}` }).default(100),
+    before: z.string().regex(/^\d{1,15}$/, { error: 'before must be an entry seq' }).transform(Number).optional(),
+    since: z.iso.datetime({ offset: true, error: 'since must be an ISO 8601 date-time' }).transform((s) => new Date(s)).optional(),
+    action: z.string().regex(/^[a-z0-9_.:-]{1,64}$/, { error: 'action must look like token.create' }).optional(),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown query parameter(s): ${issue.keys.join(', ')}` : undefined) },
+);
+
+export const auditRoutes: FastifyPluginAsync<{ audit: AuditApi }> = async (app, { audit }) => {
+  app.get('/audit', { config: { permission: 'audit:read' } }, async (request) => {
+    const query = parseInput(listQuery, request.query);
+    const entries = await audit.list({
+      limit: query.limit,
+      ...(query.since === undefined ? {} : { since: query.since }),
+      ...(query.action === undefined ? {} : { action: query.action }),
+      ...(query.before === undefined ? {} : { beforeSeq: query.before }),
+    });
+    // A full page may have more behind it: pass `before` to get the next one.
+    const last = entries.at(-1);
+    return { entries, nextBefore: entries.length === query.limit && last !== undefined ? last.seq : null };
+  });
+
+  app.get('/audit/verify', { config: { permission: 'audit:read' } }, async () => audit.verify());
+};
+
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Audits every answered mutating /v1 request to a known route (call on the root instance). */
+export function auditRequests(app: FastifyInstance, audit: AuditApi): void {
+  app.addHook('onResponse', async (request, reply) => {
+    if (!isV1Path(request.url) || request.is404 || READ_ONLY_METHODS.has(request.method)) return;
+    const route = request.routeOptions.url ?? '(unmatched)';
+    const principal = request.principal;
+    const actor = principal?.name ?? (request.routeOptions.config.auth === 'signature' ? 'signed-webhook' : 'anonymous');
+    audit.recordInBackground({
+      actor,
+      action: 'http.request',
+      targetType: 'http',
+      targetId: `${request.method} ${route}`,
+      details: { method: request.method, route, status: reply.statusCode, ...(principal ? { principalId: principal.id, principalKind: principal.kind } : {}) },
+    });
+  });
+}
