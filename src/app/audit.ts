@@ -25,7 +25,7 @@ export interface AuditTrailOptions {
 
 export class AuditTrail {
   readonly #o: AuditTrailOptions;
-  readonly #pending = new Set<Promise<unknown>>();
+  #tail: Promise<void> = Promise.resolve();
   #failedAppends = 0;
 
   constructor(options: AuditTrailOptions) {
@@ -42,15 +42,15 @@ export class AuditTrail {
     }
   }
 
-  /** Appends without making the caller wait or fail. */
+  /** Appends without making the caller wait or fail; entries land in the order they were recorded. */
   recordInBackground(entry: AuditRecord): void {
     const at = entry.at ?? this.#o.clock.now();
-    const append = this.#o.store.append({ ...entry, at }).then(
+    // One after another: on a pool, concurrent appends would take the chain's lock in any order.
+    const append = this.#tail.then(() => this.#o.store.append({ ...entry, at })).then(
       () => undefined,
       (error: unknown) => this.#failed(entry, error),
     );
-    this.#pending.add(append);
-    void append.finally(() => this.#pending.delete(append));
+    this.#tail = append;
   }
 
   /** Records the audited system events as they are published; returns the unsubscribe. */
@@ -77,7 +77,7 @@ export class AuditTrail {
 
   /** Resolves once the background appends started so far are written or given up (before the database closes). */
   async settled(): Promise<void> {
-    await Promise.all([...this.#pending]);
+    await this.#tail;
   }
 
   #failed(entry: AuditRecord, error: unknown): void {

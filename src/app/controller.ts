@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CallStore, Clock } from '../core/ports.ts';
+import { DrizzleAuditStore, DrizzleTokenStore } from '../db/index.ts';
 import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTransferStore, FieldCipher, migrate, openDatabase, type Database } from '../db/index.ts';
 import { OutboundDialer } from './outbound-dialer.ts';
 import { AnsweringMachineDetector } from '../voice/answering-machine.ts';
@@ -23,6 +24,13 @@ import { RoutingService } from './routing-service.ts';
 import { emergencyDial } from '../core/emergency.ts';
 import { EmergencyAlerts } from './emergency-alerts.ts';
 import { EventBus } from './event-bus.ts';
+import { AuditTrail } from './audit.ts';
+import { CallEvents } from './call-events.ts';
+import { LiveEvents, type LiveCallView } from './live-events.ts';
+import { ThreecxEvents } from './threecx-events.ts';
+import { WebhookPublisher } from './webhook-publisher.ts';
+import { DrizzleExternalEventStore } from '../db/external-event-store.ts';
+import { DrizzleOutboxStore } from '../db/outbox-store.ts';
 import { FailoverMonitor } from './failover-monitor.ts';
 import { HealthProber } from './service-health.ts';
 import { runWarmTransfer } from './warm-transfer.ts';
@@ -170,7 +178,22 @@ export class Controller {
         },
       };
       const registry = new CallRegistry<RegisteredCall>();
-      const journal = new CallJournal({ store, logger, onWriteFailed: () => metrics.journalWritesLostTotal.inc() });
+      // System events (issue 7): calls' lives as the journal records them, to the live stream and webhooks.
+      const events = new EventBus(logger.child({ component: 'events' }));
+      // Emergencies, transfers and mode changes go to the audit trail too (actor `system`).
+      const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock, logger: logger.child({ component: 'audit' }) });
+      audit.follow(events);
+      const liveSession = (callId: string): CallSession | undefined => {
+        const call = registry.get(callId);
+        return call instanceof CallSession ? call : undefined;
+      };
+      const callEvents = new CallEvents({ events, clock, call: (callId) => liveSession(callId)?.record });
+      const journal = new CallJournal({
+        store,
+        logger,
+        onWriteFailed: () => metrics.journalWritesLostTotal.inc(),
+        onAppend: (event) => callEvents.journaled(event),
+      });
       const connectionOptions = {
         commandTimeoutMs: config.freeswitch.commandTimeoutMs,
         onCommandLatency: (command: string, ms: number) => metrics.eslCommandDuration.observe({ command }, ms / 1000),
@@ -185,6 +208,8 @@ export class Controller {
       };
 
       const onEnded = (outcome: CallOutcome | 'adopted', call: RegisteredCall): void => {
+        // A call handed back to the dialplan at shutdown goes on without us: it has not ended.
+        if (call instanceof CallSession && outcome !== 'adopted' && outcome !== 'handed_to_dialplan') callEvents.ended(outcome, call.record);
         registry.remove(call);
         busyAgents.delete(call.callId);
         metrics.activeCalls.set(registry.size);
@@ -246,6 +271,26 @@ export class Controller {
 
 
       // Redis carries the post-call queue (issue 7); until then readiness is all the controller needs it for.
+      // The dashboard's stream, outgoing webhooks (through the outbox) and 3CX's own call events.
+      const liveEvents = new LiveEvents({ subscribe: (listener) => events.subscribe(listener), calls: () => liveCallViews(registry), clock });
+      service('live events', async () => liveEvents.close());
+      if (config.webhooks.urls.length > 0 && config.webhooks.secret === undefined) {
+        logger.error('WEBHOOK_URLS is set but WEBHOOK_SECRET is not: no webhooks are sent unsigned');
+      }
+      const webhooks = new WebhookPublisher({
+        subscribe: (listener) => events.subscribe(listener),
+        outbox: new DrizzleOutboxStore(database.db),
+        urls: config.webhooks.secret === undefined ? [] : config.webhooks.urls,
+        logger: logger.child({ component: 'webhooks' }),
+      });
+      service('webhooks', () => webhooks.close());
+      const threecx = new ThreecxEvents({
+        store: new DrizzleExternalEventStore(database.db),
+        liveCalls: () => registry.all().flatMap((call) => (call instanceof CallSession ? [{ ...call.record }] : [])),
+        events,
+        clock,
+      });
+
       const redis =
         config.redis.url === undefined
           ? undefined
@@ -272,11 +317,15 @@ export class Controller {
 
       // Built before any call is taken: the audio fork endpoint shares its server. Readiness checks look at
       // the ESL client made below, only once requests come in.
+      // Entries still being written reach the database before it closes (services close in this order).
+      service('audit trail', () => audit.settled());
       const http = buildHttpServer({
         logger,
         callStore: store,
         metrics,
         apiToken: config.http.apiToken,
+        tokens: new DrizzleTokenStore({ db: database.db }),
+        audit,
         routing: createRoutingApi(routing),
         // A rejected edit does not make the controller unready (the last good routing is live); only the
         // count is shown here, unauthenticated. The errors themselves are at GET /v1/routing.
@@ -294,6 +343,8 @@ export class Controller {
         },
         ...(twilioStatus ? { twilioStatus } : {}),
         transfers: transferStore,
+        liveEvents: { source: liveEvents, upgradePathsElsewhere: [AUDIO_FORK_PATH] },
+        threecxWebhook: { secret: config.threecxWebhookSecret, receive: (event) => threecx.receive(event) },
         outbound: dialer,
         system: {
           status: () => {
@@ -400,7 +451,6 @@ export class Controller {
         };
       };
 
-      const events = new EventBus(logger.child({ component: 'events' }));
       const alerts = new EmergencyAlerts({
         sms,
         recipients: () => (config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts),
@@ -504,12 +554,14 @@ export class Controller {
               events.publish({ type: 'CALL_TRANSFERRED', at: clock.now(), callId: session.callId, data: { outcome, ms: Math.round(ms), emergency: reason === 'emergency' } });
             },
             onVoiceQuality: (quality) => {
+              callEvents.voiceQuality(session.callId, quality);
               metrics.voiceMos.observe(quality.mos);
               if (quality.poor) metrics.poorQualityCallsTotal.inc();
             },
           },
         });
         registry.add(session);
+        threecx.noteCall(session.callId, channelData.headers.get('variable_sip_call_id'));
         metrics.activeCalls.set(registry.size);
         options.onSession?.(session);
         session.start();
@@ -635,6 +687,18 @@ export class Controller {
       }
     }
   }
+}
+
+/** The audio fork's WebSocket endpoint (voice/audio-fork/server.ts): its upgrades are not Fastify's. */
+const AUDIO_FORK_PATH = '/v1/audio-fork/';
+
+/** The calls live now as the dashboard's reset shows them (no numbers). */
+function liveCallViews(registry: CallRegistry<RegisteredCall>): LiveCallView[] {
+  return registry.all().flatMap((call) => {
+    if (!(call instanceof CallSession)) return [];
+    const r = call.record;
+    return [{ callId: r.id, state: call.state, direction: r.direction, location: r.location, startedAt: r.startedAt.toISOString(), answeredAt: r.answeredAt?.toISOString() ?? null }];
+  });
 }
 
 /** A wildcard listen address is not something FreeSWITCH can connect to; the loopback is. */
