@@ -43,6 +43,7 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
   ];
   ch.fire('PLAYBACK_START', { post: file });
   const startedAt = Date.now();
+  const heard = session.playbackStarted(arg);
   // A WAV file on disk (synthesized speech, say) plays for its real length. The wait starts at once, so a
   // uuid_break that comes while the header is read still stops this playback.
   let duration = Number.POSITIVE_INFINITY;
@@ -64,6 +65,7 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
     status: outcome === 'elapsed' ? 'done' : outcome === 'hangup' ? 'hangup' : 'break',
     playedMs: Math.min(playedMs, duration),
   });
+  heard(Math.min(playedMs, duration));
   const samples = Math.round(playedMs * 8);
   ch.setVar('playback_last_offset_pos', String(samples));
   ch.setVar('playback_seconds', String(Math.floor(playedMs / 1000)));
@@ -140,7 +142,7 @@ export async function runApp(session: CallSession, call: AppCall, ctx: AppContex
       // record <path> [<time_limit_secs>]: RECORD_START … RECORD_STOP for the limit (or until broken).
       const [path = '', limit] = arg.split(/\s+/);
       const secs = Number(limit);
-      session.startRecording(path);
+      session.startRecording(path, { callerOnly: true });
       const outcome = await session.wait(Number.isFinite(secs) && secs > 0 ? secs * 1000 : Number.POSITIVE_INFINITY, { breakable: true });
       session.stopRecording(outcome === 'elapsed' ? 'success-maxtime' : 'success');
       return '_none_';

@@ -1,7 +1,7 @@
 // What the simulated caller sends into an audio fork. By default a steady 400 Hz tone (like the sipp caller
 // in the recording); a caller placed with `say` is silent except while saying a sentence, encoded with the
 // spoken-audio codec so the Speechmatics stand-in can hear the words. Speech said while no fork listens is
-// lost, as in real life, but recorded in `said`.
+// lost, as in real life, but recorded in `said` (and in a call recording, which takes it from the 'said' event).
 import { EventEmitter } from 'node:events';
 import { encodeUtterance, silenceFrame, toneFrame, type SampleRate } from './spoken-audio.ts';
 
@@ -11,7 +11,11 @@ export interface SaidUtterance {
   readonly heard: boolean;
 }
 
-export class CallerVoice extends EventEmitter<{ listening: [listening: boolean] }> {
+export class CallerVoice extends EventEmitter<{
+  listening: [listening: boolean];
+  /** The caller started saying `text` (a recording places it on its own timeline). */
+  said: [text: string, durationMs: number | undefined];
+}> {
   /** True for a caller that speaks sentences (silent in between); false for the 400 Hz tone. */
   speaks = false;
   readonly said: SaidUtterance[] = [];
@@ -31,6 +35,7 @@ export class CallerVoice extends EventEmitter<{ listening: [listening: boolean] 
     const utterance = { text, heard: this.rate !== undefined };
     this.said.push(utterance);
     if (this.rate !== undefined) this.queued.push(...encodeUtterance(text, this.rate, durationMs));
+    this.emit('said', text, durationMs);
     return utterance;
   }
 

@@ -47,6 +47,8 @@ export interface CoreOptions {
   maxSessions: number;
   /** Real ms before a new channel appears in `show channels` (FreeSWITCH's asynchronous core db). */
   channelsDbLagMs: number;
+  /** Whether record_session / uuid_record / record write their WAV files. */
+  writeRecordings: boolean;
 }
 
 function pad(n: number): string {
@@ -56,6 +58,7 @@ function pad(n: number): string {
 export class SimCore {
   readonly coreUuid = randomUUID();
   readonly startedAt = Date.now();
+  private readonly startedPerf = performance.now();
   readonly opts: CoreOptions;
   private sequence = 100;
   private readonly sinks = new Set<EventSink>();
@@ -76,6 +79,11 @@ export class SimCore {
   /** Wall-clock microseconds, as Event-Date-Timestamp and the *-Time headers use. */
   nowMicros(): number {
     return Date.now() * 1000;
+  }
+
+  /** Simulated ms since the core started (real time divided by timeScale): the clock of media timelines. */
+  simNowMs(): number {
+    return (performance.now() - this.startedPerf) / this.opts.timeScale;
   }
 
   /** The standard block every event starts with, after Event-Name (and Event-Subclass for CUSTOM). */

@@ -4,6 +4,7 @@
 // then CHANNEL_DESTROY once nothing holds the session any more).
 import { randomUUID } from 'node:crypto';
 import { CallerVoice } from './caller-voice.ts';
+import { MediaTimeline, writeRecording } from './recorder.ts';
 import type { SimChannel } from './channel.ts';
 import { fireBroadcastCommand, firePrivateCommand, q850, setEndVars } from './session-events.ts';
 import type { HeaderList } from './wire.ts';
@@ -79,8 +80,10 @@ export class CallSession {
   readonly playbacks: HeardPlayback[] = [];
   /** What the caller sends into an audio fork. */
   readonly voice = new CallerVoice();
+  /** What the caller said and heard, when (simulated ms): what a recording is made of. */
+  readonly media = new MediaTimeline();
   lastResponse = '_none_';
-  recording: { path: string; startedMicros: number } | undefined;
+  recording: { path: string; startedMicros: number; startedMs: number; stereo: boolean; callerOnly: boolean } | undefined;
   hangupFromController = false;
   private messagesRun = 0;
   private transferTarget: string | undefined;
@@ -102,6 +105,19 @@ export class CallSession {
     this.hooks = hooks;
     this.ended = new Promise((r) => (this.resolveEnded = r));
     this.destroyed = new Promise((r) => (this.resolveDestroyed = r));
+    this.voice.on('said', (text, durationMs) => this.media.said(this.mediaNowMs(), text, durationMs));
+  }
+
+  /** A playback starts; call the result with the ms the caller heard when it stops. */
+  playbackStarted(path: string): (playedMs: number) => void {
+    return this.media.playbackStarted(this.mediaNowMs(), path);
+  }
+
+  /** Now on the media clock, forgetting media no recording can need any more. */
+  private mediaNowMs(): number {
+    const now = this.core.simNowMs();
+    this.media.forgetBefore(this.recording?.startedMs ?? now);
+    return now;
   }
 
   get core() {
@@ -381,8 +397,13 @@ export class CallSession {
     this.resolveDestroyed();
   }
 
-  startRecording(path: string): void {
-    this.recording = { path, startedMicros: this.core.nowMicros() };
+  /** record_session / uuid_record (both sides), or the `record` application (`callerOnly`). */
+  startRecording(path: string, opts: { callerOnly?: boolean } = {}): void {
+    const startedMs = this.core.simNowMs();
+    this.media.forgetBefore(startedMs);
+    // FreeSWITCH reads RECORD_STEREO when the recording starts.
+    const stereo = this.ch.getVar('RECORD_STEREO') === 'true';
+    this.recording = { path, startedMicros: this.core.nowMicros(), startedMs, stereo, callerOnly: opts.callerOnly === true };
     this.ch.fire('RECORD_START', { post: [['Record-File-Path', path]] });
     this.ch.fire('MEDIA_BUG_START', { pre: [['Media-Bug-Function', 'session_record'], ['Media-Bug-Target', path]] });
   }
@@ -393,11 +414,30 @@ export class CallSession {
     this.recording = undefined;
     const ms = Math.round((this.core.nowMicros() - rec.startedMicros) / 1000);
     const ch = this.ch;
+    // The file is closed (complete) before RECORD_STOP goes out.
+    if (this.core.opts.writeRecordings) this.writeFile(rec);
     ch.setVar('record_samples', String(ms * 8));
     ch.setVar('record_seconds', String(Math.round(ms / 1000)));
     ch.setVar('record_ms', String(ms));
     ch.setVar('record_completion_cause', cause);
     ch.fire('RECORD_STOP', { post: [['Record-File-Path', rec.path], ['Record-Completion-Cause', cause]] });
     ch.fire('MEDIA_BUG_STOP', { pre: [['Media-Bug-Function', 'session_record'], ['Media-Bug-Target', rec.path]] });
+  }
+
+  private writeFile(rec: NonNullable<CallSession['recording']>): void {
+    try {
+      writeRecording({
+        path: rec.path,
+        stereo: rec.stereo,
+        callerOnly: rec.callerOnly,
+        startMs: rec.startedMs,
+        endMs: this.core.simNowMs(),
+        callerSpeaks: this.voice.speaks,
+        timeline: this.media,
+      });
+    } catch (err) {
+      // FreeSWITCH logs a file it cannot open and records nothing; the events still go out.
+      this.core.opts.logger.warn({ uuid: this.ch.uuid, path: rec.path, err: (err as Error).message }, 'recording file could not be written');
+    }
   }
 }

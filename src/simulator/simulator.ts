@@ -17,6 +17,7 @@
 // Simulated time: every sleep, playback, linger and heartbeat is multiplied by `timeScale`.
 // Callers: a call placed with `say` speaks sentences into an audio fork (spoken-audio.ts), silent in between;
 // without it the caller sends a 400 Hz tone. `SimulatedCall.playbacks` records what the caller heard.
+// Recordings (record_session, uuid_record) are real WAV files with both of these in them (recorder.ts).
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { SimApi } from './api.ts';
@@ -70,6 +71,11 @@ export interface SimulatorOptions {
    * (× timeScale) of that fork's own schedule, instead of one frame per shared timer tick. Default false.
    */
   forkFramesOnClock?: boolean;
+  /**
+   * Write the WAV files of record_session / uuid_record / record when a recording stops (default true).
+   * A benchmark of many calls may turn this off; the RECORD_START/STOP events are the same either way.
+   */
+  writeRecordings?: boolean;
 }
 
 export interface PlaceCallOptions {
@@ -214,6 +220,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       logger: opts.logger ?? silentLogger,
       maxSessions: opts.maxSessions ?? 5000,
       channelsDbLagMs: opts.channelsDbLagMs ?? 0,
+      writeRecordings: opts.writeRecordings ?? true,
     });
     this.gateways = new SimGateways(this.core, opts.gateways ?? ['threecx', 'twilio']);
     const target = opts.socketTarget;

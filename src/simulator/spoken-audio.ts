@@ -80,6 +80,18 @@ function sampleByte(sample: number): number {
   return Math.round((Math.abs(sample) - BYTE_BASE) / BYTE_STEP);
 }
 
+function markerFrames(textBytes: number, rate: SampleRate): number {
+  const markers = Math.ceil((HEADER_BYTES + textBytes) / (samplesPerFrame(rate) - 2));
+  if (textBytes > 0xffff || markers > MAX_MARKER_FRAMES) throw new RangeError('utterance text too long');
+  return markers;
+}
+
+/** How many 20 ms frames encodeUtterance makes for `text` (without making them). */
+export function utteranceFrames(text: string, rate: SampleRate, durationMs = utteranceDurationMs(text)): number {
+  const markers = markerFrames(Buffer.byteLength(text, 'utf8'), rate);
+  return Math.min(0xffff, Math.max(markers, Math.ceil(durationMs / 20)));
+}
+
 /**
  * The frames of one utterance of `text` at `rate`: marker frames carrying the text, then a voiced tone up to
  * `durationMs` (default: 65 ms a character, at least 400 ms). Never shorter than its marker frames.
@@ -88,9 +100,8 @@ export function encodeUtterance(text: string, rate: SampleRate, durationMs = utt
   const n = samplesPerFrame(rate);
   const perFrame = n - 2;
   const bytes = Buffer.from(text, 'utf8');
-  const markers = Math.ceil((HEADER_BYTES + bytes.length) / perFrame);
-  if (bytes.length > 0xffff || markers > MAX_MARKER_FRAMES) throw new RangeError('utterance text too long');
-  const total = Math.min(0xffff, Math.max(markers, Math.ceil(durationMs / 20)));
+  const markers = markerFrames(bytes.length, rate);
+  const total = utteranceFrames(text, rate, durationMs);
   const payload = Buffer.alloc(markers * perFrame);
   payload.writeUInt16BE(bytes.length, 0);
   payload.writeUInt16BE(total, 2);

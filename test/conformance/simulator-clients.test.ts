@@ -43,7 +43,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 describe('third-party ESL clients against the simulator', () => {
   it('esl FreeSwitchClient: connect, api, bgapi, events of a placed call', async () => {
-    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, writeRecordings: false }); // ext 1000 records to /var/lib/freeswitch
     const { eslPort } = await sim.start();
     const client = new FreeSwitchClient({ host: '127.0.0.1', port: eslPort, password: 'ClueCon', logger: quiet });
     const connected = new Promise<FreeSwitchResponse>((resolve) => client.once('connect', resolve));
@@ -67,7 +67,7 @@ describe('third-party ESL clients against the simulator', () => {
   });
 
   it('modesl Connection: auth, api, bgapi, events of a placed call', async () => {
-    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01 });
+    sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, writeRecordings: false }); // ext 1000 records to /var/lib/freeswitch
     const { eslPort } = await sim.start();
     const conn = await withTimeout(
       new Promise<ModeslConnection>((resolve) => {

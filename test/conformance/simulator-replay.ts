@@ -58,7 +58,8 @@ function perCommand(name: string): { replies: number[]; events: number[] } {
 
 export async function replay(name: string, hooks: Hooks = {}): Promise<{ got: Described[]; want: Described[]; raw: string }> {
   // Heartbeats only where the trace is about them: elsewhere they would only add noise to the pacing.
-  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: hooks.timeScale ?? 0.01, heartbeatMs: hooks.heartbeat === true ? 20_000 : 0 });
+  // The traces record to FreeSWITCH's own paths (/var/lib/freeswitch/…): the events are what is compared here.
+  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: hooks.timeScale ?? 0.01, heartbeatMs: hooks.heartbeat === true ? 20_000 : 0, writeRecordings: false });
   const { eslPort } = await sim.start();
   const trace = readTrace(name);
   const commands = new CommandReader().push(trace.client);
