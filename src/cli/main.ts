@@ -10,6 +10,7 @@ import { runDemo } from '../app/demo.ts';
 import { listCalls, migrateDatabase, showCall } from '../app/admin.ts';
 import { runSimulatorCommand } from '../app/simulator-command.ts';
 import { checkRoutes, testRoutes } from '../app/routes-command.ts';
+import { registerRecordingsCommands } from './recordings-commands.ts';
 import type { SystemMode } from '../core/routing/types.ts';
 
 const EXIT_USAGE = 1;
@@ -153,6 +154,8 @@ calls
   .action(async (id: string, options: { json?: boolean }) => {
     process.exitCode = await showCall(config('worker'), id, options);
   });
+
+registerRecordingsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

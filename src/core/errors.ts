@@ -27,6 +27,7 @@ export const ErrorCode = {
   QueueUnavailable: 'QUEUE_UNAVAILABLE',
   TranscriptionFailed: 'TRANSCRIPTION_FAILED',
   WebhookRejected: 'WEBHOOK_REJECTED',
+  AuditUnavailable: 'AUDIT_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -244,5 +245,26 @@ export class WebhookRejectedError extends CallbridgeError {
   constructor(message: string, options: CallbridgeErrorOptions & { status?: number } = {}) {
     super(ErrorCode.WebhookRejected, message, options);
     this.status = options.status;
+  }
+}
+
+/** An access to PHI was refused because its audit entry could not be written: no audit, no access. */
+export class AuditUnavailableError extends CallbridgeError {
+  constructor(options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.AuditUnavailable, 'The audit log is unavailable, so the access was refused', { retryable: true, ...options });
+  }
+}
+
+/** The job queue (Redis) cannot take a job right now; the outbox keeps it and the relay tries again. */
+export class QueueUnavailableError extends CallbridgeError {
+  constructor(message: string, options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.QueueUnavailable, message, { retryable: true, ...options });
+  }
+}
+
+/** Post-call transcription failed; `retryable` says whether another attempt can help. */
+export class TranscriptionFailedError extends CallbridgeError {
+  constructor(message: string, options: CallbridgeErrorOptions = {}) {
+    super(ErrorCode.TranscriptionFailed, message, options);
   }
 }

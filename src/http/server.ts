@@ -25,6 +25,7 @@ import { systemRoutes, type SystemModeApi } from './system.ts';
 import { outboundRoutes, type OutboundService } from './outbound.ts';
 import { liveEventsRoutes, type LiveEventsRoutesOptions } from './events.ts';
 import { threecxWebhookRoutes, type ThreecxWebhookOptions } from './threecx-webhook.ts';
+import { recordingsRoutes, type RecordingsApi } from './recordings.ts';
 
 export interface BuildHttpServerOptions {
   logger: FastifyBaseLogger;
@@ -54,6 +55,8 @@ export interface BuildHttpServerOptions {
   liveEvents?: LiveEventsRoutesOptions;
   /** 3CX's call events (POST /v1/webhooks/3cx), authenticated by their signature. */
   threecxWebhook?: ThreecxWebhookOptions;
+  /** Recordings and transcripts: listing, audited playback and legal holds. */
+  recordings?: RecordingsApi;
 }
 
 // Probed every few seconds by orchestrators and scrapers: logged at debug so they don't drown real requests.
@@ -119,6 +122,7 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
       if (options.outbound) await v1.register(outboundRoutes, { outbound: options.outbound });
       if (options.liveEvents) await v1.register(liveEventsRoutes, options.liveEvents);
       if (options.threecxWebhook) await v1.register(threecxWebhookRoutes, options.threecxWebhook);
+      if (options.recordings) await v1.register(recordingsRoutes, { recordings: options.recordings });
       if (options.transfers && options.commands) {
         await v1.register(transfersRoutes, { callStore: options.callStore, transfers: options.transfers, commands: options.commands });
       }

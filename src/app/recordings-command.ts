@@ -1,0 +1,185 @@
+// `callbridge recordings …` and `callbridge retention run`: the same access rules as the HTTP API, for
+// operators at a shell. Every run authenticates an API token (--token or CALLBRIDGE_TOKEN) for the one
+// permission it needs, and plays, exports and reads go through RecordingsService, so they are audited
+// (actor = the token's name, with the stated reason) before a byte is decrypted. Decrypted audio goes only
+// where the operator says: a pipe (never a terminal) or a new file of their naming, mode 0600.
+import { open, rm } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pino, { type Logger } from 'pino';
+import type { Permission, Principal } from '../core/access.ts';
+import { RecordingNotFoundError } from '../core/errors.ts';
+import { DrizzleAuditStore, DrizzleRecordingStore, migrate, openDatabase, type Database } from '../db/index.ts';
+import type { RecordingView } from '../http/recordings.ts';
+import { LocalRecordingStorage } from '../recording/index.ts';
+import { AuditTrail } from './audit.ts';
+import { systemClock } from './clock.ts';
+import { authenticateCliToken } from './cli-auth.ts';
+import type { Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { masterKeysFromConfig } from './recording-keys.ts';
+import { RecordingVault } from './recording-vault.ts';
+import { RecordingsService } from './recordings-api.ts';
+import { runRetention } from './retention.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_REFUSED = 1;
+
+const RETENTION_BATCH = 100;
+
+interface Session {
+  principal: Principal;
+  database: Database;
+  store: DrizzleRecordingStore;
+  audit: AuditTrail;
+  recordings: RecordingsService;
+  /** Built on first use: listing and holds need no master key. */
+  vault(): RecordingVault;
+  logger: Logger;
+}
+
+/** Opens the database, authenticates the token for `permission`, and hands over the pieces; closes after. */
+async function withSession<T>(config: Config, token: string | undefined, permission: Permission, logLevel: string, run: (session: Session) => Promise<T>): Promise<T> {
+  // Logs go to stderr: stdout may be carrying audio.
+  const logger = createLogger({ level: logLevel as Config['log']['level'], format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
+  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
+  try {
+    await migrate(database);
+    const principal = await authenticateCliToken(database, token, permission, { bootstrapToken: config.http.apiToken });
+    const store = new DrizzleRecordingStore(database.db);
+    const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
+    let vault: RecordingVault | undefined;
+    const getVault = (): RecordingVault =>
+      (vault ??= new RecordingVault({
+        storage: new LocalRecordingStorage(config.recordingStorage.dir),
+        store,
+        keys: masterKeysFromConfig(config),
+        retentionYears: config.recordingStorage.retentionYears,
+        logger,
+      }));
+    const recordings = new RecordingsService({
+      vault: { openAudio: (id) => getVault().openAudio(id), openTranscript: (id) => getVault().openTranscript(id) },
+      store,
+      audit,
+      logger,
+    });
+    try {
+      return await run({ principal, database, store, audit, recordings, vault: getVault, logger });
+    } finally {
+      await audit.settled();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+export interface ListOptions {
+  token: string | undefined;
+  callId?: string;
+  limit: number;
+  json?: boolean;
+}
+
+export async function listRecordings(config: Config, options: ListOptions, out: Writable = process.stdout): Promise<number> {
+  return withSession(config, options.token, 'recordings:read', 'warn', async ({ recordings }) => {
+    const list = await recordings.list({ limit: options.limit, ...(options.callId === undefined ? {} : { callId: options.callId }) });
+    if (options.json) out.write(`${JSON.stringify(list, null, 2)}\n`);
+    else out.write(list.length === 0 ? 'no recordings\n' : `${formatRecordingTable(list)}\n`);
+    return EXIT_OK;
+  });
+}
+
+export interface AccessOptions {
+  token: string | undefined;
+  id: string;
+  reason: string;
+}
+
+/** Decrypted WAV to stdout, for a pipe (`| aplay`, `> file` is the operator's own choice); refused on a terminal. */
+export async function playRecording(config: Config, options: AccessOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
+  if (out.isTTY) {
+    process.stderr.write('callbridge: refusing to write audio to a terminal; pipe it to a player, or use `recordings export --out FILE`\n');
+    return EXIT_REFUSED;
+  }
+  return withSession(config, options.token, 'recordings:play', 'warn', async ({ principal, recordings }) => {
+    const { stream } = await recordings.openAudio(options.id, { principal, reason: options.reason });
+    await pipeline(stream, out, { end: false });
+    return EXIT_OK;
+  });
+}
+
+/** Writes the decrypted WAV to a new file the operator named (never overwritten), readable by its owner only. */
+export async function exportRecording(config: Config, options: AccessOptions & { out: string }): Promise<number> {
+  return withSession(config, options.token, 'recordings:play', 'warn', async ({ principal, recordings }) => {
+    // Nothing is opened or audited when the file cannot be created: `wx` refuses an existing one.
+    const file = await open(options.out, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+      process.stderr.write(`callbridge: cannot create ${options.out}: ${error.code === 'EEXIST' ? 'it already exists (not overwritten)' : error.code ?? error.message}\n`);
+      return undefined;
+    });
+    if (file === undefined) return EXIT_REFUSED;
+    let complete = false;
+    try {
+      const { stream, bytes } = await recordings.openAudio(options.id, { principal, reason: options.reason });
+      await pipeline(stream, file.createWriteStream());
+      await file.sync();
+      complete = true;
+      process.stderr.write(`wrote ${bytes} bytes to ${options.out}\n`);
+      return EXIT_OK;
+    } finally {
+      await file.close().catch(() => undefined);
+      // A partial plaintext file is worse than none.
+      if (!complete) await rm(options.out, { force: true });
+    }
+  });
+}
+
+export async function showTranscript(config: Config, options: AccessOptions, out: Writable = process.stdout): Promise<number> {
+  return withSession(config, options.token, 'recordings:play', 'warn', async ({ principal, recordings }) => {
+    const transcript = await recordings.readTranscript(options.id, { principal, reason: options.reason });
+    out.write(`${JSON.stringify(transcript, null, 2)}\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function setLegalHold(config: Config, options: AccessOptions & { hold: boolean }, out: Writable = process.stdout): Promise<number> {
+  return withSession(config, options.token, 'recordings:hold', 'warn', async ({ principal, recordings }) => {
+    const recording = await recordings.setLegalHold(options.id, options.hold, { principal, reason: options.reason });
+    if (recording === undefined) throw new RecordingNotFoundError(options.id);
+    out.write(`recording ${recording.id}: legal hold ${recording.legalHold ? 'on' : 'off'}\n`);
+    return EXIT_OK;
+  });
+}
+
+export async function runRetentionCommand(config: Config, options: { token: string | undefined; dryRun: boolean }, out: Writable = process.stdout): Promise<number> {
+  return withSession(config, options.token, 'retention:run', config.log.level, async ({ store, audit, vault, logger }) => {
+    const result = await runRetention({
+      vault: vault(),
+      store,
+      audit,
+      now: systemClock.now(),
+      dryRun: options.dryRun,
+      batchSize: RETENTION_BATCH,
+      logger,
+      onRecording: (r) => out.write(`${options.dryRun ? 'would delete' : 'deleted'} ${r.id} (call ${r.callId}, recorded ${r.recordedAt.toISOString()}, retain until ${r.retainUntil.toISOString()})\n`),
+    });
+    out.write(options.dryRun ? `${result.deleted} recording(s) would be deleted (dry run: nothing changed)\n` : `${result.deleted} recording(s) deleted, ${result.failed} failed\n`);
+    return result.failed > 0 ? EXIT_REFUSED : EXIT_OK;
+  });
+}
+
+/** A plain table; ids, times and flags only. */
+export function formatRecordingTable(list: readonly RecordingView[]): string {
+  const rows = list.map((r) => [
+    r.id,
+    r.callId,
+    r.recordedAt.toISOString(),
+    r.durationMs === null ? '-' : `${Math.round(r.durationMs / 100) / 10}s`,
+    r.legalHold ? 'hold' : '-',
+    r.retainUntil.toISOString().slice(0, 10),
+    r.hasTranscript ? 'yes' : 'no',
+  ]);
+  const header = ['id', 'call', 'recorded', 'duration', 'legal hold', 'retain until', 'transcript'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,69 @@
+// Test support for recording access and retention tests: real recordings made the way the controller makes
+// them (a spooled WAV finished by the vault: encrypted, verified, stored, row written), on a real database.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger } from '../../src/app/logger.ts';
+import { masterKeyFromBase64 } from '../../src/app/recording-keys.ts';
+import { RecordingVault } from '../../src/app/recording-vault.ts';
+import { DrizzleRecordingStore, type Database, type RecordingRow } from '../../src/db/index.ts';
+import { LocalRecordingStorage, MasterKeys } from '../../src/recording/index.ts';
+
+/** A 16-bit PCM WAV of `ms` milliseconds of noise (distinct bytes, so a mix-up shows). */
+export function wavBytes(ms: number, channels = 2, sampleRate = 8000): Buffer {
+  const data = randomBytes(Math.round((sampleRate * ms) / 1000) * channels * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVE', 8, 'ascii');
+  header.write('fmt ', 12, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * channels * 2, 28);
+  header.writeUInt16LE(channels * 2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+export const newKeyBase64 = (): string => randomBytes(32).toString('base64');
+
+export interface VaultKit {
+  vault: RecordingVault;
+  store: DrizzleRecordingStore;
+  storage: LocalRecordingStorage;
+  storageDir: string;
+  /** Spools a WAV and finishes it through the vault; returns its row and the original bytes. */
+  record(options?: { ms?: number; recordedAt?: Date; callId?: string }): Promise<{ row: RecordingRow; wav: Buffer }>;
+}
+
+export async function vaultKit(database: Database, dir: string, options: { keyBase64: string; retentionYears?: number }): Promise<VaultKit> {
+  const storageDir = join(dir, 'store');
+  const spoolDir = join(dir, 'spool');
+  await mkdir(spoolDir, { recursive: true });
+  const storage = new LocalRecordingStorage(storageDir);
+  const store = new DrizzleRecordingStore(database.db);
+  const vault = new RecordingVault({
+    storage,
+    store,
+    keys: new MasterKeys({ current: masterKeyFromBase64(options.keyBase64, 'test key'), previous: [] }),
+    retentionYears: options.retentionYears ?? 7,
+    logger: createLogger({ level: 'silent', format: 'json' }),
+  });
+  return {
+    vault,
+    store,
+    storage,
+    storageDir,
+    async record({ ms = 500, recordedAt = new Date(), callId = randomUUID() } = {}) {
+      const wav = wavBytes(ms);
+      const spool = join(spoolDir, `${randomUUID()}.wav`);
+      await writeFile(spool, wav);
+      const row = await vault.finishSpooled(spool, { callId, recordedAt });
+      return { row, wav };
+    },
+  };
+}
