@@ -25,6 +25,7 @@ import { emergencyDial } from '../core/emergency.ts';
 import { EmergencyAlerts } from './emergency-alerts.ts';
 import { EventBus } from './event-bus.ts';
 import { AuditTrail } from './audit.ts';
+import { recordingsServiceFromConfig } from './recordings-api.ts';
 import { CallEvents } from './call-events.ts';
 import { LiveEvents, type LiveCallView } from './live-events.ts';
 import { ThreecxEvents } from './threecx-events.ts';
@@ -319,6 +320,8 @@ export class Controller {
       // the ESL client made below, only once requests come in.
       // Entries still being written reach the database before it closes (services close in this order).
       service('audit trail', () => audit.settled());
+      // Recordings over HTTP: listing, audited playback and transcripts, legal holds (needs the master key).
+      const recordings = recordingsServiceFromConfig(config, { database, audit, logger: logger.child({ component: 'recordings' }) });
       const http = buildHttpServer({
         logger,
         callStore: store,
@@ -326,6 +329,7 @@ export class Controller {
         apiToken: config.http.apiToken,
         tokens: new DrizzleTokenStore({ db: database.db }),
         audit,
+        ...(recordings ? { recordings } : {}),
         routing: createRoutingApi(routing),
         // A rejected edit does not make the controller unready (the last good routing is live); only the
         // count is shown here, unauthenticated. The errors themselves are at GET /v1/routing.

@@ -6,10 +6,13 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AuditUnavailableError, CallbridgeError, RecordingNotFoundError } from '../core/errors.ts';
-import type { DrizzleRecordingStore, RecordingRow } from '../db/index.ts';
+import { DrizzleRecordingStore, type Database, type RecordingRow } from '../db/index.ts';
 import type { RecordingAccess, RecordingsApi, RecordingView } from '../http/recordings.ts';
+import { LocalRecordingStorage } from '../recording/index.ts';
 import type { AuditRecord, AuditTrail } from './audit.ts';
-import type { RecordingVault } from './recording-vault.ts';
+import type { Config } from './config.ts';
+import { masterKeysFromConfig } from './recording-keys.ts';
+import { RecordingVault } from './recording-vault.ts';
 
 export const RecordingActions = {
   play: 'recording.play',
@@ -115,6 +118,28 @@ export class RecordingsService implements RecordingsApi {
       hasTranscript: (await this.#o.store.getTranscript(row.id)) !== undefined,
     };
   }
+}
+
+/**
+ * The service as a process wires it from its configuration (`vault` when it already has one); undefined
+ * without a master key: nothing is recorded then, and nothing stored could be opened.
+ */
+export function recordingsServiceFromConfig(
+  config: Pick<Config, 'recordingKey' | 'previousRecordingKeys' | 'recordingStorage'>,
+  deps: { database: Database; audit: AuditTrail; logger: Logger; vault?: RecordingVault },
+): RecordingsService | undefined {
+  if (config.recordingKey === undefined) return undefined;
+  const store = new DrizzleRecordingStore(deps.database.db);
+  const vault =
+    deps.vault ??
+    new RecordingVault({
+      storage: new LocalRecordingStorage(config.recordingStorage.dir),
+      store,
+      keys: masterKeysFromConfig(config),
+      retentionYears: config.recordingStorage.retentionYears,
+      logger: deps.logger,
+    });
+  return new RecordingsService({ vault, store, audit: deps.audit, logger: deps.logger });
 }
 
 function actorOf(access: RecordingAccess): { actor: string } {
