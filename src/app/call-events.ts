@@ -38,7 +38,6 @@ export class CallEvents {
           direction: this.#o.call(event.callId)?.direction ?? null,
           location: stringOrNull(route.location),
           target: stringOrNull(route.target),
-          rule: stringOrNull(route.rule),
         },
       });
       return;

@@ -64,6 +64,11 @@ export class LiveEvents implements LiveEventSource {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Streams following now. */
+  get subscribers(): number {
+    return this.#listeners.size;
+  }
+
   /** Stops following the event bus. */
   close(): void {
     this.#unsubscribe();

@@ -1,6 +1,6 @@
 // Call events 3CX reported (POST /v1/webhooks/3cx), and the call rows they may belong to. The unique
 // (source, event_id) key is the replay protection: a repeated event id is stored once, across restarts.
-import { and, asc, eq, gte, lte } from 'drizzle-orm';
+import { and, gte, lte } from 'drizzle-orm';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { calls, externalCallEvents } from './schema.ts';
@@ -13,11 +13,6 @@ export interface NewExternalCallEvent {
   callId: string | null;
   correlation: string;
   data: Record<string, unknown>;
-}
-
-export interface StoredExternalCallEvent extends NewExternalCallEvent {
-  id: number;
-  receivedAt: Date;
 }
 
 /** A call that may be the one an external event is about (numbers as FreeSWITCH gave them). */
@@ -44,27 +39,6 @@ export class DrizzleExternalEventStore {
         .onConflictDoNothing({ target: [externalCallEvents.source, externalCallEvents.eventId] })
         .returning({ id: externalCallEvents.id });
       return rows.length > 0;
-    } catch (error) {
-      throw translateDbError(error, undefined);
-    }
-  }
-
-  async findByEventId(source: string, eventId: string): Promise<StoredExternalCallEvent | undefined> {
-    try {
-      const [row] = await this.#db
-        .select()
-        .from(externalCallEvents)
-        .where(and(eq(externalCallEvents.source, source), eq(externalCallEvents.eventId, eventId)))
-        .limit(1);
-      return row;
-    } catch (error) {
-      throw translateDbError(error, undefined);
-    }
-  }
-
-  async listForCall(callId: string): Promise<StoredExternalCallEvent[]> {
-    try {
-      return await this.#db.select().from(externalCallEvents).where(eq(externalCallEvents.callId, callId)).orderBy(asc(externalCallEvents.id));
     } catch (error) {
       throw translateDbError(error, undefined);
     }

@@ -68,17 +68,44 @@ export const liveEventsRoutes: FastifyPluginAsync<LiveEventsRoutesOptions> = asy
   const streams = new Set<Stream>();
 
   // @fastify/websocket would take every upgrade on the server, including the audio fork's. It listens on a
-  // server of its own (never listening on a port) that gets only the upgrades meant for Fastify.
+  // server of its own (never listening on a port) that gets only the upgrades for our path; the owner of
+  // another path is left alone, and any other path is refused here.
   const upgrades = new HttpServer();
   const elsewhere = options.upgradePathsElsewhere ?? [];
   const forward = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (request.url ?? '').split('?')[0] ?? '';
+    if (path === LIVE_EVENTS_WS_PATH) {
+      upgrades.emit('upgrade', request, socket, head);
+      return;
+    }
     const othersListen = app.server.listenerCount('upgrade') > 1;
     if (othersListen && elsewhere.some((prefix) => path.startsWith(prefix))) return;
-    upgrades.emit('upgrade', request, socket, head);
+    socket.on('error', () => undefined);
+    socket.write('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
   };
   app.server.on('upgrade', forward);
-  await app.register(fastifyWebsocket, { options: { server: upgrades, maxPayload: 4096 } });
+  // An upgrade refused by a hook (401, 403) is answered like any request, but its socket was handed over by
+  // the HTTP server and nobody else would close it.
+  app.addHook('onResponse', async (request) => {
+    if (request.raw.headers.upgrade !== undefined) request.raw.socket.destroy();
+  });
+
+  // Closing the server ends every stream: SSE responses end, WebSockets get 1001 and a moment to answer.
+  const closeStreams = async (): Promise<void> => {
+    app.server.off('upgrade', forward);
+    for (const stream of streams) stream.end();
+    const wss = app.websocketServer;
+    const sockets = [...wss.clients];
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(sockets.map((s) => new Promise((resolve) => (s.readyState === s.CLOSED ? resolve(undefined) : s.once('close', resolve))))),
+      new Promise((resolve) => (timer = setTimeout(resolve, WS_CLOSE_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const s of sockets) if (s.readyState !== s.CLOSED) s.terminate();
+    wss.close();
+  };
+  await app.register(fastifyWebsocket, { options: { server: upgrades, maxPayload: 4096 }, preClose: closeStreams });
 
   /** Sends the backlog (or a reset), then follows the source; all in one turn, so nothing slips between. */
   const open = (lastId: string | undefined, stream: Stream): (() => void) => {
@@ -161,19 +188,5 @@ export const liveEventsRoutes: FastifyPluginAsync<LiveEventsRoutesOptions> = asy
       unsubscribe();
       streams.delete(stream);
     });
-  });
-
-  app.addHook('preClose', async () => {
-    app.server.off('upgrade', forward);
-    for (const stream of streams) stream.end();
-    const sockets = [...app.websocketServer.clients];
-    if (sockets.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(sockets.map((s) => new Promise((resolve) => (s.readyState === s.CLOSED ? resolve(undefined) : s.once('close', resolve))))),
-      new Promise((resolve) => (timer = setTimeout(resolve, WS_CLOSE_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
-    for (const s of sockets) if (s.readyState !== s.CLOSED) s.terminate();
   });
 };
