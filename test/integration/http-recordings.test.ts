@@ -10,10 +10,10 @@ import { AuditTrail } from '../../src/app/audit.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { RecordingsService } from '../../src/app/recordings-api.ts';
 import type { Role } from '../../src/core/access.ts';
-import { DrizzleAuditStore, DrizzleCallStore, DrizzleTokenStore, openDatabase, type Database } from '../../src/db/index.ts';
+import { DrizzleAuditStore, DrizzleCallStore, DrizzleTokenStore, type Database } from '../../src/db/index.ts';
 import { buildHttpServer, createMetrics } from '../../src/http/index.ts';
 import { driverFixtures } from './db-fixture.ts';
-import { newKeyBase64, vaultKit, type VaultKit } from './recordings-fixture.ts';
+import { newKeyBase64, vaultKit, withAuditLogGone, type VaultKit } from './recordings-fixture.ts';
 
 const REASON = 'Patient complaint review, ticket 4711';
 const logger = createLogger({ level: 'silent', format: 'json' });
@@ -26,20 +26,6 @@ describe.each(driverFixtures())('recordings API on $kind', (fixture) => {
   let app: FastifyInstance;
   const tokens: Partial<Record<Role | 'none', string>> = {};
 
-  function server(auditTrail: AuditTrail): FastifyInstance {
-    const tokenStore = new DrizzleTokenStore({ db: database.db });
-    return buildHttpServer({
-      logger,
-      callStore: new DrizzleCallStore({ db: database.db }),
-      readinessChecks: [],
-      metrics: createMetrics({ defaultMetrics: false }),
-      apiToken: undefined,
-      tokens: tokenStore,
-      audit: auditTrail,
-      recordings: new RecordingsService({ vault: kit.vault, store: kit.store, audit: auditTrail, logger }),
-    });
-  }
-
   beforeAll(async () => {
     database = await fixture.setup();
     dir = await mkdtemp(join(tmpdir(), 'callbridge-http-rec-'));
@@ -50,7 +36,16 @@ describe.each(driverFixtures())('recordings API on $kind', (fixture) => {
     for (const role of ['manager', 'agent', 'auditor', 'admin'] as const) {
       tokens[role] = (await tokenStore.create({ name: `${role}-token`, roles: [role], expiresAt })).secret;
     }
-    app = server(audit);
+    app = buildHttpServer({
+      logger,
+      callStore: new DrizzleCallStore({ db: database.db }),
+      readinessChecks: [],
+      metrics: createMetrics({ defaultMetrics: false }),
+      apiToken: undefined,
+      tokens: tokenStore,
+      audit,
+      recordings: new RecordingsService({ vault: kit.vault, store: kit.store, audit, logger }),
+    });
     await app.ready();
   });
   afterAll(async () => {
@@ -162,20 +157,16 @@ describe.each(driverFixtures())('recordings API on $kind', (fixture) => {
 
   it('refuses with 503 and streams nothing when the audit log cannot be written', async () => {
     const { row } = await kit.record();
-    const closed = await openDatabase({ pgliteDataDir: 'memory://' });
-    await closed.close();
-    const deadAudit = new AuditTrail({ store: new DrizzleAuditStore({ db: closed.db }), clock: { now: () => new Date() }, logger });
-    const blind = server(deadAudit);
-    try {
-      const res = await blind.inject({ method: 'GET', url: `/v1/recordings/${row.id}/audio?reason=${encodeURIComponent(REASON)}`, headers: as('manager') });
+    await withAuditLogGone(database, async () => {
+      const res = await app.inject({ method: 'GET', url: `/v1/recordings/${row.id}/audio?reason=${encodeURIComponent(REASON)}`, headers: as('manager') });
       expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toContain('application/json');
       expect(res.json()).toMatchObject({ error: 'audit_unavailable' });
-      const transcript = await blind.inject({ method: 'PUT', url: `/v1/recordings/${row.id}/legal-hold`, headers: as('manager'), payload: { hold: true, reason: REASON } });
-      expect(transcript.statusCode).toBe(503);
-      expect((await kit.store.get(row.id))?.legalHold).toBe(false);
-    } finally {
-      await blind.close();
-    }
+      const hold = await app.inject({ method: 'PUT', url: `/v1/recordings/${row.id}/legal-hold`, headers: as('manager'), payload: { hold: true, reason: REASON } });
+      expect(hold.statusCode).toBe(503);
+      await audit.settled();
+    });
+    expect((await kit.store.get(row.id))?.legalHold).toBe(false);
   });
 
   it('lists metadata only, filters by call, and shows one recording', async () => {

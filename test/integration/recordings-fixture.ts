@@ -67,3 +67,13 @@ export async function vaultKit(database: Database, dir: string, options: { keyBa
     },
   };
 }
+
+/** Runs `work` while the audit log cannot be written (its table renamed away): a real database failure. */
+export async function withAuditLogGone<T>(database: Database, work: () => Promise<T>): Promise<T> {
+  await database.db.execute('alter table audit_log rename to audit_log_away');
+  try {
+    return await work();
+  } finally {
+    await database.db.execute('alter table audit_log_away rename to audit_log');
+  }
+}

@@ -1,0 +1,109 @@
+// Retention over real recordings (finished by the vault from WAV files) on Postgres and PGlite: what expired
+// goes (files, rows, transcript), what is held or recent stays, a dry run changes nothing, every deletion is
+// on the audit trail and the trail's hash chain still verifies.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AuditTrail } from '../../src/app/audit.ts';
+import { createLogger } from '../../src/app/logger.ts';
+import { RETENTION_SCHEDULE, retentionProcessor, runRetention, type ExpiredRecording } from '../../src/app/retention.ts';
+import { DrizzleAuditStore, type Database, type RecordingRow } from '../../src/db/index.ts';
+import { driverFixtures, type DriverFixture } from './db-fixture.ts';
+import { newKeyBase64, vaultKit, withAuditLogGone, type VaultKit } from './recordings-fixture.ts';
+
+const logger = createLogger({ level: 'silent', format: 'json' });
+const NOW = new Date('2034-06-01T00:00:00Z');
+const LONG_AGO = new Date('2026-03-01T09:00:00Z'); // + 7 years = 2033-03-01: expired at NOW
+const RECENT = new Date('2030-03-01T09:00:00Z'); // kept until 2037
+
+describe.each(driverFixtures())('retention on $kind', (fixture: DriverFixture) => {
+  let database: Database;
+  let dir: string;
+  let kit: VaultKit;
+  let audit: AuditTrail;
+
+  beforeAll(async () => {
+    database = await fixture.setup();
+    dir = await mkdtemp(join(tmpdir(), 'callbridge-retention-'));
+  });
+  beforeEach(async () => {
+    await database.db.execute('truncate table recordings, transcripts, outbox, audit_log');
+    kit = await vaultKit(database, await mkdtemp(join(dir, 'case-')), { keyBase64: newKeyBase64() });
+    audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: { now: () => NOW }, logger });
+  });
+  afterAll(async () => {
+    await fixture.teardown();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Three expired (one with a transcript), one expired on legal hold, one recent. */
+  async function population(): Promise<{ expired: RecordingRow[]; held: RecordingRow; recent: RecordingRow }> {
+    const expired: RecordingRow[] = [];
+    for (let i = 0; i < 3; i += 1) expired.push((await kit.record({ recordedAt: new Date(LONG_AGO.getTime() + i * 60_000) })).row);
+    await kit.vault.saveTranscript(expired[0]!.id, { results: [] }, { language: 'en', wordCount: 0, stats: {}, providerJobId: null }, []);
+    const held = (await kit.record({ recordedAt: LONG_AGO })).row;
+    await kit.store.setLegalHold(held.id, true, 'Litigation hold, case 2026-CV-114');
+    const recent = (await kit.record({ recordedAt: RECENT })).row;
+    return { expired, held, recent };
+  }
+
+  const run = (dryRun: boolean, seen: ExpiredRecording[] = []) =>
+    runRetention({ vault: kit.vault, store: kit.store, audit, now: NOW, dryRun, batchSize: 2, logger, onRecording: (r) => seen.push(r) });
+
+  it('deletes expired recordings with their files and transcript, keeps held and recent ones, audits each deletion', async () => {
+    const { expired, held, recent } = await population();
+    const transcriptKey = (await kit.store.getTranscript(expired[0]!.id))!.storageKey;
+    const seen: ExpiredRecording[] = [];
+
+    expect(await run(false, seen)).toEqual({ dryRun: false, deleted: 3, failed: 0 });
+    expect(seen.map((r) => r.id).sort()).toEqual(expired.map((r) => r.id).sort());
+    for (const row of expired) {
+      expect(await kit.store.get(row.id)).toBeUndefined();
+      expect(await kit.storage.exists(row.storageKey)).toBe(false);
+    }
+    expect(await kit.store.getTranscript(expired[0]!.id)).toBeUndefined();
+    expect(await kit.storage.exists(transcriptKey)).toBe(false);
+    for (const row of [held, recent]) {
+      expect(await kit.store.get(row.id)).toBeDefined();
+      expect(await kit.storage.exists(row.storageKey)).toBe(true);
+    }
+
+    const entries = (await audit.list({ limit: 100 })).reverse();
+    expect(entries.map((e) => [e.actor, e.action, e.targetId])).toEqual(expired.map((r) => ['retention', 'recording.delete', r.id]));
+    expect(entries[0]?.details).toEqual({ callId: expired[0]!.callId, recordedAt: expired[0]!.recordedAt.toISOString(), retainUntil: expired[0]!.retainUntil.toISOString() });
+    expect(entries.every((e) => e.reason === null)).toBe(true);
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 3 });
+
+    // A second run finds nothing left to do.
+    expect(await run(false)).toEqual({ dryRun: false, deleted: 0, failed: 0 });
+  });
+
+  it('dry run lists what would go and changes nothing (rows, files, audit log)', async () => {
+    const { expired } = await population();
+    const seen: ExpiredRecording[] = [];
+    expect(await run(true, seen)).toEqual({ dryRun: true, deleted: 3, failed: 0 });
+    expect(seen.map((r) => r.id).sort()).toEqual(expired.map((r) => r.id).sort());
+    for (const row of expired) {
+      expect(await kit.store.get(row.id)).toBeDefined();
+      expect(await kit.storage.exists(row.storageKey)).toBe(true);
+    }
+    expect(await audit.list({ limit: 10 })).toEqual([]);
+  });
+
+  it('deletes nothing when the audit log cannot be written', async () => {
+    const { expired } = await population();
+    await withAuditLogGone(database, () => expect(run(false)).rejects.toThrow());
+    for (const row of expired) expect(await kit.storage.exists(row.storageKey)).toBe(true);
+    expect((await kit.store.expired(NOW, 10)).length).toBe(3);
+  });
+
+  it('the worker processor deletes what expired by the time it runs and reports progress on the job', async () => {
+    await population();
+    const progress: unknown[] = [];
+    const processor = retentionProcessor({ vault: kit.vault, store: kit.store, audit, batchSize: 10, logger, now: () => NOW });
+    expect(await processor({ updateProgress: async (p) => void progress.push(p) })).toEqual({ dryRun: false, deleted: 3, failed: 0 });
+    expect(progress).toEqual([{ deleted: 1 }, { deleted: 2 }, { deleted: 3 }]);
+    expect(RETENTION_SCHEDULE).toEqual({ queue: 'maintenance', jobName: 'retention', every: 86_400_000 });
+  });
+});
