@@ -11,6 +11,7 @@ import { listCalls, migrateDatabase, showCall } from '../app/admin.ts';
 import { runSimulatorCommand } from '../app/simulator-command.ts';
 import { checkRoutes, testRoutes } from '../app/routes-command.ts';
 import { registerRecordingsCommands } from './recordings-commands.ts';
+import { registerAccessCommands } from './access-commands.ts';
 import type { SystemMode } from '../core/routing/types.ts';
 
 const EXIT_USAGE = 1;
@@ -156,6 +157,7 @@ calls
   });
 
 registerRecordingsCommands(program);
+registerAccessCommands(program, () => config('worker'));
 
 try {
   await program.parseAsync(process.argv);
