@@ -26,6 +26,15 @@ export interface CallCommandContext {
   failed: (what: string, error: unknown) => void;
 }
 
+/**
+ * Records the call in stereo (RECORD_STEREO: the caller left, what the caller hears right), so the
+ * transcription can tell the speakers apart by channel. Both go out back to back and run in order.
+ */
+export function startRecording(ctx: Pick<CallCommandContext, 'connection' | 'recordingPath' | 'background'>): void {
+  ctx.background('set RECORD_STEREO', ctx.connection.executeAsync({ app: 'set', arg: 'RECORD_STEREO=true', eventLock: true }));
+  ctx.background('record_session', ctx.connection.executeAsync({ app: 'record_session', arg: ctx.recordingPath, eventLock: true }));
+}
+
 /** Longest a bridged call may last before its bridge command stops waiting (a day). */
 const BRIDGE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
@@ -36,7 +45,7 @@ export function performCallCommand(command: CallCommand, ctx: CallCommandContext
       ctx.background('answer', connection.executeAsync({ app: 'answer', eventLock: true }));
       return;
     case 'start_recording':
-      ctx.background('record_session', connection.executeAsync({ app: 'record_session', arg: ctx.recordingPath, eventLock: true }));
+      startRecording(ctx);
       return;
     case 'announce':
       ctx.background('announce', connection.executeAsync({ ...announcement(command.sound), eventLock: true }));

@@ -18,7 +18,7 @@ import type { EslEvent } from '../esl/protocol/event.ts';
 import type { CallJournal } from './call-journal.ts';
 import type { Conversation, ConversationHooks, HandOffRequest } from './conversation.ts';
 import type { RegisteredCall } from './call-registry.ts';
-import { performCallCommand } from './call-commands.ts';
+import { performCallCommand, startRecording } from './call-commands.ts';
 import { inputData, summarizeDecision } from './call-session-journal.ts';
 
 export interface CallSessionSettings {
@@ -30,6 +30,8 @@ export interface CallSessionSettings {
   lingerGraceMs: number;
   /** MOS under which a call's audio counts as poor. */
   voiceQualityThreshold: number;
+  /** False when recordings cannot be encrypted (no key): the call is then not recorded at all. Default true. */
+  recordCalls?: boolean;
 }
 
 export type CallOutcome = 'completed' | 'abandoned' | 'failed' | 'handed_to_dialplan';
@@ -52,6 +54,8 @@ export interface CallSessionHooks {
   onVoiceQuality?: (quality: VoiceQuality) => void;
   /** A transfer ended: the caller was bridged, or every target (and fallback) failed; ms since the request. */
   onTransfer?: (transfer: { outcome: 'bridged' | 'failed'; ms: number; reason: string }) => void;
+  /** FreeSWITCH closed a recording file of this call (RECORD_STOP). */
+  onRecordingStopped?: (path: string, session: CallSession) => void;
 }
 
 /** What a conversation needs from the call it belongs to. */
@@ -187,6 +191,7 @@ export class CallSession implements RegisteredCall {
   #transferRecord: Promise<string | undefined> | undefined;
   #escalated = false;
   #recording = false;
+  #recordingSkipped = false;
   #otherLeg: string | undefined;
   /**
    * The caller was put through by a warm transfer (`uuid_bridge`): ending that person's leg would end the
@@ -329,12 +334,13 @@ export class CallSession implements RegisteredCall {
   }
 
   #perform(command: CallCommand): void {
+    if (command.type === 'start_recording' && !this.#recordCalls()) return;
     const bridge = command.type === 'bridge' ? ++this.#bridges : this.#bridges;
     performCallCommand(command, {
       connection: this.#connection,
       fsUuid: this.fsUuid,
       answered: this.record.answeredAt !== null,
-      recordingPath: join(this.#settings.recordingsDir, `${this.callId}.wav`),
+      recordingPath: this.#recordingPath(),
       greetingSound: this.#settings.greetingSound,
       greetingTimeoutMs: this.#settings.greetingTimeoutMs,
       // The agent's own first words are the greeting; the conversation reports when they go out.
@@ -376,6 +382,10 @@ export class CallSession implements RegisteredCall {
           path: headers.get('Record-File-Path'),
           completionCause: headers.get('Record-Completion-Cause'),
         });
+        if (event.name === 'RECORD_STOP') {
+          const path = headers.get('Record-File-Path');
+          if (path !== undefined) this.#hooks.onRecordingStopped?.(path, this);
+        }
         return;
       case 'DTMF':
       case 'PLAYBACK_START':
@@ -503,8 +513,8 @@ export class CallSession implements RegisteredCall {
     if (this.#machine.state === 'ended') return 'not_transferable';
     const plan = this.#machine.plan;
     const planRecords = plan !== null && plan.kind !== 'reject' && plan.record;
-    if (!this.#recording && !planRecords) {
-      this.#background('record_session', this.#connection.executeAsync({ app: 'record_session', arg: join(this.#settings.recordingsDir, `${this.callId}.wav`), eventLock: true }));
+    if (!this.#recording && !planRecords && this.#recordCalls()) {
+      startRecording({ connection: this.#connection, recordingPath: this.#recordingPath(), background: (what, promise) => this.#background(what, promise) });
     }
     const dial = this.#emergency.dial({ callId: this.callId, toNumber: this.record.toNumber });
     // Stored alongside the bridge, not before it: in an emergency seconds matter more than the screen pop.
@@ -643,6 +653,23 @@ export class CallSession implements RegisteredCall {
     this.#journal.update(this.callId, { voiceQuality: quality });
     this.#journalEvent('voice_quality', this.state, this.state, { ...quality });
     this.#hooks.onVoiceQuality?.(quality);
+  }
+
+  /** Adds an event to the call's journal from outside the session (a recording stored after the call). */
+  note(type: string, data: Record<string, unknown>): void {
+    this.#journalEvent(type, this.state, this.state, data);
+  }
+
+  #recordingPath(): string {
+    return join(this.#settings.recordingsDir, `${this.callId}.wav`);
+  }
+
+  /** Whether the call may be recorded; when not, says so once in the journal. */
+  #recordCalls(): boolean {
+    if (this.#settings.recordCalls !== false) return true;
+    if (!this.#recordingSkipped) this.#journalEvent('recording_skipped', this.state, this.state, { reason: 'no_encryption_key' });
+    this.#recordingSkipped = true;
+    return false;
   }
 
   #journalStateChange(state: CallState): void {

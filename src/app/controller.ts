@@ -59,6 +59,7 @@ import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { resync } from './resync.ts';
+import { RecordingCapture, type RecordingCaptureOptions } from './recording-capture.ts';
 
 export interface ControllerOptions {
   config: Config;
@@ -70,6 +71,8 @@ export interface ControllerOptions {
   onSession?: (session: CallSession) => void;
   /** Time from FreeSWITCH's socket being accepted to the call's greeting command (benchmark and demo figures). */
   onPickup?: (session: CallSession, pickup: Pickup) => void;
+  /** Retry and re-scan timing of recording storage (tests shorten them). */
+  recordings?: Pick<RecordingCaptureOptions, 'retryDelaysMs' | 'rescanIntervalMs'>;
 }
 
 export interface ControllerAddresses {
@@ -215,6 +218,7 @@ export class Controller {
         busyAgents.delete(call.callId);
         metrics.activeCalls.set(registry.size);
         metrics.callsTotal.inc({ outcome });
+        if (outcome !== 'handed_to_dialplan') recordingCapture?.ended(call, call instanceof CallSession ? recordedAt(call) : undefined);
       };
 
       routing.watch();
@@ -239,6 +243,10 @@ export class Controller {
         opened.push({ close });
       };
       service('failover monitor', () => failover.close());
+      // Recording needs the master key: without one, calls are not recorded at all.
+      const recordingCapture = RecordingCapture.fromConfig(config, { database, logger, registry: metrics.registry, ...options.recordings });
+      if (recordingCapture) service('recording capture', () => recordingCapture.close());
+      const recordedAt = (session: CallSession): Date => session.record.answeredAt ?? session.record.startedAt;
       const mode = (): SystemMode => failover.mode();
       for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === 'normal' ? 1 : 0);
       const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode });
@@ -540,6 +548,7 @@ export class Controller {
             greetingTimeoutMs: GREETING_TIMEOUT_MS,
             lingerGraceMs: LINGER_GRACE_MS,
             voiceQualityThreshold: config.voiceQualityThreshold,
+            recordCalls: recordingCapture !== undefined,
           },
           startConversation,
           resolveHandOff,
@@ -551,6 +560,7 @@ export class Controller {
             onEnded,
             onPickup: (pickup) => options.onPickup?.(session, pickup),
             onEslEvent: observeEventLag,
+            onRecordingStopped: (path) => recordingCapture?.stopped(path, session, recordedAt(session)),
             onTransfer: ({ outcome, ms, reason }) => {
               metrics.transfersTotal.inc({ outcome });
               if (outcome === 'bridged') metrics.transferSeconds.observe(ms / 1000);
@@ -617,6 +627,8 @@ export class Controller {
       });
       opened.push({ close: () => inbound.stop() });
       await inbound.start();
+      // Crash recovery once the live calls are known: their spool files are still being written.
+      recordingCapture?.recoverAfter(firstResync, (callId) => registry.get(callId) !== undefined);
       failover.start();
       dialer.start();
 

@@ -21,8 +21,11 @@ export interface RecordingStorage {
   exists(key: string): Promise<boolean>;
   /** Removes the object; no error when it is already gone. */
   delete(key: string): Promise<void>;
-  /** Removes half-written objects a crash left behind; returns how many. */
-  sweepIncomplete(): Promise<number>;
+  /**
+   * Removes half-written objects a crash left behind; returns how many. `olderThanMs` spares writes still
+   * going on (another process sharing the storage, a finish in progress): only leftovers untouched that long go.
+   */
+  sweepIncomplete(options?: { olderThanMs?: number }): Promise<number>;
 }
 
 // Keys are ours (ids and fixed prefixes), but a key must never climb out of the storage directory.
@@ -113,7 +116,8 @@ export class LocalRecordingStorage implements RecordingStorage {
     await rm(this.#path(key), { force: true });
   }
 
-  async sweepIncomplete(): Promise<number> {
+  async sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {
+    const cutoff = Date.now() - (options.olderThanMs ?? 0);
     let removed = 0;
     const entries = await readdir(this.#root, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
@@ -123,6 +127,8 @@ export class LocalRecordingStorage implements RecordingStorage {
       if (!entry.isFile() || !entry.name.includes(PARTIAL_MARK)) continue;
       const path = join(entry.parentPath, entry.name);
       if (relative(this.#root, path).startsWith(`..${sep}`)) continue;
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined || info.mtimeMs > cutoff) continue;
       await rm(path, { force: true });
       removed += 1;
     }

@@ -31,7 +31,9 @@ describe.each(scenarioDatabases)('controller handling calls ($kind)', (driver) =
   async function start(): Promise<Harness> {
     sessions = [];
     baseline = activeHandles();
-    harness = await startHarness({ ...database.harness, controller: { onSession: (s) => sessions.push(s) } });
+    // Calls are recorded only with a key to encrypt the recordings.
+    const env = { ...database.harness.env, CALL_RECORDING_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+    harness = await startHarness({ ...database.harness, env, controller: { onSession: (s) => sessions.push(s) } });
     return harness;
   }
 
@@ -61,7 +63,8 @@ describe.each(scenarioDatabases)('controller handling calls ($kind)', (driver) =
     const session = sessions[0] as CallSession;
     const call = await storedCall(session);
 
-    expect(caller.applications.map((a) => a.app)).toEqual(['socket', 'answer', 'record_session', 'playback', 'park']);
+    expect(caller.applications.map((a) => a.app)).toEqual(['socket', 'answer', 'set', 'record_session', 'playback', 'park']);
+    expect(caller.getVariable('RECORD_STEREO')).toBe('true');
     const recording = caller.applications.find((a) => a.app === 'record_session');
     expect(recording?.arg).toContain(call.id);
 

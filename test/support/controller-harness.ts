@@ -30,7 +30,7 @@ export interface HarnessOptions {
   simulator?: Partial<SimulatorOptions>;
   /** Start the simulator (with these calls already up) before the controller connects. */
   beforeController?: (simulator: FreeSwitchSimulator) => Promise<void> | void;
-  controller?: Partial<Pick<ControllerOptions, 'onSession' | 'onPickup'>>;
+  controller?: Partial<Pick<ControllerOptions, 'onSession' | 'onPickup' | 'recordings'>>;
   env?: Record<string, string>;
 }
 
@@ -51,6 +51,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
 async function startHarnessOnce(options: HarnessOptions): Promise<Harness> {
   const recordingsDir = await mkdtemp(join(tmpdir(), 'callbridge-rec-'));
+  // Encrypted recordings (when a test configures a key) go next to the spool, not into the working directory.
+  const storageDir = join(recordingsDir, 'store');
   const eslPort = await freePort();
   const logLines: string[] = [];
   const logger = createLogger({
@@ -71,6 +73,7 @@ async function startHarnessOnce(options: HarnessOptions): Promise<Harness> {
       HTTP_PORT: String(await freePort()),
       CALLBRIDGE_API_TOKEN: 'test-token-0123456789',
       RECORDINGS_DIR: recordingsDir,
+      RECORDING_STORAGE_DIR: storageDir,
       ESL_RECONNECT_MIN_MS: '20',
       ESL_RECONNECT_MAX_MS: '100',
       ROUTING_FILE: TEST_ROUTING_FILE,
