@@ -12,6 +12,8 @@ import { runSimulatorCommand } from '../app/simulator-command.ts';
 import { checkRoutes, testRoutes } from '../app/routes-command.ts';
 import { registerRecordingsCommands } from './recordings-commands.ts';
 import { registerAccessCommands } from './access-commands.ts';
+import { registerJobsCommands } from './jobs-commands.ts';
+import { registerKeysCommands } from './keys-commands.ts';
 import type { SystemMode } from '../core/routing/types.ts';
 
 const EXIT_USAGE = 1;
@@ -158,6 +160,8 @@ calls
 
 registerRecordingsCommands(program);
 registerAccessCommands(program, () => config('worker'));
+registerJobsCommands(program);
+registerKeysCommands(program);
 
 try {
   await program.parseAsync(process.argv);

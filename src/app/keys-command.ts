@@ -1,0 +1,68 @@
+// `callbridge keys rotate|id`: the recording master key from the operator's side. Rotation re-wraps every
+// recording's and transcript's data key under CALL_RECORDING_ENCRYPTION_KEY (the audio is not touched),
+// opening the old wrapping with the keys in CALL_RECORDING_PREVIOUS_KEYS. Having the master keys in the
+// environment is the authority here (as for the controller itself); the run is audited as the local user.
+import { userInfo } from 'node:os';
+import type { Writable } from 'node:stream';
+import pino from 'pino';
+import { DrizzleAuditStore, DrizzleRecordingStore, migrate, openDatabase } from '../db/index.ts';
+import { LocalRecordingStorage } from '../recording/index.ts';
+import { AuditTrail } from './audit.ts';
+import { systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { masterKeysFromConfig } from './recording-keys.ts';
+import { RecordingVault } from './recording-vault.ts';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+/** Progress on stderr every this many files. */
+const PROGRESS_EVERY = 100;
+
+/** Prints the current master key's id (a fingerprint, not the key): what new recordings are wrapped under. */
+export function printKeyId(config: Config, out: Writable = process.stdout): number {
+  const keys = masterKeysFromConfig(config);
+  out.write(`${keys.current.id}\n`);
+  return EXIT_OK;
+}
+
+/** Re-wraps every data key not under the current key; exit 1 when any file could not be re-wrapped. */
+export async function rotateKeys(config: Config, streams: { out: Writable; err: Writable } = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const keys = masterKeysFromConfig(config);
+  const logger = createLogger({ level: config.log.level, format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
+  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
+  try {
+    await migrate(database);
+    const vault = new RecordingVault({
+      storage: new LocalRecordingStorage(config.recordingStorage.dir),
+      store: new DrizzleRecordingStore(database.db),
+      keys,
+      retentionYears: config.recordingStorage.retentionYears,
+      logger,
+    });
+    streams.err.write(`re-wrapping data keys under ${keys.current.id}\n`);
+    const result = await vault.rotate((done) => {
+      if (done % PROGRESS_EVERY === 0) streams.err.write(`  ${done} re-wrapped\n`);
+    });
+    const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
+    await audit
+      .record({
+        actor: `cli:${userInfo().username}`,
+        action: 'keys.rotate',
+        targetType: 'system',
+        targetId: keys.current.id,
+        reason: null,
+        details: { rewrapped: result.rewrapped, failed: result.failed.length },
+      })
+      .catch(() => streams.err.write('warning: the rotation could not be written to the audit log\n'));
+    for (const failure of result.failed) streams.err.write(`failed ${failure.id}: ${failure.error}\n`);
+    streams.out.write(`${result.rewrapped} file(s) re-wrapped under ${keys.current.id}, ${result.failed.length} failed\n`);
+    if (result.failed.length > 0) {
+      streams.out.write('keep the old key(s) in CALL_RECORDING_PREVIOUS_KEYS until a run reports 0 failed\n');
+      return EXIT_FAILED;
+    }
+    return EXIT_OK;
+  } finally {
+    await database.close();
+  }
+}
