@@ -294,3 +294,30 @@ describe.each(driverFixtures())('access control over HTTP on $kind', (fixture) =
     });
   });
 });
+
+describe('access control when the database is gone', () => {
+  it('answers 503 to an API token (not 401: the token may be fine), while the bootstrap token still works', async () => {
+    const [fixture] = driverFixtures().filter((f) => f.kind === 'pglite');
+    const database = await fixture!.setup();
+    const tokens = new DrizzleTokenStore({ db: database.db });
+    const { secret } = await tokens.create({ name: 'ops', roles: ['admin'], expiresAt: new Date(Date.now() + HOUR) });
+    const app = buildHttpServer({
+      logger: createLogger({ level: 'silent', format: 'json' }),
+      callStore: new DrizzleCallStore({ db: database.db }),
+      readinessChecks: [],
+      metrics: createMetrics({ defaultMetrics: false }),
+      apiToken: BOOTSTRAP,
+      tokens,
+    });
+    try {
+      await database.close();
+      const res = await app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${secret}` } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ error: 'service_unavailable', message: 'The database is unavailable' });
+      expect((await app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${BOOTSTRAP}` } })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await fixture!.teardown();
+    }
+  });
+});
