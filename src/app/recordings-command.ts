@@ -3,7 +3,9 @@
 // permission it needs, and plays, exports and reads go through RecordingsService, so they are audited
 // (actor = the token's name, with the stated reason) before a byte is decrypted. Decrypted audio goes only
 // where the operator says: a pipe (never a terminal) or a new file of their naming, mode 0600.
-import { open, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pino, { type Logger } from 'pino';
@@ -111,24 +113,30 @@ export async function playRecording(config: Config, options: AccessOptions, out:
 /** Writes the decrypted WAV to a new file the operator named (never overwritten), readable by its owner only. */
 export async function exportRecording(config: Config, options: AccessOptions & { out: string }): Promise<number> {
   return withSession(config, options.token, 'recordings:play', 'warn', async ({ principal, recordings }) => {
-    // Nothing is opened or audited when the file cannot be created: `wx` refuses an existing one.
-    const file = await open(options.out, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-      process.stderr.write(`callbridge: cannot create ${options.out}: ${error.code === 'EEXIST' ? 'it already exists (not overwritten)' : error.code ?? error.message}\n`);
-      return undefined;
-    });
-    if (file === undefined) return EXIT_REFUSED;
+    // Nothing is opened or audited when the file cannot be created: `wx` refuses an existing one. `flush`
+    // syncs it before the descriptor closes, so "wrote" means on disk.
+    const file = createWriteStream(options.out, { flags: 'wx', mode: 0o600, flush: true });
+    const created = await once(file, 'open').then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        process.stderr.write(`callbridge: cannot create ${options.out}: ${error.code === 'EEXIST' ? 'it already exists (not overwritten)' : error.code ?? error.message}\n`);
+        return false;
+      },
+    );
+    if (!created) return EXIT_REFUSED;
     let complete = false;
     try {
       const { stream, bytes } = await recordings.openAudio(options.id, { principal, reason: options.reason });
-      await pipeline(stream, file.createWriteStream());
-      await file.sync();
+      await pipeline(stream, file);
       complete = true;
       process.stderr.write(`wrote ${bytes} bytes to ${options.out}\n`);
       return EXIT_OK;
     } finally {
-      await file.close().catch(() => undefined);
-      // A partial plaintext file is worse than none.
-      if (!complete) await rm(options.out, { force: true });
+      if (!complete) {
+        // A partial plaintext file is worse than none.
+        file.destroy();
+        await rm(options.out, { force: true });
+      }
     }
   });
 }
