@@ -59,6 +59,7 @@ import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { resync } from './resync.ts';
+import { buildProcessors, startOutboxRelay, type PostCallQueue } from './post-call.ts';
 import { RecordingCapture, type RecordingCaptureOptions } from './recording-capture.ts';
 
 export interface ControllerOptions {
@@ -309,6 +310,16 @@ export class Controller {
         opened.push({ close: () => closeRedis(redis) });
         await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable at start'));
       }
+      // Post-call jobs (transcription, webhooks): the outbox relay hands them to BullMQ for `callbridge worker`,
+      // or, without REDIS_URL, runs them here in-process through the same processors.
+      const postCall: PostCallQueue = await startOutboxRelay({
+        config,
+        database,
+        logger,
+        registry: metrics.registry,
+        inProcess: () => buildProcessors({ config, database, logger, kick: () => postCall.kick() }),
+      });
+      service('post-call queue', () => postCall.close(5000));
 
       // Twilio texts staff in emergencies and patients when the agent confirms a request.
       const twilioStatusUrl = config.publicBaseUrl === undefined ? undefined : `${config.publicBaseUrl}${TWILIO_STATUS_PATH}`;

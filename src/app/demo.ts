@@ -10,6 +10,7 @@ import type { Clock } from '../core/ports.ts';
 import { AiEnginePeer } from '../peers/ai-engine-peer.ts';
 import { GoogleTtsPeer } from '../peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../peers/speechmatics-peer.ts';
+import { SpeechmaticsBatchPeer } from '../peers/speechmatics-batch-peer.ts';
 import { TwilioPeer } from '../peers/twilio-peer.ts';
 import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '../simulator/simulator.ts';
 import type { CallSession, Pickup } from './call-session.ts';
@@ -93,13 +94,14 @@ export async function runDemo(config: Config): Promise<number> {
   const eslPort = await freePort();
   const speechmatics = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
   const googleTts = await GoogleTtsPeer.start({ apiKey: TTS_KEY });
+  const speechmaticsBatch = await SpeechmaticsBatchPeer.start({ apiKey: STT_KEY });
   const twilio = await TwilioPeer.start({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
   const startedAt = performance.now();
   const clock: Clock = {
     now: () => new Date(DEMO_INSTANT + (performance.now() - startedAt)),
     monotonicMs: () => performance.now(),
   };
-  const services = { speechmatics, googleTts, twilio };
+  const services = { speechmatics, speechmaticsBatch, googleTts, twilio };
   let phase: DemoPhase | undefined;
   try {
     phase = await startPhase(config, { eslPort, logger, clock, services, aiEngineUrl: undefined });
@@ -161,12 +163,15 @@ export async function runDemo(config: Config): Promise<number> {
     await phase?.close();
     await speechmatics.close();
     await googleTts.close();
+    await speechmaticsBatch.close();
     await twilio.close();
   }
 }
 
 interface DemoServices {
   speechmatics: SpeechmaticsPeer;
+  /** Post-call transcription (in-process without REDIS_URL). */
+  speechmaticsBatch: SpeechmaticsBatchPeer;
   googleTts: GoogleTtsPeer;
   twilio: TwilioPeer;
 }
@@ -217,6 +222,7 @@ async function startPhase(config: Config, options: PhaseOptions): Promise<DemoPh
         twilio: { enabled: true, accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, phoneNumber: '+17045550199', apiUrl: services.twilio.url },
         publicBaseUrl: config.publicBaseUrl ?? 'https://callbridge.practice.example',
         recordingKey: config.recordingKey ?? DEMO_RECORDING_KEY,
+        speechmaticsBatchUrl: services.speechmaticsBatch.url,
       },
       logger: options.logger,
       clock: options.clock,

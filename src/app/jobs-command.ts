@@ -1,0 +1,57 @@
+// `callbridge jobs list|retry`: the queue's jobs as an operator sees them (ids, states, attempts, why a job
+// failed, progress) and sending failed ones back. Job data is not shown: it is ids and webhook bodies only,
+// but nothing here needs it.
+import { ConfigError } from '../core/errors.ts';
+import { JobAdmin, type JobRow, type JobState } from '../queue/job-admin.ts';
+import type { Config } from './config.ts';
+import { QUEUE_PREFIX, QUEUES } from './post-call.ts';
+
+export interface JobsCommandIo {
+  out: (text: string) => void;
+  /** BullMQ prefix (tests); production uses the default. */
+  prefix?: string;
+}
+
+const stdout: JobsCommandIo = { out: (text) => process.stdout.write(text) };
+
+export async function listJobs(config: Config, options: { state?: JobState; queue?: string; json?: boolean; limit?: number }, io: JobsCommandIo = stdout): Promise<number> {
+  const admin = await connect(config, io);
+  try {
+    const rows = await admin.list({ ...(options.state ? { states: [options.state] } : {}), ...(options.queue ? { queue: options.queue } : {}), limit: options.limit ?? 50 });
+    io.out(options.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
+    return 0;
+  } finally {
+    await admin.close();
+  }
+}
+
+export async function retryJobs(config: Config, options: { id?: string; allFailed?: boolean; queue?: string }, io: JobsCommandIo = stdout): Promise<number> {
+  const admin = await connect(config, io);
+  try {
+    if (options.allFailed) {
+      const count = await admin.retryAllFailed(options.queue);
+      io.out(`${count} failed job${count === 1 ? '' : 's'} sent back to the queue\n`);
+      return 0;
+    }
+    const id = options.id ?? '';
+    const outcome = await admin.retry(id, options.queue);
+    io.out(outcome === 'retried' ? `job ${id} sent back to the queue\n` : outcome === 'not_failed' ? `job ${id} has not failed; nothing to retry\n` : `job ${id} not found\n`);
+    return outcome === 'retried' ? 0 : 1;
+  } finally {
+    await admin.close();
+  }
+}
+
+async function connect(config: Config, io: JobsCommandIo): Promise<JobAdmin> {
+  if (config.redis.url === undefined) throw new ConfigError(['REDIS_URL: is required for `jobs` (without Redis, post-call jobs run inside the controller)']);
+  return JobAdmin.connect({ redisUrl: config.redis.url, prefix: io.prefix ?? QUEUE_PREFIX, queues: QUEUES });
+}
+
+function table(rows: JobRow[]): string {
+  if (rows.length === 0) return 'no jobs\n';
+  const header = ['QUEUE', 'ID', 'NAME', 'STATE', 'ATTEMPTS', 'PROGRESS', 'FAILED REASON'];
+  const cells = rows.map((r) => [r.queue, r.id, r.name, r.state, String(r.attempts), r.progress === null ? '' : `${r.progress}%`, r.failedReason ?? '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return `${[line(header), ...cells.map(line)].join('\n')}\n`;
+}

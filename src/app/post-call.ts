@@ -1,0 +1,175 @@
+// Wiring of the post-call queue: the job processors (transcription, webhook delivery, retention), the
+// outbox relay, and where the relay puts jobs: BullMQ when REDIS_URL is set, otherwise an in-process
+// runner that calls the same processors (the demo and single-box default). The controller and the worker
+// both build it from here.
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import { DrizzleAuditStore, DrizzleOutboxStore, DrizzleRecordingStore, type Database } from '../db/index.ts';
+import { LocalRecordingStorage } from '../recording/index.ts';
+import { BullMqSink } from '../queue/bullmq-sink.ts';
+import { InProcessRunner } from '../queue/in-process-runner.ts';
+import type { Processor } from '../queue/jobs.ts';
+import { OutboxRelay } from '../queue/outbox-relay.ts';
+import { transcribeProcessor } from '../queue/transcribe-processor.ts';
+import { WEBHOOKS_QUEUE, webhookDeliveryProcessor } from '../queue/webhook-delivery.ts';
+import { loadVocabulary } from '../voice/stt/index.ts';
+import { AuditTrail } from './audit.ts';
+import { systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { masterKeysFromConfig } from './recording-keys.ts';
+import { POST_CALL_QUEUE, RecordingVault } from './recording-vault.ts';
+import { RETENTION_SCHEDULE, retentionProcessor } from './retention.ts';
+import { webhookOutboxRows } from './webhook-publisher.ts';
+
+/** BullMQ key prefix of our queues (several deployments can share one Redis under different prefixes). */
+export const QUEUE_PREFIX = 'callbridge';
+export const MAINTENANCE_QUEUE = RETENTION_SCHEDULE.queue;
+export const QUEUES = [POST_CALL_QUEUE, WEBHOOKS_QUEUE, MAINTENANCE_QUEUE] as const;
+/** The language transcripts are made in (the practice's calls are in English; Spanish callers are handed to people). */
+const TRANSCRIPT_LANGUAGE = 'en';
+
+/** Knobs tests turn; production uses the defaults. */
+export interface PostCallTuning {
+  prefix?: string;
+  relayPollIntervalMs?: number;
+  relayBackoff?: { initialMs: number; maxMs: number };
+  transcribePollIntervalMs?: number;
+}
+
+export interface ProcessorDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  /** Called when a job wrote outbox rows (the relay sends them at once). */
+  kick: () => void;
+  tuning?: PostCallTuning;
+}
+
+/** The processors this configuration can run, by queue; a queue is left out (with a warning) when it cannot. */
+export async function buildProcessors(deps: ProcessorDeps): Promise<Partial<Record<(typeof QUEUES)[number], Processor>>> {
+  const { config, database, logger } = deps;
+  const processors: Partial<Record<(typeof QUEUES)[number], Processor>> = {};
+  const vault = buildVault(config, database, logger);
+  const store = new DrizzleRecordingStore(database.db);
+  const apiKey = config.voice.speechmatics.apiKey;
+  if (vault === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: recordings are not transcribed');
+  else if (apiKey === undefined) logger.warn('SPEECHMATICS_API_KEY not set: recordings are not transcribed');
+  else {
+    const vocabulary = await loadVocabulary(config.voice.vocabularyFile);
+    processors[POST_CALL_QUEUE] = transcribeProcessor({
+      ports: {
+        hasTranscript: async (id) => (await store.getTranscript(id)) !== undefined,
+        openAudio: async (id) => (await vault.openAudio(id)).stream,
+        saveTranscript: (id, transcript, meta, jobs) => vault.saveTranscript(id, transcript, meta, jobs),
+        transcribedJobs: (event) =>
+          webhookOutboxRows(
+            {
+              id: event.eventId,
+              type: 'CALL_TRANSCRIBED',
+              occurredAt: event.occurredAt,
+              callId: event.callId,
+              data: { recordingId: event.recordingId, language: event.language, wordCount: event.wordCount, durationMs: event.durationMs, talkMs: event.talkMs, silenceMs: event.silenceMs },
+            },
+            config.webhooks.urls,
+          ),
+        onStored: deps.kick,
+      },
+      speechmatics: { apiKey, apiUrl: config.speechmaticsBatchUrl },
+      language: TRANSCRIPT_LANGUAGE,
+      vocabulary,
+      ...(deps.tuning?.transcribePollIntervalMs === undefined ? {} : { pollIntervalMs: deps.tuning.transcribePollIntervalMs }),
+      logger: logger.child({ component: 'transcribe' }),
+    });
+  }
+  const secret = config.webhooks.secret;
+  if (secret !== undefined) processors[WEBHOOKS_QUEUE] = webhookDeliveryProcessor({ secret });
+  else if (config.webhooks.urls.length > 0) logger.warn('WEBHOOK_SECRET not set: webhooks wait in their queue unsent');
+  if (vault !== undefined) {
+    const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
+    processors[MAINTENANCE_QUEUE] = retentionProcessor({ vault, store, audit, batchSize: 100, logger: logger.child({ component: 'retention' }) });
+  }
+  return processors;
+}
+
+/** The vault, when a master key is configured. */
+export function buildVault(config: Config, database: Database, logger: Logger): RecordingVault | undefined {
+  if (config.recordingKey === undefined) return undefined;
+  return new RecordingVault({
+    storage: new LocalRecordingStorage(config.recordingStorage.dir),
+    store: new DrizzleRecordingStore(database.db),
+    keys: masterKeysFromConfig(config),
+    retentionYears: config.recordingStorage.retentionYears,
+    logger,
+  });
+}
+
+/** The outbox relay and its sink, started; `close()` stops both (in-process jobs get `graceMs` to finish). */
+export interface PostCallQueue {
+  readonly relay: OutboxRelay;
+  readonly mode: 'bullmq' | 'in-process';
+  kick(): void;
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface StartRelayOptions {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  /** Where the outbox-pending gauge goes (the controller's metrics registry). */
+  registry?: Registry;
+  /** Processors for the in-process runner (used only without REDIS_URL). */
+  inProcess?: () => Promise<Partial<Record<string, Processor>>>;
+  tuning?: PostCallTuning;
+}
+
+export async function startOutboxRelay(options: StartRelayOptions): Promise<PostCallQueue> {
+  const { config, logger } = options;
+  const log = logger.child({ component: 'outbox-relay' });
+  const gauge =
+    options.registry === undefined
+      ? undefined
+      : new Gauge({ name: 'callbridge_outbox_pending', help: 'Outbox rows not yet handed to the job queue', registers: [options.registry] });
+  const retry = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs };
+  let sink: BullMqSink | InProcessRunner;
+  if (config.redis.url !== undefined) {
+    sink = new BullMqSink({
+      redisUrl: config.redis.url,
+      prefix: options.tuning?.prefix ?? QUEUE_PREFIX,
+      retry,
+      onError: (error) => log.debug({ err: error }, 'redis connection error'),
+    });
+  } else {
+    const processors = (await options.inProcess?.()) ?? {};
+    sink = new InProcessRunner({
+      processors: Object.fromEntries(Object.entries(processors).filter((e): e is [string, Processor] => e[1] !== undefined)),
+      retry,
+      concurrency: config.queue.concurrency,
+      onEvent: (event) => {
+        if (event.kind === 'completed') log.info({ queue: event.queue, jobId: event.jobId, attempts: event.attempts }, 'job completed (in-process)');
+        else log.warn({ queue: event.queue, jobId: event.jobId, attempt: event.attempts, willRetry: event.willRetry, reason: event.reason }, 'job attempt failed (in-process)');
+      },
+    });
+  }
+  const relay = new OutboxRelay({
+    outbox: new DrizzleOutboxStore(options.database.db),
+    sink,
+    ...(options.tuning?.relayPollIntervalMs === undefined ? {} : { pollIntervalMs: options.tuning.relayPollIntervalMs }),
+    ...(options.tuning?.relayBackoff === undefined ? {} : { backoff: options.tuning.relayBackoff }),
+    logger: log,
+    ...(gauge ? { onPending: (n: number) => gauge.set(n) } : {}),
+  });
+  relay.start();
+  let closing: Promise<void> | undefined;
+  return {
+    relay,
+    mode: sink instanceof BullMqSink ? 'bullmq' : 'in-process',
+    kick: () => relay.kick(),
+    close: (graceMs = 10_000) => {
+      closing ??= (async () => {
+        await relay.close();
+        await (sink instanceof InProcessRunner ? sink.close(graceMs) : sink.close());
+      })();
+      return closing;
+    },
+  };
+}

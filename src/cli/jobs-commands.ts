@@ -1,0 +1,59 @@
+// `callbridge worker` and `callbridge jobs list|retry`: the post-call worker and what operators do with its
+// jobs. Options are checked here; the work is in src/app/worker.ts and src/app/jobs-command.ts.
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../app/config.ts';
+import { listJobs, retryJobs } from '../app/jobs-command.ts';
+import { QUEUES } from '../app/post-call.ts';
+import { runWorker } from '../app/worker.ts';
+import { JOB_STATES, type JobState } from '../queue/job-admin.ts';
+
+const config = () => loadConfig(process.env, { mode: 'worker' });
+
+function state(value: string): JobState {
+  if (!(JOB_STATES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${JOB_STATES.join(', ')}`);
+  return value as JobState;
+}
+
+function queue(value: string): string {
+  if (!(QUEUES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${QUEUES.join(', ')}`);
+  return value;
+}
+
+function jobId(value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(value)) throw new InvalidArgumentError('expected a job id');
+  return value;
+}
+
+export function registerJobsCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('run the post-call worker (transcription, webhooks, retention) until SIGTERM')
+    .action(async () => {
+      await runWorker(config());
+    });
+
+  const jobs = program.command('jobs').description('inspect and retry queued jobs (needs REDIS_URL)');
+  jobs
+    .command('list')
+    .description('list jobs with their state, attempts, progress and failure reason')
+    .option('--state <state>', `only jobs in this state (${JOB_STATES.join(', ')})`, state)
+    .option('--queue <queue>', `only this queue (${QUEUES.join(', ')})`, queue)
+    .option('--json', 'print JSON')
+    .action(async (options: { state?: JobState; queue?: string; json?: boolean }) => {
+      process.exitCode = await listJobs(config(), options);
+    });
+  jobs
+    .command('retry')
+    .description('send a failed job (or every failed job) back to its queue with fresh attempts')
+    .argument('[id]', 'job id', jobId)
+    .option('--all-failed', 'every failed job')
+    .option('--queue <queue>', 'only this queue', queue)
+    .action(async (id: string | undefined, options: { allFailed?: boolean; queue?: string }) => {
+      if ((id === undefined) === (options.allFailed !== true)) {
+        process.stderr.write('callbridge jobs retry: give a job id or --all-failed (not both)\n');
+        process.exitCode = 1;
+        return;
+      }
+      process.exitCode = await retryJobs(config(), { ...options, ...(id === undefined ? {} : { id }) });
+    });
+}

@@ -1,0 +1,226 @@
+// The post-call job: transcribe one finished recording with Speechmatics batch and store the transcript.
+// Steps (and the progress each reports): decrypt the recording as a stream, measuring talk/silence on the
+// way (10); upload it (30); wait for the transcript (30–90, estimated: the service reports no progress);
+// store it encrypted together with the CALL_TRANSCRIBED webhook rows in one transaction (100).
+// Idempotent: a recording that already has a transcript is skipped, and the provider's job id is saved on
+// the job as soon as it exists, so an attempt after a crash waits for that job instead of uploading again.
+// Audio the service refuses (HTTP 4xx on the upload, or a 'rejected' job) fails the job for good with the
+// reason; anything else (network, 5xx, a restart) is thrown for BullMQ to retry with backoff.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BatchClient, SpeechmaticsResponseError, type RetrieveTranscriptResponse } from '@speechmatics/batch-client';
+import { UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
+import { CallbridgeError, TranscriptionFailedError } from '../core/errors.ts';
+import type { JobContext, Processor, RelayJob } from './jobs.ts';
+import { TalkStatsMeter, type TalkStats } from './talk-stats.ts';
+
+export interface TranscriptMeta {
+  language: string;
+  wordCount: number;
+  stats: Record<string, unknown>;
+  providerJobId: string | null;
+}
+
+export interface CallTranscribedEvent {
+  /** The same id for the same recording, so a retried job announces the same event. */
+  eventId: string;
+  recordingId: string;
+  callId: string;
+  language: string;
+  wordCount: number;
+  durationMs: number;
+  talkMs: number;
+  silenceMs: number;
+  occurredAt: Date;
+}
+
+/** What the processor needs from the rest of the system (the recording vault and the webhook outbox). */
+export interface TranscribePorts {
+  hasTranscript(recordingId: string): Promise<boolean>;
+  /** The decrypted WAV; the stream errors mid-way if the stored file was tampered with. */
+  openAudio(recordingId: string): Promise<Readable>;
+  /** Encrypts and stores the transcript with `jobs` in one transaction; a second save is a no-op. */
+  saveTranscript(recordingId: string, transcript: unknown, meta: TranscriptMeta, jobs: readonly RelayJob[]): Promise<{ inserted: boolean }>;
+  /** The outbox rows announcing CALL_TRANSCRIBED (one per webhook URL; none without URLs). */
+  transcribedJobs(event: CallTranscribedEvent): RelayJob[];
+  /** Called after a transcript was stored (the relay can send its webhook rows at once). */
+  onStored?(): void;
+}
+
+export interface TranscribeLogger {
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+}
+
+export interface TranscribeProcessorOptions {
+  ports: TranscribePorts;
+  speechmatics: { apiKey: string; apiUrl: string };
+  /** Speechmatics language code (e.g. 'en'). */
+  language: string;
+  /** The same medical vocabulary the real-time recogniser gets (dialplan/vocabulary.yaml). */
+  vocabulary: readonly { content: string; soundsLike?: readonly string[] }[];
+  /** Names of the recording's channels: FreeSWITCH records the caller left, the agent right. */
+  channelLabels?: readonly string[];
+  /** How often the provider's job is looked at (default 3000 ms). */
+  pollIntervalMs?: number;
+  /** Longest wait for a transcript per attempt (default 30 min); the next attempt resumes the same job. */
+  timeoutMs?: number;
+  logger?: TranscribeLogger;
+}
+
+const jobData = z.object({
+  recordingId: z.uuid(),
+  callId: z.uuid(),
+  providerJobId: z.string().min(1).max(200).optional(),
+});
+type JobData = z.infer<typeof jobData>;
+
+/** HTTP statuses with which the service refuses the job itself (bad audio, bad request): retrying cannot help. */
+const REFUSED = new Set([400, 413, 415, 422]);
+
+type CreateJobConfig = Parameters<BatchClient['createTranscriptionJob']>[1];
+
+export function transcribeProcessor(options: TranscribeProcessorOptions): Processor {
+  const client = new BatchClient({ apiKey: options.speechmatics.apiKey, apiUrl: options.speechmatics.apiUrl, appId: 'callbridge' });
+  const labels = options.channelLabels ?? ['Caller', 'Agent'];
+  return async (job) => {
+    const parsed = jobData.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed transcribe job: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    try {
+      return await transcribe(job, parsed.data);
+    } catch (error) {
+      throw classify(error);
+    }
+  };
+
+  async function transcribe(job: JobContext, data: JobData): Promise<{ skipped: boolean; providerJobId?: string }> {
+    const { ports } = options;
+    if (await ports.hasTranscript(data.recordingId)) {
+      await job.updateProgress(100);
+      return { skipped: true };
+    }
+    // An earlier attempt's provider job is waited for if the service still has it.
+    let providerJobId = data.providerJobId;
+    if (providerJobId !== undefined && !(await stillThere(providerJobId))) providerJobId = undefined;
+
+    const meter = new TalkStatsMeter({ labels });
+    // The batch client takes the audio as one Blob, so the whole decrypted recording sits in memory while
+    // it uploads (about 115 MB for an hour of 8 kHz stereo). A file-backed Blob would avoid that, but it
+    // would put plaintext audio on disk, which the recording policy forbids.
+    const chunks: Buffer[] = [];
+    for await (const chunk of await ports.openAudio(data.recordingId)) {
+      meter.push(chunk as Buffer);
+      if (providerJobId === undefined) chunks.push(chunk as Buffer);
+    }
+    const stats = meter.result();
+    await job.updateProgress(10);
+
+    if (providerJobId === undefined) {
+      const created = await client.createTranscriptionJob({ data: new Blob(chunks, { type: 'audio/wav' }), fileName: `${data.recordingId}.wav` }, jobConfig(stats));
+      chunks.length = 0;
+      providerJobId = created.id;
+      await job.updateData({ ...data, providerJobId });
+    }
+    await job.updateProgress(30);
+    await waitUntilDone(job, providerJobId, stats.durationMs);
+
+    const transcript = await client.getJobResult(providerJobId, 'json-v2');
+    await job.updateProgress(90);
+    const wordCount = countWords(transcript);
+    const meta: TranscriptMeta = { language: options.language, wordCount, stats: { ...stats }, providerJobId };
+    const event: CallTranscribedEvent = {
+      eventId: nameUuid(`CALL_TRANSCRIBED:${data.recordingId}`),
+      recordingId: data.recordingId,
+      callId: data.callId,
+      language: options.language,
+      wordCount,
+      durationMs: stats.durationMs,
+      talkMs: stats.talkMs,
+      silenceMs: stats.silenceMs,
+      occurredAt: new Date(),
+    };
+    const { inserted } = await ports.saveTranscript(data.recordingId, transcript, meta, ports.transcribedJobs(event));
+    await job.updateProgress(100);
+    if (inserted) ports.onStored?.();
+    // The provider keeps audio and transcript until told otherwise: neither should outlive our copy's need.
+    await client.deleteJob(providerJobId).catch((error: unknown) => {
+      options.logger?.warn({ err: error, recordingId: data.recordingId, providerJobId }, 'Speechmatics job not deleted');
+    });
+    options.logger?.info({ recordingId: data.recordingId, providerJobId, wordCount, inserted }, 'transcript stored');
+    return { skipped: false, providerJobId };
+  }
+
+  function jobConfig(stats: TalkStats): CreateJobConfig {
+    const channels = stats.channels.length;
+    return {
+      transcription_config: {
+        language: options.language,
+        operating_point: 'enhanced',
+        ...(options.vocabulary.length === 0
+          ? {}
+          : { additional_vocab: options.vocabulary.map((t) => (t.soundsLike === undefined ? { content: t.content } : { content: t.content, sounds_like: [...t.soundsLike] })) }),
+        ...(channels > 1 ? { diarization: 'channel', channel_diarization_labels: stats.channels.map((c) => c.label) } : {}),
+      },
+    };
+  }
+
+  async function stillThere(providerJobId: string): Promise<boolean> {
+    try {
+      const { job } = await client.getJob(providerJobId);
+      return job.status === 'running' || job.status === 'done';
+    } catch (error) {
+      if (error instanceof SpeechmaticsResponseError && error.response.code === 404) return false;
+      throw error;
+    }
+  }
+
+  async function waitUntilDone(job: JobContext, providerJobId: string, durationMs: number): Promise<void> {
+    const pollMs = options.pollIntervalMs ?? 3000;
+    const started = Date.now();
+    const deadline = started + (options.timeoutMs ?? 30 * 60_000);
+    // A rough expectation of how long the service takes, only to move the progress bar.
+    const expectedMs = Math.max(30_000, durationMs / 2);
+    let reported = 30;
+    for (;;) {
+      const { job: details } = await client.getJob(providerJobId);
+      if (details.status === 'done') return;
+      if (details.status === 'rejected') {
+        const why = (details.errors ?? []).map((e) => e.message).join('; ') || 'no reason given';
+        throw new UnrecoverableError(`Speechmatics rejected the job: ${why}`);
+      }
+      if (details.status !== 'running') throw new TranscriptionFailedError(`Speechmatics job ${details.status}`, { retryable: true });
+      if (Date.now() > deadline) throw new TranscriptionFailedError('no transcript in time; the next attempt waits for the same job', { retryable: true });
+      const progress = 30 + Math.min(59, Math.floor((60 * (Date.now() - started)) / expectedMs));
+      if (progress > reported) {
+        reported = progress;
+        await job.updateProgress(progress);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+}
+
+/** Whether BullMQ should try again: refused audio and our own non-retryable errors end the job with their reason. */
+function classify(error: unknown): Error {
+  if (error instanceof UnrecoverableError) return error;
+  if (error instanceof SpeechmaticsResponseError) {
+    const { code, detail } = error.response;
+    const message = `Speechmatics answered HTTP ${code} ${error.response.error}${detail === undefined ? '' : `: ${detail}`}`;
+    if (REFUSED.has(code)) return new UnrecoverableError(message);
+    return new TranscriptionFailedError(message, { retryable: true, cause: error });
+  }
+  if (error instanceof CallbridgeError && !error.retryable) return new UnrecoverableError(`${error.code}: ${error.message}`);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function countWords(transcript: RetrieveTranscriptResponse): number {
+  return transcript.results.filter((r) => r.type === 'word').length;
+}
+
+/** A stable UUID-shaped id derived from a name (same name, same id). */
+function nameUuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  const variant = ((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
