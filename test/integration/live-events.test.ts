@@ -97,6 +97,8 @@ describe('live events', () => {
     const wire = JSON.stringify(viaSse.messages);
     expect(wire).not.toContain('6660001');
     expect(wire).not.toContain('9870100');
+    // Nor where the emergency was sent (the dial string holds the on-call number).
+    expect(wire).not.toContain('0000911');
   });
 
   it('a client resuming from its last event id gets exactly the events it missed; an unknown id gets a reset', async () => {

@@ -10,6 +10,7 @@ import type { Database } from '../../src/db/index.ts';
 import { externalCallEvents } from '../../src/db/schema.ts';
 import { driverFixtures } from './db-fixture.ts';
 import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
+import { openSse } from '../support/live-clients.ts';
 
 const SECRET = '3cx-secret-0123456789abcdef';
 const postgres = driverFixtures().find((f) => f.kind === 'postgres')!;
@@ -61,12 +62,17 @@ describe('3CX call events', () => {
 
   it('matches an event to our call by its SIP Call-ID, during the call and after it ended', async () => {
     const { caller, session } = await liveCall();
+    const stream = (await openSse(`http://127.0.0.1:${harness.controller.addresses.http.port}/v1/events`, { authorization: 'Bearer test-token-0123456789' })).client!;
     const sipCallId = caller.getVariable('sip_call_id')!;
     const started = JSON.parse(event({ sipCallId, extension: '101' })) as { eventId: string };
     const answer = await post(JSON.stringify(started));
     expect(answer).toEqual({ status: 202, body: { callId: session.callId, correlation: 'sip_call_id' } });
     const [row] = await storedRows(started.eventId);
     expect(row).toMatchObject({ source: '3cx', eventType: 'CALL_STARTED', callId: session.callId, correlation: 'sip_call_id', data: { sipCallId, extension: '101' } });
+    // The dashboard hears of it too.
+    const heard = await stream.waitFor((m) => m.type === 'THREECX_CALL_EVENT', 'the 3CX event on the live stream');
+    stream.close();
+    expect(heard).toMatchObject({ callId: session.callId, data: { eventId: started.eventId, event: 'CALL_STARTED', correlation: 'sip_call_id', extension: '101' } });
 
     caller.hangup();
     await session.done;
