@@ -97,7 +97,8 @@ async function dryRun(options: RetentionOptions): Promise<RetentionResult> {
 
 /** A processor for the worker's repeatable retention job: deletes what expired by the time it runs. */
 export function retentionProcessor(deps: Omit<RetentionOptions, 'now' | 'dryRun' | 'onRecording'> & { now?: () => Date }) {
-  return async (job: { updateProgress(progress: number | object): Promise<unknown> }): Promise<RetentionResult> => {
+  // Progress is the number of recordings deleted so far.
+  return async (job: { updateProgress(progress: number): Promise<unknown> }): Promise<RetentionResult> => {
     let done = 0;
     return runRetention({
       ...deps,
@@ -105,7 +106,7 @@ export function retentionProcessor(deps: Omit<RetentionOptions, 'now' | 'dryRun'
       dryRun: false,
       onRecording: () => {
         done += 1;
-        void job.updateProgress({ deleted: done }).catch(() => undefined);
+        void job.updateProgress(done).catch(() => undefined);
       },
     });
   };

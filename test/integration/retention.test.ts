@@ -103,7 +103,7 @@ describe.each(driverFixtures())('retention on $kind', (fixture: DriverFixture) =
     const progress: unknown[] = [];
     const processor = retentionProcessor({ vault: kit.vault, store: kit.store, audit, batchSize: 10, logger, now: () => NOW });
     expect(await processor({ updateProgress: async (p) => void progress.push(p) })).toEqual({ dryRun: false, deleted: 3, failed: 0 });
-    expect(progress).toEqual([{ deleted: 1 }, { deleted: 2 }, { deleted: 3 }]);
+    expect(progress).toEqual([1, 2, 3]);
     expect(RETENTION_SCHEDULE).toEqual({ queue: 'maintenance', jobName: 'retention', every: 86_400_000 });
   });
 });
