@@ -13,8 +13,8 @@ export interface SystemModeApi {
 
 const overrideBody = z.strictObject({
   mode: z.enum(['normal', 'ai-down', '3cx-down']).nullable(),
-  /** Who forces it, for the audit trail (a name, not a secret). */
-  by: z.string().trim().min(1).max(64).regex(/^[\w .@-]+$/, { error: 'letters, digits, spaces and . @ - _ only' }).default('api'),
+  /** Who forces it, as people call them (a name, not a secret); the token's name by default. */
+  by: z.string().trim().min(1).max(64).regex(/^[\w .@-]+$/, { error: 'letters, digits, spaces and . @ - _ only' }).optional(),
 });
 
 export const systemRoutes: FastifyPluginAsync<{ system: SystemModeApi }> = async (app, { system }) => {
@@ -22,7 +22,7 @@ export const systemRoutes: FastifyPluginAsync<{ system: SystemModeApi }> = async
 
   app.post('/system/mode', { config: { permission: 'system:write' } }, async (request) => {
     const body = parseInput(overrideBody, request.body ?? {}, { withPaths: true });
-    system.override(body.mode, body.by);
+    system.override(body.mode, body.by ?? request.principal?.name ?? 'api');
     return system.status();
   });
 };

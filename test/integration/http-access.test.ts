@@ -29,14 +29,16 @@ const HOUR = 3_600_000;
 const CALL = randomUUID();
 
 /** The system mode as operators see it (the failover monitor's port): enough to see whether a write happened. */
-function systemMode(): SystemModeApi & { mode: SystemMode } {
+function systemMode(): SystemModeApi & { mode: SystemMode; by: string | null } {
   return {
     mode: 'normal',
+    by: null,
     status() {
       return { mode: this.mode, detected: 'normal', override: null, history: [] };
     },
-    override(mode) {
+    override(mode, by) {
       this.mode = mode ?? 'normal';
+      this.by = by;
     },
   };
 }
@@ -254,6 +256,8 @@ describe.each(driverFixtures())('access control over HTTP on $kind', (fixture) =
       await app.inject({ method: 'POST', url: '/v1/do-not-call', payload: { number: '+15557770002' } });
       await app.inject({ method: 'GET', url: '/v1/calls', headers: bearer(secrets.manager) });
       await audit.settled();
+      // Forced without saying who: the token's name stands in.
+      expect(system.by).toBe('manager-token');
 
       const res = await app.inject({ method: 'GET', url: '/v1/audit?action=http.request&limit=3', headers: bearer(secrets.auditor) });
       expect(res.statusCode).toBe(200);
