@@ -124,7 +124,8 @@ export const recordingsRoutes: FastifyPluginAsync<RecordingsRoutesOptions> = asy
     return recording;
   });
 
-  app.get('/recordings/:id/audio', { config: { permission: 'recordings:play' } }, async (request, reply) => {
+  // No automatic HEAD twin: it would audit (and decrypt) an access that sends nothing.
+  app.get('/recordings/:id/audio', { exposeHeadRoute: false, config: { permission: 'recordings:play' } }, async (request, reply) => {
     const { id } = parseInput(idParams, request.params);
     const reason = statedReason(request.query, request.headers['x-access-reason']);
     const { bytes, stream } = await mapped(id, () => recordings.openAudio(id, { principal: request.principal as Principal, reason }));
@@ -135,7 +136,7 @@ export const recordingsRoutes: FastifyPluginAsync<RecordingsRoutesOptions> = asy
       .send(stream);
   });
 
-  app.get('/recordings/:id/transcript', { config: { permission: 'recordings:play' } }, async (request, reply) => {
+  app.get('/recordings/:id/transcript', { exposeHeadRoute: false, config: { permission: 'recordings:play' } }, async (request, reply) => {
     const { id } = parseInput(idParams, request.params);
     const reason = statedReason(request.query, request.headers['x-access-reason']);
     const transcript = await mapped(id, () => recordings.readTranscript(id, { principal: request.principal as Principal, reason }));

@@ -97,7 +97,7 @@ describe.each(driverFixtures())('recordings API on $kind', (fixture) => {
     expect(audited[1]?.details).toEqual({ error: 'RECORDING_TAMPERED', midStream: true });
   });
 
-  it('refuses without a usable reason (400), and writes no audit entry', async () => {
+  it('refuses without a usable reason (400) or by HEAD, and writes no audit entry', async () => {
     const { row } = await kit.record();
     const none = await app.inject({ method: 'GET', url: `/v1/recordings/${row.id}/audio`, headers: as('manager') });
     expect(none.statusCode).toBe(400);
@@ -108,6 +108,9 @@ describe.each(driverFixtures())('recordings API on $kind', (fixture) => {
     const control = await app.inject({ method: 'GET', url: `/v1/recordings/${row.id}/audio?reason=${encodeURIComponent('review of call\u0007\u001b[2J')}`, headers: as('manager') });
     expect(control.statusCode).toBe(400);
     expect(control.json().message).toContain('printable');
+    // HEAD would send nothing, so it is no way to an audited access either.
+    const head = await app.inject({ method: 'HEAD', url: `/v1/recordings/${row.id}/audio?reason=${encodeURIComponent(REASON)}`, headers: as('manager') });
+    expect(head.statusCode).toBe(404);
     expect(await entries(row.id)).toEqual([]);
   });
 
