@@ -64,7 +64,7 @@ async function openDb(kind: 'pglite' | 'postgres'): Promise<{ database: Database
   }
   const scratch = await createScratchPostgres();
   cleanups.push(() => scratch.drop());
-  const database = await openDatabase({ url: scratch.url });
+  const database = await openDatabase({ url: scratch.url, pgliteDataDir: 'unused' });
   await migrate(database);
   cleanups.push(() => database.close());
   return { database, url: scratch.url };
