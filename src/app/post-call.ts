@@ -70,7 +70,8 @@ export async function buildProcessors(deps: ProcessorDeps): Promise<Partial<Reco
               callId: event.callId,
               data: { recordingId: event.recordingId, language: event.language, wordCount: event.wordCount, durationMs: event.durationMs, talkMs: event.talkMs, silenceMs: event.silenceMs },
             },
-            config.webhooks.urls,
+            // Unsigned webhooks are never sent (the controller's publisher does the same).
+            config.webhooks.secret === undefined ? [] : config.webhooks.urls,
           ),
         onStored: deps.kick,
       },

@@ -30,14 +30,18 @@ export class InProcessRunner implements JobSink {
     this.#o = options;
   }
 
-  /** Accepts the job (once per queue and job id) and runs it in the background. */
+  /** Accepts the job (once per queue and job id) and runs it in the background; a queue without a processor is dropped, reported as failed. */
   async add(job: RelayJob): Promise<void> {
     if (this.#closed) throw new Error('the in-process job runner is closed');
     const key = `${job.queue}\u0000${job.jobId}`;
     if (this.#seen.has(key)) return;
-    const processor = this.#o.processors[job.queue];
-    if (processor === undefined) throw new Error(`no processor for queue ${job.queue}`);
     this.#seen.add(key);
+    const processor = this.#o.processors[job.queue];
+    if (processor === undefined) {
+      // Nothing here can run it (that service is not configured); holding it would hold up every job behind it.
+      this.#o.onEvent?.({ kind: 'failed', queue: job.queue, jobId: job.jobId, attempts: 0, willRetry: false, reason: `no processor for queue ${job.queue}` });
+      return;
+    }
     const running = this.#run(job, processor).finally(() => this.#running.delete(running));
     this.#running.add(running);
   }
