@@ -3,7 +3,7 @@
 // whole or not at all, read as streams, and deleted idempotently. Only ciphertext ever reaches storage.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -72,20 +72,13 @@ export class LocalRecordingStorage implements RecordingStorage {
   }
 
   async read(key: string): Promise<Readable> {
-    const path = this.#path(key);
     // Open first so a missing object is a typed error here, not a stream error later.
-    const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new RecordingNotFoundError(key, 'Stored object');
-      throw error;
-    });
+    const handle = await openExisting(this.#path(key), key, 'r');
     return createReadStream('', { fd: handle });
   }
 
   async readHead(key: string, length: number): Promise<Buffer> {
-    const handle = await open(this.#path(key), 'r').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new RecordingNotFoundError(key, 'Stored object');
-      throw error;
-    });
+    const handle = await openExisting(this.#path(key), key, 'r');
     try {
       const head = Buffer.alloc(length);
       const { bytesRead } = await handle.read(head, 0, length, 0);
@@ -96,7 +89,7 @@ export class LocalRecordingStorage implements RecordingStorage {
   }
 
   async rewriteHead(key: string, head: Buffer): Promise<void> {
-    const handle = await open(this.#path(key), 'r+');
+    const handle = await openExisting(this.#path(key), key, 'r+');
     try {
       await handle.write(head, 0, head.length, 0);
       await handle.sync();
@@ -134,6 +127,13 @@ export class LocalRecordingStorage implements RecordingStorage {
     }
     return removed;
   }
+}
+
+async function openExisting(path: string, key: string, flags: 'r' | 'r+'): Promise<FileHandle> {
+  return open(path, flags).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new RecordingNotFoundError(key, 'Stored object');
+    throw error;
+  });
 }
 
 // A rename is durable only once its directory entry is: fsync the directory (a no-op where unsupported).
