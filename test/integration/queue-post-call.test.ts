@@ -3,7 +3,7 @@
 // BullMQ, transcribed by a worker, stored encrypted with its CALL_TRANSCRIBED webhook (delivered, signed);
 // Redis outages keep rows pending without hanging anyone; retries, dead letters and `jobs list|retry`.
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +167,37 @@ describe('post-call queue on Redis', () => {
     for (const s of sinks) await s.close();
   });
 
+  it('backs off while Redis is down and drains on its own once Redis is back', async () => {
+    const port = await closedPort();
+    const rows = [0, 1].map(() => ({ queue: 'post-call', jobName: 'transcribe', jobId: randomUUID(), payload: { recordingId: randomUUID(), callId: randomUUID() } }));
+    await outbox.enqueue(rows);
+    const sink = new BullMqSink({ redisUrl: `redis://127.0.0.1:${port}`, prefix: relayPrefix, retry: { attempts: 3, backoffMs: 50 } });
+    const gauge: number[] = [];
+    const relay = new OutboxRelay({ outbox, sink, pollIntervalMs: 50, backoff: { initialMs: 20, maxMs: 200 }, onPending: (n) => gauge.push(n) });
+    relay.start();
+    let proxy: { close(): Promise<void> } | undefined;
+    try {
+      await eventually(async () => ((await outbox.pending(1))[0]!.attempts >= 3 ? true : undefined), 'a few refused rounds');
+      expect(await outbox.countPending()).toBe(2);
+      expect(gauge.at(-1)).toBe(2);
+      // Redis "comes back" at the address the relay uses.
+      proxy = await tcpProxy(port, 6379);
+      await eventually(async () => ((await outbox.countPending()) === 0 ? true : undefined), 'the relay to drain');
+      await eventually(async () => (gauge.at(-1) === 0 ? true : undefined), 'the gauge to show 0');
+    } finally {
+      await relay.close();
+      await sink.close();
+      await proxy?.close();
+    }
+    const queue = new Queue('post-call', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix: relayPrefix });
+    try {
+      for (const row of rows) expect(await queue.getJob(row.jobId)).toBeDefined();
+    } finally {
+      await queue.close();
+      await queue.disconnect();
+    }
+  });
+
   it('retries with backoff, then leaves the job failed with its reason; jobs list shows it and jobs retry completes it', async () => {
     peer.refuseNext(3, 500);
     const recording = await recordCall(vault, dir);
@@ -236,6 +267,31 @@ describe('post-call queue on Redis', () => {
     expect(peer.jobs.size).toBe(jobsBefore);
   });
 });
+
+/** Forwards TCP connections on `port` to Redis (a Redis that can appear at an address). */
+async function tcpProxy(port: number, target: number): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    const upstream = connect(target, '127.0.0.1');
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        socket.destroy();
+        upstream.destroy();
+      });
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 async function closedPort(): Promise<number> {
   const server = createNetServer();
