@@ -184,6 +184,11 @@ export class RecordingFinisher {
         logger.info({ callId, recordingId: row.id, encryptMs: Math.round(ms) }, 'recording stored');
         return row;
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          // Gone before it could be read (finished by someone else, or removed by hand): nothing to store.
+          logger.warn({ callId }, 'spooled recording vanished before it was stored');
+          return undefined;
+        }
         // A file that is not a recording will not become one: leave it for a person to look at.
         const permanent = error instanceof RecordingInvalidError;
         const delay = this.#delays[attempt];

@@ -17,8 +17,9 @@ export function masterKeysFromConfig(config: Pick<Config, 'recordingKey' | 'prev
     throw new ConfigError(['CALL_RECORDING_ENCRYPTION_KEY: is required to record calls and to read recordings (openssl rand -base64 32)']);
   }
   const current = masterKeyFromBase64(config.recordingKey, 'CALL_RECORDING_ENCRYPTION_KEY');
+  // The current key listed among the previous ones too, or an old key listed twice, is harmless: once each.
   const previous = config.previousRecordingKeys
     .map((k) => masterKeyFromBase64(k, 'CALL_RECORDING_PREVIOUS_KEYS'))
-    .filter((k) => k.id !== current.id);
+    .filter((k, i, all) => k.id !== current.id && all.findIndex((other) => other.id === k.id) === i);
   return new MasterKeys({ current, previous });
 }
