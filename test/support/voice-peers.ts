@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
+import { SpeechmaticsBatchPeer } from '../../src/peers/speechmatics-batch-peer.ts';
 import { TwilioPeer } from '../../src/peers/twilio-peer.ts';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { CallSession } from '../../src/app/call-session.ts';
@@ -23,6 +24,8 @@ export const TEST_RECORDING_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface VoicePeers {
   stt: SpeechmaticsPeer;
+  /** Post-call transcription (the controller runs it in-process without REDIS_URL). */
+  batch: SpeechmaticsBatchPeer;
   tts: GoogleTtsPeer;
   twilio: TwilioPeer;
   /** Controller environment for these peers. */
@@ -33,16 +36,19 @@ export interface VoicePeers {
 export async function startVoicePeers(): Promise<VoicePeers> {
   const stt = await SpeechmaticsPeer.start({ apiKey: VOICE_KEYS.speechmatics, transcribeSpokenAudio: true });
   const tts = await GoogleTtsPeer.start({ apiKey: VOICE_KEYS.google });
+  const batch = await SpeechmaticsBatchPeer.start({ apiKey: VOICE_KEYS.speechmatics });
   const twilio = await TwilioPeer.start({ accountSid: VOICE_KEYS.twilioSid, authToken: VOICE_KEYS.twilioToken });
   const cacheDir = await mkdtemp(join(tmpdir(), 'callbridge-tts-'));
   return {
     stt,
+    batch,
     tts,
     twilio,
     env: {
       SPEECHMATICS_API_KEY: VOICE_KEYS.speechmatics,
       SPEECHMATICS_URL: stt.url,
       SPEECHMATICS_MP_URL: stt.managementUrl,
+      SPEECHMATICS_BATCH_URL: batch.url,
       GOOGLE_TTS_URL: tts.url,
       GOOGLE_TTS_API_KEY: VOICE_KEYS.google,
       TTS_CACHE_DIR: cacheDir,
@@ -56,6 +62,7 @@ export async function startVoicePeers(): Promise<VoicePeers> {
     },
     close: async () => {
       await stt.close();
+      await batch.close();
       await tts.close();
       await twilio.close();
       await rm(cacheDir, { recursive: true, force: true });
