@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import pino, { type Logger } from 'pino';
 import type { Permission, Principal } from '../core/access.ts';
 import { RecordingNotFoundError } from '../core/errors.ts';
-import { DrizzleAuditStore, DrizzleRecordingStore, migrate, openDatabase, type Database } from '../db/index.ts';
+import { DrizzleAuditStore, DrizzleRecordingStore, migrate, openDatabase } from '../db/index.ts';
 import type { RecordingView } from '../http/recordings.ts';
 import { LocalRecordingStorage } from '../recording/index.ts';
 import { AuditTrail } from './audit.ts';
@@ -31,23 +31,29 @@ const RETENTION_BATCH = 100;
 
 interface Session {
   principal: Principal;
-  database: Database;
   store: DrizzleRecordingStore;
   audit: AuditTrail;
   recordings: RecordingsService;
-  /** Built on first use: listing and holds need no master key. */
+  /** Listing and holds need no master key: built on first use, or at once for `keys`. */
   vault(): RecordingVault;
   logger: Logger;
 }
 
 /** Opens the database, authenticates the token for `permission`, and hands over the pieces; closes after. */
-async function withSession<T>(config: Config, token: string | undefined, permission: Permission, logLevel: string, run: (session: Session) => Promise<T>): Promise<T> {
+interface SessionNeeds {
+  permission: Permission;
+  /** Opens recordings: the master key is checked before anything is audited (a missing key is exit 2, not an audited failure). */
+  keys: boolean;
+  logLevel?: Config['log']['level'];
+}
+
+async function withSession<T>(config: Config, token: string | undefined, needs: SessionNeeds, run: (session: Session) => Promise<T>): Promise<T> {
   // Logs go to stderr: stdout may be carrying audio.
-  const logger = createLogger({ level: logLevel as Config['log']['level'], format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
+  const logger = createLogger({ level: needs.logLevel ?? 'warn', format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
   const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
   try {
     await migrate(database);
-    const principal = await authenticateCliToken(database, token, permission, { bootstrapToken: config.http.apiToken });
+    const principal = await authenticateCliToken(database, token, needs.permission, { bootstrapToken: config.http.apiToken });
     const store = new DrizzleRecordingStore(database.db);
     const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
     let vault: RecordingVault | undefined;
@@ -59,6 +65,7 @@ async function withSession<T>(config: Config, token: string | undefined, permiss
         retentionYears: config.recordingStorage.retentionYears,
         logger,
       }));
+    if (needs.keys) getVault();
     const recordings = new RecordingsService({
       vault: { openAudio: (id) => getVault().openAudio(id), openTranscript: (id) => getVault().openTranscript(id) },
       store,
@@ -66,7 +73,7 @@ async function withSession<T>(config: Config, token: string | undefined, permiss
       logger,
     });
     try {
-      return await run({ principal, database, store, audit, recordings, vault: getVault, logger });
+      return await run({ principal, store, audit, recordings, vault: getVault, logger });
     } finally {
       await audit.settled();
     }
@@ -83,7 +90,7 @@ export interface ListOptions {
 }
 
 export async function listRecordings(config: Config, options: ListOptions, out: Writable = process.stdout): Promise<number> {
-  return withSession(config, options.token, 'recordings:read', 'warn', async ({ recordings }) => {
+  return withSession(config, options.token, { permission: 'recordings:read', keys: false }, async ({ recordings }) => {
     const list = await recordings.list({ limit: options.limit, ...(options.callId === undefined ? {} : { callId: options.callId }) });
     if (options.json) out.write(`${JSON.stringify(list, null, 2)}\n`);
     else out.write(list.length === 0 ? 'no recordings\n' : `${formatRecordingTable(list)}\n`);
@@ -103,16 +110,22 @@ export async function playRecording(config: Config, options: AccessOptions, out:
     process.stderr.write('callbridge: refusing to write audio to a terminal; pipe it to a player, or use `recordings export --out FILE`\n');
     return EXIT_REFUSED;
   }
-  return withSession(config, options.token, 'recordings:play', 'warn', async ({ principal, recordings }) => {
+  return withSession(config, options.token, { permission: 'recordings:play', keys: true }, async ({ principal, recordings }) => {
     const { stream } = await recordings.openAudio(options.id, { principal, reason: options.reason });
-    await pipeline(stream, out, { end: false });
+    try {
+      await pipeline(stream, out, { end: false });
+    } catch (error) {
+      // The player stopped reading (`| head`, a closed player): its choice, not a failure.
+      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      stream.destroy();
+    }
     return EXIT_OK;
   });
 }
 
 /** Writes the decrypted WAV to a new file the operator named (never overwritten), readable by its owner only. */
 export async function exportRecording(config: Config, options: AccessOptions & { out: string }): Promise<number> {
-  return withSession(config, options.token, 'recordings:play', 'warn', async ({ principal, recordings }) => {
+  return withSession(config, options.token, { permission: 'recordings:play', keys: true }, async ({ principal, recordings }) => {
     // Nothing is opened or audited when the file cannot be created: `wx` refuses an existing one. `flush`
     // syncs it before the descriptor closes, so "wrote" means on disk.
     const file = createWriteStream(options.out, { flags: 'wx', mode: 0o600, flush: true });
@@ -142,7 +155,7 @@ export async function exportRecording(config: Config, options: AccessOptions & {
 }
 
 export async function showTranscript(config: Config, options: AccessOptions, out: Writable = process.stdout): Promise<number> {
-  return withSession(config, options.token, 'recordings:play', 'warn', async ({ principal, recordings }) => {
+  return withSession(config, options.token, { permission: 'recordings:play', keys: true }, async ({ principal, recordings }) => {
     const transcript = await recordings.readTranscript(options.id, { principal, reason: options.reason });
     out.write(`${JSON.stringify(transcript, null, 2)}\n`);
     return EXIT_OK;
@@ -150,7 +163,7 @@ export async function showTranscript(config: Config, options: AccessOptions, out
 }
 
 export async function setLegalHold(config: Config, options: AccessOptions & { hold: boolean }, out: Writable = process.stdout): Promise<number> {
-  return withSession(config, options.token, 'recordings:hold', 'warn', async ({ principal, recordings }) => {
+  return withSession(config, options.token, { permission: 'recordings:hold', keys: false }, async ({ principal, recordings }) => {
     const recording = await recordings.setLegalHold(options.id, options.hold, { principal, reason: options.reason });
     if (recording === undefined) throw new RecordingNotFoundError(options.id);
     out.write(`recording ${recording.id}: legal hold ${recording.legalHold ? 'on' : 'off'}\n`);
@@ -159,7 +172,7 @@ export async function setLegalHold(config: Config, options: AccessOptions & { ho
 }
 
 export async function runRetentionCommand(config: Config, options: { token: string | undefined; dryRun: boolean }, out: Writable = process.stdout): Promise<number> {
-  return withSession(config, options.token, 'retention:run', config.log.level, async ({ store, audit, vault, logger }) => {
+  return withSession(config, options.token, { permission: 'retention:run', keys: true, logLevel: config.log.level }, async ({ store, audit, vault, logger }) => {
     const result = await runRetention({
       vault: vault(),
       store,

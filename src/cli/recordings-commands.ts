@@ -36,7 +36,7 @@ function limit(value: string): number {
 }
 
 const config = () => loadConfig(process.env, { mode: 'worker' });
-const tokenOption = () => new Option('--token <token>', 'API token (default: $CALLBRIDGE_TOKEN)').env('CALLBRIDGE_TOKEN');
+const tokenOption = () => new Option('--token <token>', 'API token').env('CALLBRIDGE_TOKEN');
 const reasonOption = () => new Option('--reason <text>', 'why you need it, for the audit log (10–500 characters)').argParser(reason).makeOptionMandatory();
 
 interface AccessFlags {

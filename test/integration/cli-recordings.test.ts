@@ -96,12 +96,20 @@ describe('callbridge recordings / retention CLI', () => {
     expect(await readFile(out, 'utf8')).toBe('mine');
   });
 
-  it('plays the decrypted WAV to a pipe', async () => {
+  it('plays the decrypted WAV to a pipe, and prints the transcript', async () => {
     const { row, wav } = await kit.record({ ms: 1500 });
     const played = await run(['recordings', 'play', row.id, '--reason', REASON], { CALLBRIDGE_TOKEN: tokens.manager });
     expect(played.stderr).toBe('');
     expect(played.code).toBe(0);
     expect(played.stdout.equals(wav)).toBe(true);
+
+    const words = { results: [{ type: 'word', alternatives: [{ content: 'hello' }] }] };
+    await kit.vault.saveTranscript(row.id, words, { language: 'en', wordCount: 1, stats: {}, providerJobId: null }, []);
+    const shown = await run(['recordings', 'transcript', row.id, '--reason', REASON], { CALLBRIDGE_TOKEN: tokens.manager });
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout.toString('utf8'))).toEqual(words);
+    const entries = (await audit.list({ limit: 50 })).filter((e) => e.targetId === row.id).reverse();
+    expect(entries.map((e) => e.action)).toEqual(['recording.play', 'recording.transcript']);
   });
 
   it('refuses without a token and with a role that may not play: exit 1, no file, no audio, no audit entry', async () => {
