@@ -57,10 +57,13 @@ export class RecordingsService implements RecordingsApi {
       const { stream } = await this.#o.vault.openAudio(id);
       const started = await startedStream(stream);
       // Past this point the response is under way; a failure aborts it, and is on the record as well.
-      started.once('error', (error: Error) => this.#o.audit.recordInBackground({ ...base, action: RecordingActions.playFailed, details: failureDetails(error, true) }));
+      started.once('error', (error: Error) => {
+        this.#o.logger.error({ recordingId: id, error: errorCode(error) }, 'recording failed while streaming: response aborted');
+        this.#o.audit.recordInBackground({ ...base, action: RecordingActions.playFailed, details: failureDetails(error, true) });
+      });
       return { recording, bytes: row.plaintextBytes, stream: started };
     } catch (error) {
-      await this.#auditFailure({ ...base, action: RecordingActions.playFailed, details: failureDetails(error, false) });
+      await this.#openFailed(id, error, { ...base, action: RecordingActions.playFailed, details: failureDetails(error, false) });
       throw error;
     }
   }
@@ -72,7 +75,7 @@ export class RecordingsService implements RecordingsApi {
     try {
       return (await this.#o.vault.openTranscript(id)).transcript;
     } catch (error) {
-      await this.#auditFailure({ ...base, action: RecordingActions.transcriptFailed, details: failureDetails(error, false) });
+      await this.#openFailed(id, error, { ...base, action: RecordingActions.transcriptFailed, details: failureDetails(error, false) });
       throw error;
     }
   }
@@ -101,8 +104,13 @@ export class RecordingsService implements RecordingsApi {
     }
   }
 
-  /** The failure is what the caller needs to hear about; a failure entry that cannot be written is logged by the trail. */
-  async #auditFailure(entry: AuditRecord): Promise<void> {
+  /**
+   * A stored file that would not open: logged for operators (a tampered file is a security event, a missing
+   * key a configuration fault) and audited. The caller still hears of the failure itself; a failure entry
+   * that cannot be written is logged by the trail.
+   */
+  async #openFailed(id: string, error: unknown, entry: AuditRecord): Promise<void> {
+    this.#o.logger.error({ recordingId: id, action: entry.action, error: errorCode(error) }, 'stored recording could not be opened');
     await this.#o.audit.record(entry).catch(() => undefined);
   }
 
@@ -147,8 +155,12 @@ function actorOf(access: RecordingAccess): { actor: string } {
 }
 
 /** PHI-free: the error's stable code, never its message (which could carry a path). */
+function errorCode(error: unknown): string {
+  return error instanceof CallbridgeError ? error.code : 'UNEXPECTED';
+}
+
 function failureDetails(error: unknown, midStream: boolean): Record<string, unknown> {
-  return { error: error instanceof CallbridgeError ? error.code : 'UNEXPECTED', midStream };
+  return { error: errorCode(error), midStream };
 }
 
 /**

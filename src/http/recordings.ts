@@ -20,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { Principal } from '../core/access.ts';
 import { accessReason } from '../core/access-reason.ts';
-import { CallbridgeError, ErrorCode } from '../core/errors.ts';
+import { CallbridgeError, ErrorCode, RecordingNotFoundError } from '../core/errors.ts';
 import { HttpError } from './http-error.ts';
 import { parseInput } from './validation.ts';
 
@@ -87,7 +87,8 @@ function asHttpError(error: unknown, id: string): unknown {
   if (!(error instanceof CallbridgeError)) return error;
   switch (error.code) {
     case ErrorCode.RecordingNotFound:
-      return new HttpError(404, 'not_found', error.message);
+      // A row whose stored file is gone reads as gone too; its storage key is not the client's business.
+      return new HttpError(404, 'not_found', error instanceof RecordingNotFoundError && error.recordingId === id ? error.message : `Recording ${id} not found`);
     case ErrorCode.RecordingTampered:
       return new HttpError(409, 'recording_tampered', `Recording ${id} failed its integrity check and cannot be played`);
     case ErrorCode.RecordingKeyUnknown:

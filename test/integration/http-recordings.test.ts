@@ -132,6 +132,14 @@ describe.each(driverFixtures())('recordings API on $kind', (fixture) => {
     expect((await app.inject({ method: 'GET', url: `/v1/recordings/${randomUUID()}`, headers: as('manager') })).statusCode).toBe(404);
     const malformed = await app.inject({ method: 'GET', url: `/v1/recordings/not-an-id/audio?reason=${encodeURIComponent(REASON)}`, headers: as('manager') });
     expect(malformed.statusCode).toBe(400);
+
+    // A row whose stored file is gone: 404 naming the recording only (not where it was stored), audited.
+    const { row } = await kit.record();
+    await kit.storage.delete(row.storageKey);
+    const gone = await app.inject({ method: 'GET', url: `/v1/recordings/${row.id}/audio?reason=${encodeURIComponent(REASON)}`, headers: as('manager') });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json()).toEqual({ error: 'not_found', message: `Recording ${row.id} not found` });
+    expect((await entries(row.id)).map((e) => e.action)).toEqual(['recording.play', 'recording.play_failed']);
   });
 
   it('answers 409 for a tampered stored file, sends no audio, and audits the attempt and its failure', async () => {
