@@ -1,7 +1,7 @@
 // Retention over real recordings (finished by the vault from WAV files) on Postgres and PGlite: what expired
 // goes (files, rows, transcript), what is held or recent stays, a dry run changes nothing, every deletion is
 // on the audit trail and the trail's hash chain still verifies.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,23 @@ describe.each(driverFixtures())('retention on $kind', (fixture: DriverFixture) =
 
     // A second run finds nothing left to do.
     expect(await run(false)).toEqual({ dryRun: false, deleted: 0, failed: 0 });
+  });
+
+  it('a recording whose file cannot be deleted stays for the next run, audited as failed; the others still go', async () => {
+    const { expired } = await population();
+    const stuck = expired[1]!;
+    // Its stored file replaced by a non-empty directory: the storage's delete fails for real.
+    const path = join(kit.storageDir, ...stuck.storageKey.split('/'));
+    await rm(path);
+    await mkdir(path);
+    await writeFile(join(path, 'x'), 'x');
+
+    expect(await run(false)).toEqual({ dryRun: false, deleted: 2, failed: 1 });
+    expect(await kit.store.get(stuck.id)).toBeDefined();
+    for (const row of [expired[0]!, expired[2]!]) expect(await kit.store.get(row.id)).toBeUndefined();
+    const entries = (await audit.list({ limit: 100 })).filter((e) => e.targetId === stuck.id).reverse();
+    expect(entries.map((e) => e.action)).toEqual(['recording.delete', 'recording.delete_failed']);
+    expect(entries[1]?.details.error).toBe('UNEXPECTED');
   });
 
   it('dry run lists what would go and changes nothing (rows, files, audit log)', async () => {
