@@ -55,7 +55,9 @@ export async function rotateKeys(config: Config, streams: { out: Writable; err: 
         details: { rewrapped: result.rewrapped, failed: result.failed.length },
       })
       .catch(() => streams.err.write('warning: the rotation could not be written to the audit log\n'));
-    for (const failure of result.failed) streams.err.write(`failed ${failure.id}: ${failure.error}\n`);
+    for (const failure of result.failed) {
+      streams.err.write(`failed ${failure.kind === 'recording' ? 'recording' : 'transcript of recording'} ${failure.id}: ${failure.error}\n`);
+    }
     streams.out.write(`${result.rewrapped} file(s) re-wrapped under ${keys.current.id}, ${result.failed.length} failed\n`);
     if (result.failed.length > 0) {
       streams.out.write('keep the old key(s) in CALL_RECORDING_PREVIOUS_KEYS until a run reports 0 failed\n');

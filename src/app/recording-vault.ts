@@ -38,6 +38,13 @@ export interface TranscriptMeta {
   providerJobId: string | null;
 }
 
+/** A file rotation could not re-wrap: the recording's id (for a transcript, its recording's). */
+export interface RotationFailure {
+  id: string;
+  kind: 'recording' | 'transcript';
+  error: string;
+}
+
 export interface RecordingVaultOptions {
   storage: RecordingStorage;
   store: DrizzleRecordingStore;
@@ -185,11 +192,11 @@ export class RecordingVault {
    * Re-wraps every data key not under the current master key (recordings and transcripts), rewriting only
    * each file's 512-byte header. Files that fail (missing, unknown key) are reported and skipped.
    */
-  async rotate(onProgress: (done: number) => void = () => undefined): Promise<{ rewrapped: number; failed: { id: string; error: string }[] }> {
+  async rotate(onProgress: (done: number) => void = () => undefined): Promise<{ rewrapped: number; failed: RotationFailure[] }> {
     const current = this.#keys.current;
     let rewrapped = 0;
-    const failed: { id: string; error: string }[] = [];
-    const rewrap = async (id: string, storageKey: string, save: () => Promise<void>): Promise<void> => {
+    const failed: RotationFailure[] = [];
+    const rewrap = async (id: string, kind: RotationFailure['kind'], storageKey: string, save: () => Promise<void>): Promise<void> => {
       try {
         const head = await this.#storage.readHead(storageKey, HEADER_SIZE);
         await this.#storage.rewriteHead(storageKey, rewrapHeader(head, this.#keys, current));
@@ -197,18 +204,18 @@ export class RecordingVault {
         rewrapped += 1;
         onProgress(rewrapped);
       } catch (error) {
-        failed.push({ id, error: (error as Error).message });
+        failed.push({ id, kind, error: (error as Error).message });
       }
     };
     for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
       const page = await this.#store.recordingsUnderOtherKeys(current.id, after, 100);
-      for (const row of page) await rewrap(row.id, row.storageKey, () => this.#store.setRecordingKeyId(row.id, current.id));
+      for (const row of page) await rewrap(row.id, 'recording', row.storageKey, () => this.#store.setRecordingKeyId(row.id, current.id));
       if (page.length < 100) break;
       after = page[page.length - 1]!.id;
     }
     for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
       const page = await this.#store.transcriptsUnderOtherKeys(current.id, after, 100);
-      for (const row of page) await rewrap(row.recordingId, row.storageKey, () => this.#store.setTranscriptKeyId(row.recordingId, current.id));
+      for (const row of page) await rewrap(row.recordingId, 'transcript', row.storageKey, () => this.#store.setTranscriptKeyId(row.recordingId, current.id));
       if (page.length < 100) break;
       after = page[page.length - 1]!.recordingId;
     }

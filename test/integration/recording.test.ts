@@ -350,7 +350,7 @@ describe('key rotation through the CLI (postgres)', () => {
     // Rotating on to C without B among the previous keys cannot open the file: named, exit 1, nothing changed.
     const failed = await cli(['keys', 'rotate'], { ...env, CALL_RECORDING_ENCRYPTION_KEY: KEY_C });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`failed ${row.id}`);
+    expect(failed.stderr).toContain(`failed recording ${row.id}: Recording is encrypted under master key "${keyB}", which is not configured`);
     expect(failed.stderr).toContain(keyB);
     expect(failed.stdout).toContain('0 file(s) re-wrapped');
     expect((await new DrizzleRecordingStore(database.db).get(row.id))?.keyId).toBe(keyB);
