@@ -19,7 +19,8 @@ export interface InProcessRunnerOptions {
 
 export class InProcessRunner implements JobSink {
   readonly #o: InProcessRunnerOptions;
-  readonly #seen = new Set<string>();
+  /** Job keys accepted, with when they settled (undefined while running), so a repeat within the hour is ignored. */
+  readonly #seen = new Map<string, number | undefined>();
   readonly #waiting: (() => void)[] = [];
   readonly #running = new Set<Promise<void>>();
   readonly #timers = new Map<NodeJS.Timeout, () => void>();
@@ -35,14 +36,18 @@ export class InProcessRunner implements JobSink {
     if (this.#closed) throw new Error('the in-process job runner is closed');
     const key = `${job.queue}\u0000${job.jobId}`;
     if (this.#seen.has(key)) return;
-    this.#seen.add(key);
+    this.#forgetSettled();
     const processor = this.#o.processors[job.queue];
+    this.#seen.set(key, processor === undefined ? Date.now() : undefined);
     if (processor === undefined) {
       // Nothing here can run it (that service is not configured); holding it would hold up every job behind it.
       this.#o.onEvent?.({ kind: 'failed', queue: job.queue, jobId: job.jobId, attempts: 0, willRetry: false, reason: `no processor for queue ${job.queue}` });
       return;
     }
-    const running = this.#run(job, processor).finally(() => this.#running.delete(running));
+    const running = this.#run(job, processor).finally(() => {
+      this.#running.delete(running);
+      this.#seen.set(key, Date.now());
+    });
     this.#running.add(running);
   }
 
@@ -95,6 +100,12 @@ export class InProcessRunner implements JobSink {
       });
       if (this.#closed) return;
     }
+  }
+
+  /** Relays repeat a job only within moments (a crash between adding and marking): an hour of memory is plenty. */
+  #forgetSettled(): void {
+    const before = Date.now() - 3_600_000;
+    for (const [key, settled] of this.#seen) if (settled !== undefined && settled < before) this.#seen.delete(key);
   }
 
   /** Waits for a free slot; false when the runner closed meanwhile. */

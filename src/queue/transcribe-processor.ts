@@ -97,6 +97,8 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
   async function transcribe(job: JobContext, data: JobData): Promise<{ skipped: boolean; providerJobId?: string }> {
     const { ports } = options;
     if (await ports.hasTranscript(data.recordingId)) {
+      // An earlier attempt stored it but may have died before telling the service to forget the audio.
+      if (data.providerJobId !== undefined) await forget(data.recordingId, data.providerJobId);
       await job.updateProgress(100);
       return { skipped: true };
     }
@@ -143,12 +145,17 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
     const { inserted } = await ports.saveTranscript(data.recordingId, transcript, meta, ports.transcribedJobs(event));
     await job.updateProgress(100);
     if (inserted) ports.onStored?.();
-    // The provider keeps audio and transcript until told otherwise: neither should outlive our copy's need.
-    await client.deleteJob(providerJobId).catch((error: unknown) => {
-      options.logger?.warn({ err: error, recordingId: data.recordingId, providerJobId }, 'Speechmatics job not deleted');
-    });
+    await forget(data.recordingId, providerJobId);
     options.logger?.info({ recordingId: data.recordingId, providerJobId, wordCount, inserted }, 'transcript stored');
     return { skipped: false, providerJobId };
+  }
+
+  /** The provider keeps audio and transcript until told otherwise: neither should outlive our need of them. */
+  async function forget(recordingId: string, providerJobId: string): Promise<void> {
+    await client.deleteJob(providerJobId).catch((error: unknown) => {
+      if (error instanceof SpeechmaticsResponseError && error.response.code === 404) return;
+      options.logger?.warn({ err: error, recordingId, providerJobId }, 'Speechmatics job not deleted');
+    });
   }
 
   function jobConfig(stats: TalkStats): CreateJobConfig {
