@@ -8,11 +8,10 @@ import type { Logger } from 'pino';
 import { AuditUnavailableError, CallbridgeError, RecordingNotFoundError } from '../core/errors.ts';
 import { DrizzleRecordingStore, type Database, type RecordingRow } from '../db/index.ts';
 import type { RecordingAccess, RecordingsApi, RecordingView } from '../http/recordings.ts';
-import { LocalRecordingStorage } from '../recording/index.ts';
 import type { AuditRecord, AuditTrail } from './audit.ts';
 import type { Config } from './config.ts';
-import { masterKeysFromConfig } from './recording-keys.ts';
-import { RecordingVault } from './recording-vault.ts';
+import { buildVault } from './post-call.ts';
+import type { RecordingVault } from './recording-vault.ts';
 
 export const RecordingActions = {
   play: 'recording.play',
@@ -128,26 +127,14 @@ export class RecordingsService implements RecordingsApi {
   }
 }
 
-/**
- * The service as a process wires it from its configuration (`vault` when it already has one); undefined
- * without a master key: nothing is recorded then, and nothing stored could be opened.
- */
+/** The service as the controller wires it; undefined without a master key (nothing is recorded then). */
 export function recordingsServiceFromConfig(
-  config: Pick<Config, 'recordingKey' | 'previousRecordingKeys' | 'recordingStorage'>,
-  deps: { database: Database; audit: AuditTrail; logger: Logger; vault?: RecordingVault },
+  config: Config,
+  deps: { database: Database; audit: AuditTrail; logger: Logger },
 ): RecordingsService | undefined {
-  if (config.recordingKey === undefined) return undefined;
-  const store = new DrizzleRecordingStore(deps.database.db);
-  const vault =
-    deps.vault ??
-    new RecordingVault({
-      storage: new LocalRecordingStorage(config.recordingStorage.dir),
-      store,
-      keys: masterKeysFromConfig(config),
-      retentionYears: config.recordingStorage.retentionYears,
-      logger: deps.logger,
-    });
-  return new RecordingsService({ vault, store, audit: deps.audit, logger: deps.logger });
+  const vault = buildVault(config, deps.database, deps.logger);
+  if (vault === undefined) return undefined;
+  return new RecordingsService({ vault, store: new DrizzleRecordingStore(deps.database.db), audit: deps.audit, logger: deps.logger });
 }
 
 function actorOf(access: RecordingAccess): { actor: string } {
