@@ -119,8 +119,10 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
     await job.updateProgress(10);
 
     if (providerJobId === undefined) {
-      const created = await client.createTranscriptionJob({ data: new Blob(chunks, { type: 'audio/wav' }), fileName: `${data.recordingId}.wav` }, jobConfig(stats));
+      const audio = new Blob(chunks, { type: 'audio/wav' });
+      // The Blob holds its own copy: let the chunks go before the upload rather than hold the audio twice.
       chunks.length = 0;
+      const created = await client.createTranscriptionJob({ data: audio, fileName: `${data.recordingId}.wav` }, jobConfig(stats));
       providerJobId = created.id;
       await job.updateData({ ...data, providerJobId });
     }
