@@ -167,7 +167,7 @@ describe('post-call queue on Redis', () => {
     for (const s of sinks) await s.close();
   });
 
-  it('backs off while Redis is down and drains on its own once Redis is back', async () => {
+  it('backs off while Redis is down and drains on its own once Redis is back (also after losing it mid-run)', async () => {
     const port = await closedPort();
     const rows = [0, 1].map(() => ({ queue: 'post-call', jobName: 'transcribe', jobId: randomUUID(), payload: { recordingId: randomUUID(), callId: randomUUID() } }));
     await outbox.enqueue(rows);
@@ -184,6 +184,17 @@ describe('post-call queue on Redis', () => {
       proxy = await tcpProxy(port, 6379);
       await eventually(async () => ((await outbox.countPending()) === 0 ? true : undefined), 'the relay to drain');
       await eventually(async () => (gauge.at(-1) === 0 ? true : undefined), 'the gauge to show 0');
+
+      // Redis goes away again while the relay runs: a new row waits, and goes once Redis is back.
+      await proxy.close();
+      const late = { queue: 'post-call', jobName: 'transcribe', jobId: randomUUID(), payload: { recordingId: randomUUID(), callId: randomUUID() } };
+      rows.push(late);
+      await outbox.enqueue([late]);
+      relay.kick();
+      await eventually(async () => ((await outbox.pending(1))[0]?.attempts ?? 0) >= 2 ? true : undefined, 'refused rounds after the outage');
+      expect(await outbox.countPending()).toBe(1);
+      proxy = await tcpProxy(port, 6379);
+      await eventually(async () => ((await outbox.countPending()) === 0 ? true : undefined), 'the relay to drain again');
     } finally {
       await relay.close();
       await sink.close();
