@@ -89,6 +89,12 @@ export class RecordingVault {
     if (!SPOOL_NAME.test(spoolFile)) throw new RecordingInvalidError(`unexpected spool file name ${JSON.stringify(spoolFile)}`);
     const existing = await this.#store.findBySpoolFile(spoolFile);
     if (existing !== undefined) {
+      // Stored before (a crash between the row and the delete): the copy here is the same file. A file of
+      // another size under a stored name is another recording: never delete it unstored.
+      const size = (await stat(spoolPath).catch(() => undefined))?.size;
+      if (size !== undefined && size !== existing.plaintextBytes) {
+        throw new RecordingInvalidError(`${spoolFile} is already stored as recording ${existing.id} with other content; left in the spool`);
+      }
       await rm(spoolPath, { force: true });
       return existing;
     }
