@@ -334,7 +334,8 @@ export class CallSession implements RegisteredCall {
   }
 
   #perform(command: CallCommand): void {
-    if (command.type === 'start_recording' && !this.#recordCalls()) return;
+    // Not recorded (no key to protect it): not announced as recorded either.
+    if ((command.type === 'start_recording' || command.type === 'announce') && !this.#recordCalls()) return;
     const bridge = command.type === 'bridge' ? ++this.#bridges : this.#bridges;
     performCallCommand(command, {
       connection: this.#connection,

@@ -19,7 +19,8 @@ import { DrizzleRecordingStore, migrate, openDatabase, type Database, type Recor
 import { outbox } from '../../src/db/schema.ts';
 import { LocalRecordingStorage } from '../../src/recording/index.ts';
 import { SpokenAudioDecoder } from '../../src/simulator/spoken-audio.ts';
-import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
+import type { SimulatedCall } from '../../src/simulator/simulator.ts';
+import { eventually, startHarness, TEST_ROUTING_FILE, type Harness } from '../support/controller-harness.ts';
 import { startVoicePeers, TEST_RECORDING_KEY, type VoicePeers } from '../support/voice-peers.ts';
 import { createScratchPostgres } from './db-fixture.ts';
 
@@ -29,6 +30,7 @@ const CALLER = '+15551230001';
 const KEY_B = Buffer.alloc(32, 9).toString('base64');
 const KEY_C = Buffer.alloc(32, 11).toString('base64');
 const quiet = pino({ level: 'silent' });
+const ANNOUNCEMENT = 'This call is recorded for your medical record.';
 
 let peers: VoicePeers;
 /** One embedded database for the file (opening one costs seconds); tests look only at their own calls. */
@@ -204,9 +206,25 @@ describe('call recording (pglite)', () => {
     expect(await new DrizzleRecordingStore(database.db).listByCall(s.sessions[0]!.callId)).toEqual([]);
   });
 
-  it('without an encryption key a recorded number is not recorded, and the journal says why', async () => {
+  it('without an encryption key a recorded number is neither recorded nor announced as recorded, and the journal says why', async () => {
     const { database } = await openDb('pglite');
-    const s = await start({ database, ...(await dirs()), env: { CALL_RECORDING_ENCRYPTION_KEY: '' } });
+    const d = await dirs();
+    // The recorded number with a recording announcement.
+    const routing = join(d.spool, 'routing.yaml');
+    const original = await readFile(TEST_ROUTING_FILE, 'utf8');
+    await writeFile(routing, original.replace('recording: { enabled: true }', `recording: { enabled: true, announcement: "${ANNOUNCEMENT}" }`));
+    const announced = (c: SimulatedCall) => c.applications.some((a) => a.arg?.includes(ANNOUNCEMENT) === true);
+
+    const keyed = await start({ database, ...d, env: { ROUTING_FILE: routing } });
+    const heard = keyed.harness.simulator.placeCall({ from: CALLER, to: RECORDED_AI_LINE, say: [] });
+    await eventually(() => heard.playbacks.length >= 2, 'the announcement and the greeting', 10_000);
+    heard.hangup();
+    await eventually(() => keyed.sessions.length === 1, 'the session');
+    await keyed.sessions[0]!.done;
+    expect(announced(heard)).toBe(true);
+    await keyed.harness.close();
+
+    const s = await start({ database, ...d, env: { ROUTING_FILE: routing, CALL_RECORDING_ENCRYPTION_KEY: '' } });
     expect(s.harness.logLines.some((l) => l.includes('calls are NOT recorded'))).toBe(true);
     const call = s.harness.simulator.placeCall({ from: CALLER, to: RECORDED_AI_LINE, say: [] });
     await eventually(() => call.playbacks.length >= 1, 'the greeting', 10_000);
@@ -214,6 +232,7 @@ describe('call recording (pglite)', () => {
     await eventually(() => s.sessions.length === 1, 'the session');
     await s.sessions[0]!.done;
     expect(call.applications.map((a) => a.app)).not.toContain('record_session');
+    expect(announced(call)).toBe(false);
     expect(await wavsIn(s.spool)).toEqual([]);
     const events = (await s.harness.controller.store.getCall(s.sessions[0]!.callId))?.events ?? [];
     expect(events.find((e) => e.type === 'recording_skipped')?.data).toMatchObject({ reason: 'no_encryption_key' });
