@@ -3,12 +3,11 @@
 // recovery once the live calls are known, and the periodic re-scan of the spool.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { DrizzleRecordingStore, type Database, type RecordingRow } from '../db/index.ts';
+import type { Database, RecordingRow } from '../db/index.ts';
 import { LocalRecordingStorage, type RecordingStorage } from '../recording/index.ts';
 import type { Config } from './config.ts';
+import { buildVault } from './post-call.ts';
 import { RecordingFinisher } from './recording-finisher.ts';
-import { masterKeysFromConfig } from './recording-keys.ts';
-import { RecordingVault } from './recording-vault.ts';
 
 /** A call whose recording is stored: its journal gets the recording's id and size (never its content). */
 export interface RecordedCall {
@@ -55,18 +54,13 @@ export class RecordingCapture {
    */
   static fromConfig(config: Config, options: RecordingCaptureOptions): RecordingCapture | undefined {
     const logger = options.logger.child({ component: 'recordings' });
-    if (config.recordingKey === undefined) {
+    const vault = buildVault(config, options.database, logger);
+    if (vault === undefined) {
       logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: calls are NOT recorded (a recording could not be encrypted)');
       return undefined;
     }
+    // The same directory the vault writes to, for the sweep of half-written files.
     const storage = new LocalRecordingStorage(config.recordingStorage.dir);
-    const vault = new RecordingVault({
-      storage,
-      store: new DrizzleRecordingStore(options.database.db),
-      keys: masterKeysFromConfig(config),
-      retentionYears: config.recordingStorage.retentionYears,
-      logger,
-    });
     const finisher = new RecordingFinisher({
       vault,
       spoolDir: config.recordingsDir,
