@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CallStore, Clock } from '../core/ports.ts';
 import { DrizzleAuditStore, DrizzleTokenStore } from '../db/index.ts';
-import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTransferStore, FieldCipher, migrate, openDatabase, type Database } from '../db/index.ts';
+import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTransferStore, migrate, openDatabase, type Database } from '../db/index.ts';
+import { fieldCipherFromConfig } from './recording-keys.ts';
 import { OutboundDialer } from './outbound-dialer.ts';
 import { AnsweringMachineDetector } from '../voice/answering-machine.ts';
 import { planCall } from '../core/call-plan.ts';
@@ -171,7 +172,7 @@ export class Controller {
       await migrate(database);
       await mkdir(config.recordingsDir, { recursive: true });
       const store = new DrizzleCallStore({ db: database.db });
-      const cipher = config.recordingKey === undefined ? undefined : FieldCipher.fromBase64(config.recordingKey);
+      const cipher = fieldCipherFromConfig(config);
       if (cipher === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: hand-off transcripts are not kept');
       const transferStore = new DrizzleTransferStore({ db: database.db, ...(cipher ? { cipher } : {}) });
       const transfers: TransferRecorder = {

@@ -5,13 +5,13 @@
 import { userInfo } from 'node:os';
 import type { Writable } from 'node:stream';
 import pino from 'pino';
-import { DrizzleAuditStore, DrizzleRecordingStore, migrate, openDatabase } from '../db/index.ts';
+import { DrizzleAuditStore, DrizzleOutboundStore, DrizzleRecordingStore, DrizzleTransferStore, migrate, openDatabase } from '../db/index.ts';
 import { LocalRecordingStorage } from '../recording/index.ts';
 import { AuditTrail } from './audit.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createLogger } from './logger.ts';
-import { masterKeysFromConfig } from './recording-keys.ts';
+import { fieldCipherFromConfig, masterKeysFromConfig } from './recording-keys.ts';
 import { RecordingVault } from './recording-vault.ts';
 
 const EXIT_OK = 0;
@@ -44,6 +44,14 @@ export async function rotateKeys(config: Config, streams: { out: Writable; err: 
     const result = await vault.rotate((done) => {
       if (done % PROGRESS_EVERY === 0) streams.err.write(`  ${done} re-wrapped\n`);
     });
+    // Hand-off transcripts and outbound contexts are sealed per value in Postgres: re-sealed under the new key.
+    const cipher = fieldCipherFromConfig(config);
+    const columns = [
+      await new DrizzleTransferStore({ db: database.db, ...(cipher ? { cipher } : {}) }).resealTranscripts(),
+      await new DrizzleOutboundStore({ db: database.db, ...(cipher ? { cipher } : {}) }).resealContexts(),
+    ];
+    const resealed = columns.reduce((n, c) => n + c.resealed, 0);
+    const unreadable = columns.reduce((n, c) => n + c.unreadable, 0);
     const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
     await audit
       .record({
@@ -52,14 +60,16 @@ export async function rotateKeys(config: Config, streams: { out: Writable; err: 
         targetType: 'system',
         targetId: keys.current.id,
         reason: null,
-        details: { rewrapped: result.rewrapped, failed: result.failed.length },
+        details: { rewrapped: result.rewrapped, failed: result.failed.length, fieldsResealed: resealed, fieldsUnreadable: unreadable },
       })
       .catch(() => streams.err.write('warning: the rotation could not be written to the audit log\n'));
     for (const failure of result.failed) {
       streams.err.write(`failed ${failure.kind === 'recording' ? 'recording' : 'transcript of recording'} ${failure.id}: ${failure.error}\n`);
     }
     streams.out.write(`${result.rewrapped} file(s) re-wrapped under ${keys.current.id}, ${result.failed.length} failed\n`);
-    if (result.failed.length > 0) {
+    streams.out.write(`${resealed} encrypted field(s) re-sealed (hand-off transcripts, outbound contexts), ${unreadable} unreadable\n`);
+    if (unreadable > 0) streams.err.write('some encrypted fields open with none of the configured keys: add the key that sealed them to CALL_RECORDING_PREVIOUS_KEYS\n');
+    if (result.failed.length > 0 || unreadable > 0) {
       streams.out.write('keep the old key(s) in CALL_RECORDING_PREVIOUS_KEYS until a run reports 0 failed\n');
       return EXIT_FAILED;
     }

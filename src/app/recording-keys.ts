@@ -3,6 +3,7 @@
 // CALL_RECORDING_ENCRYPTION_KEY is recognisably a new key without any other setting.
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../core/errors.ts';
+import { FieldCipher } from '../db/index.ts';
 import { MasterKeys, parseMasterKey, type MasterKey } from '../recording/index.ts';
 import type { Config } from './config.ts';
 
@@ -22,4 +23,11 @@ export function masterKeysFromConfig(config: Pick<Config, 'recordingKey' | 'prev
     .map((k) => masterKeyFromBase64(k, 'CALL_RECORDING_PREVIOUS_KEYS'))
     .filter((k, i, all) => k.id !== current.id && all.findIndex((other) => other.id === k.id) === i);
   return new MasterKeys({ current, previous });
+}
+
+/** The cipher for encrypted columns (hand-off transcripts, outbound context) on the same key ring; none without a key. */
+export function fieldCipherFromConfig(config: Pick<Config, 'recordingKey' | 'previousRecordingKeys'>): FieldCipher | undefined {
+  if (config.recordingKey === undefined) return undefined;
+  const keys = masterKeysFromConfig(config);
+  return new FieldCipher(keys.current, keys.previous);
 }

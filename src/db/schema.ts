@@ -101,7 +101,7 @@ export const transfers = pgTable(
     intent: text('intent'),
     urgency: text('urgency').notNull().default('normal'),
     callerNumber: text('caller_number'),
-    /** `v1:<iv>:<tag>:<ciphertext>` of the JSON transcript, or null. */
+    /** `v2:<key id>:<iv>:<tag>:<ciphertext>` of the JSON transcript (field-crypto.ts), or null. */
     transcript: text('transcript'),
     /** Request → bridged (or → given up), in ms. */
     durationMs: integer('duration_ms'),

@@ -2,7 +2,7 @@
 // completed once with its outcome. Runs on node-postgres and PGlite alike. Transcripts are encrypted with
 // the FieldCipher when a key is configured; without one they are not stored at all (null), never in clear.
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import { CallNotFoundError } from '../core/errors.ts';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
@@ -63,6 +63,7 @@ export interface TransferRecord {
   durationMs: number | null;
 }
 
+const RESEAL_PAGE = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class DrizzleTransferStore {
@@ -77,6 +78,41 @@ export class DrizzleTransferStore {
   /** Whether transcripts are kept (a key is configured); without one they are stored as null. */
   get storesTranscripts(): boolean {
     return this.#cipher !== undefined;
+  }
+
+  /**
+   * Key rotation: re-seals every stored transcript not under the cipher's current key (rows it cannot
+   * open are counted, left as they are). Pages by id so memory stays flat.
+   */
+  async resealTranscripts(): Promise<{ resealed: number; unreadable: number }> {
+    const cipher = this.#cipher;
+    if (cipher === undefined) return { resealed: 0, unreadable: 0 };
+    let resealed = 0;
+    let unreadable = 0;
+    for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+      const page = await this.#run(undefined, () =>
+        this.#db
+          .select({ id: transfers.id, callId: transfers.callId, transcript: transfers.transcript })
+          .from(transfers)
+          .where(and(isNotNull(transfers.transcript), gt(transfers.id, after)))
+          .orderBy(asc(transfers.id))
+          .limit(RESEAL_PAGE),
+      );
+      for (const row of page) {
+        if (row.transcript === null || !cipher.sealedUnderOldKey(row.transcript)) continue;
+        let plaintext: string;
+        try {
+          plaintext = cipher.decrypt(row.transcript, row.callId);
+        } catch {
+          unreadable += 1;
+          continue;
+        }
+        await this.#run(undefined, () => this.#db.update(transfers).set({ transcript: cipher.encrypt(plaintext, row.callId) }).where(eq(transfers.id, row.id)));
+        resealed += 1;
+      }
+      if (page.length < RESEAL_PAGE) return { resealed, unreadable };
+      after = page[page.length - 1]!.id;
+    }
   }
 
   /** Stores the request; returns the transfer's id. CallNotFoundError for an unknown call. */

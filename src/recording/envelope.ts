@@ -60,12 +60,14 @@ export interface MasterKeysInput {
 /** The master keys: `current` wraps new recordings; `previous` keys still unwrap older ones. */
 export class MasterKeys {
   readonly current: MasterKey;
+  readonly previous: readonly MasterKey[];
   private readonly byId = new Map<string, Buffer>();
 
   constructor(input: MasterKeysInput) {
     validateMasterKeys(input);
     for (const { id, key } of [input.current, ...(input.previous ?? [])]) this.byId.set(id, key);
     this.current = input.current;
+    this.previous = [...(input.previous ?? [])];
   }
 
   /** The key for this id, or a RecordingKeyUnknownError. */

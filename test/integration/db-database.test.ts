@@ -107,7 +107,7 @@ describe('migrate on Postgres', () => {
         const tables = await client.query(
           "select table_name from information_schema.tables where table_schema = 'public' order by 1",
         );
-        expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(['call_events', 'calls', 'do_not_call', 'outbound_calls', 'transfers']);
+        expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(['api_tokens', 'audit_log', 'call_events', 'calls', 'do_not_call', 'external_call_events', 'outbound_calls', 'outbox', 'recordings', 'transcripts', 'transfers']);
       } finally {
         await client.end();
       }

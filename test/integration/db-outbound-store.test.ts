@@ -56,7 +56,7 @@ describe.each(driverFixtures())('DrizzleOutboundStore on $kind', (fixture) => {
     const created = await store.create(request());
     const raw = await database.db.execute(`select context from outbound_calls where id = '${created.id}'`);
     const stored = (raw as unknown as { rows: Array<{ context: string }> }).rows[0]?.context ?? '';
-    expect(stored).toMatch(/^v1:/);
+    expect(stored).toMatch(/^v2:k-[0-9a-f]{16}:/);
     expect(stored).not.toContain('Dr. Lee');
 
     const keyless = new DrizzleOutboundStore({ db: database.db });

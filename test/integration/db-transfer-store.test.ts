@@ -1,6 +1,6 @@
 // Transfer records on real Postgres and embedded PGlite: created at request, completed once, the latest one
 // read back with its transcript decrypted; transcripts never stored in clear.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CallNotFoundError } from '../../src/core/errors.ts';
 import { DrizzleCallStore, DrizzleTransferStore, FieldCipher, type Database, type NewTransfer } from '../../src/db/index.ts';
@@ -88,7 +88,7 @@ describe.each(driverFixtures())('DrizzleTransferStore on $kind', (fixture) => {
     await store.create(request(callId));
     const result = await database.db.execute('select transcript from transfers');
     const stored = String((result as unknown as { rows: Array<{ transcript: string }> }).rows[0]?.transcript);
-    expect(stored).toMatch(/^v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+    expect(stored).toMatch(/^v2:k-[0-9a-f]{16}:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
     expect(stored).not.toContain('March');
   });
 
@@ -151,12 +151,41 @@ describe.each(driverFixtures())('DrizzleTransferStore on $kind', (fixture) => {
     const callId = await newCall(database);
     await expect(store.create(request(callId, { urgency: 'whenever' as NewTransfer['urgency'] }))).rejects.toThrow(/transfers_urgency_check/);
   });
+
+  it('after a key rotation, re-seals transcripts under the new key so the old key can go', async () => {
+    const callId = await newCall(database);
+    await store.create(request(callId));
+    const oldKey = FieldCipher.fromBase64(KEY);
+    const newKeyText = randomBytes(32).toString('base64');
+    const newKey = FieldCipher.fromBase64(newKeyText);
+    const rotated = new FieldCipher({ id: newKey.currentKeyId, key: Buffer.from(newKeyText, 'base64') }, [{ id: oldKey.currentKeyId, key: Buffer.from(KEY, 'base64') }]);
+    const ring = new DrizzleTransferStore({ db: database.db, cipher: rotated });
+    expect((await ring.getLatestForCall(callId))?.transcriptStatus).toBe('available');
+    expect(await ring.resealTranscripts()).toEqual({ resealed: 1, unreadable: 0 });
+    expect(await ring.resealTranscripts()).toEqual({ resealed: 0, unreadable: 0 });
+    const newOnly = new DrizzleTransferStore({ db: database.db, cipher: newKey });
+    expect((await newOnly.getLatestForCall(callId))?.transcript).toEqual(request(callId).transcript);
+    expect((await store.getLatestForCall(callId))?.transcriptStatus).toBe('unreadable');
+  });
 });
 
 describe('FieldCipher', () => {
   it('refuses keys that are not base64 of 32 bytes', () => {
     expect(() => FieldCipher.fromBase64(randomBytes(16).toString('base64'))).toThrow(/32 bytes/);
     expect(() => FieldCipher.fromBase64('not base64!')).toThrow(/32 bytes/);
+  });
+
+  it('opens values sealed before key ids (v1) with whichever configured key sealed them', () => {
+    const key = Buffer.from(KEY, 'base64');
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(Buffer.from('call-a'));
+    const ct = Buffer.concat([c.update('old words', 'utf8'), c.final()]);
+    const v1 = ['v1', iv.toString('base64'), c.getAuthTag().toString('base64'), ct.toString('base64')].join(':');
+    const ring = new FieldCipher({ id: 'k-new', key: randomBytes(32) }, [{ id: 'k-old', key }]);
+    expect(ring.decrypt(v1, 'call-a')).toBe('old words');
+    expect(ring.sealedUnderOldKey(v1)).toBe(true);
+    expect(() => new FieldCipher({ id: 'k-other', key: randomBytes(32) }).decrypt(v1, 'call-a')).toThrow(/no configured key/);
   });
 
   it('binds a ciphertext to its call: moved to another call it does not decrypt', () => {
