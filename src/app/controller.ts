@@ -246,7 +246,8 @@ export class Controller {
       };
       service('failover monitor', () => failover.close());
       // Recording needs the master key: without one, calls are not recorded at all.
-      const recordingCapture = RecordingCapture.fromConfig(config, { database, logger, registry: metrics.registry, ...options.recordings });
+      let kickPostCall = (): void => undefined;
+      const recordingCapture = RecordingCapture.fromConfig(config, { database, logger, registry: metrics.registry, onStored: () => kickPostCall(), ...options.recordings });
       if (recordingCapture) service('recording capture', () => recordingCapture.close());
       const recordedAt = (session: CallSession): Date => session.record.answeredAt ?? session.record.startedAt;
       const mode = (): SystemMode => failover.mode();
@@ -320,6 +321,7 @@ export class Controller {
         registry: metrics.registry,
         inProcess: () => buildProcessors({ config, database, logger, kick: () => postCall.kick() }),
       });
+      kickPostCall = () => postCall.kick();
       service('post-call queue', () => postCall.close(5000));
 
       // Twilio texts staff in emergencies and patients when the agent confirms a request.

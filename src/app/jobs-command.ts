@@ -1,7 +1,14 @@
 // `callbridge jobs list|retry`: the queue's jobs as an operator sees them (ids, states, attempts, why a job
 // failed, progress) and sending failed ones back. Job data is not shown: it is ids and webhook bodies only,
-// but nothing here needs it.
+// but nothing here needs it. Both need an API token with jobs:manage (admins), like every CLI command that
+// acts on the system; a retry is audited.
+import pino from 'pino';
 import { ConfigError } from '../core/errors.ts';
+import { DrizzleAuditStore, openDatabase } from '../db/index.ts';
+import { AuditTrail } from './audit.ts';
+import { authenticateCliToken } from './cli-auth.ts';
+import { systemClock } from './clock.ts';
+import { createLogger } from './logger.ts';
 import { JobAdmin, type JobRow, type JobState } from '../queue/job-admin.ts';
 import type { Config } from './config.ts';
 import { QUEUE_PREFIX, QUEUES } from './post-call.ts';
@@ -14,7 +21,12 @@ export interface JobsCommandIo {
 
 const stdout: JobsCommandIo = { out: (text) => process.stdout.write(text) };
 
-export async function listJobs(config: Config, options: { state?: JobState; queue?: string; json?: boolean; limit?: number }, io: JobsCommandIo = stdout): Promise<number> {
+export async function listJobs(
+  config: Config,
+  options: { token: string | undefined; state?: JobState; queue?: string; json?: boolean; limit?: number },
+  io: JobsCommandIo = stdout,
+): Promise<number> {
+  await authorize(config, options.token);
   const admin = await connect(config, io);
   try {
     const rows = await admin.list({ ...(options.state ? { states: [options.state] } : {}), ...(options.queue ? { queue: options.queue } : {}), limit: options.limit ?? 50 });
@@ -25,7 +37,12 @@ export async function listJobs(config: Config, options: { state?: JobState; queu
   }
 }
 
-export async function retryJobs(config: Config, options: { id?: string; allFailed?: boolean; queue?: string }, io: JobsCommandIo = stdout): Promise<number> {
+export async function retryJobs(
+  config: Config,
+  options: { token: string | undefined; id?: string; allFailed?: boolean; queue?: string },
+  io: JobsCommandIo = stdout,
+): Promise<number> {
+  await authorize(config, options.token, { action: 'jobs.retry', targetId: options.allFailed ? `all failed${options.queue ? ` in ${options.queue}` : ''}` : (options.id ?? '') });
   const admin = await connect(config, io);
   try {
     if (options.allFailed) {
@@ -39,6 +56,25 @@ export async function retryJobs(config: Config, options: { id?: string; allFaile
     return outcome === 'retried' ? 0 : 1;
   } finally {
     await admin.close();
+  }
+}
+
+/** Checks the token (jobs:manage) on the database; with `audit`, records what the operator is about to do. */
+async function authorize(config: Config, token: string | undefined, audit?: { action: string; targetId: string }): Promise<void> {
+  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
+  try {
+    const principal = await authenticateCliToken(database, token, 'jobs:manage', { bootstrapToken: config.http.apiToken });
+    if (audit === undefined) return;
+    const logger = createLogger({ level: config.log.level, format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
+    await new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger }).record({
+      actor: principal.name,
+      action: audit.action,
+      targetType: 'job',
+      targetId: audit.targetId,
+      details: {},
+    });
+  } finally {
+    await database.close();
   }
 }
 

@@ -23,6 +23,8 @@ export interface RecordingCaptureOptions {
   retryDelaysMs?: readonly number[];
   /** How often the spool is scanned for files whose storing failed (ms); default 5 minutes. */
   rescanIntervalMs?: number;
+  /** A recording was stored (its post-call job waits in the outbox): the relay can move it at once. */
+  onStored?: () => void;
 }
 
 const DEFAULT_RESCAN_MS = 5 * 60_000;
@@ -41,8 +43,11 @@ export class RecordingCapture {
   #recovering: Promise<void> | undefined;
   #closed = false;
 
-  private constructor(finisher: RecordingFinisher, storage: RecordingStorage, logger: Logger, rescanIntervalMs: number) {
+  readonly #onStored: () => void;
+
+  private constructor(finisher: RecordingFinisher, storage: RecordingStorage, logger: Logger, rescanIntervalMs: number, onStored: () => void) {
     this.#finisher = finisher;
+    this.#onStored = onStored;
     this.#storage = storage;
     this.#logger = logger;
     this.#rescanIntervalMs = rescanIntervalMs;
@@ -68,7 +73,7 @@ export class RecordingCapture {
       ...(options.registry ? { registry: options.registry } : {}),
       ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     });
-    return new RecordingCapture(finisher, storage, logger, options.rescanIntervalMs ?? DEFAULT_RESCAN_MS);
+    return new RecordingCapture(finisher, storage, logger, options.rescanIntervalMs ?? DEFAULT_RESCAN_MS, options.onStored ?? (() => undefined));
   }
 
   /** FreeSWITCH closed `path` (RECORD_STOP): store it if it is this call's spool file. */
@@ -114,7 +119,9 @@ export class RecordingCapture {
 
   #track(finishing: Promise<RecordingRow | undefined>, call: RecordedCall): void {
     void finishing.then((row) => {
-      if (row !== undefined) call.note?.('recording_stored', { recordingId: row.id, durationMs: row.durationMs, bytes: row.encryptedBytes });
+      if (row === undefined) return;
+      this.#onStored();
+      call.note?.('recording_stored', { recordingId: row.id, durationMs: row.durationMs, bytes: row.encryptedBytes });
     });
   }
 }

@@ -1,6 +1,6 @@
 // `callbridge worker` and `callbridge jobs list|retry`: the post-call worker and what operators do with its
 // jobs. Options are checked here; the work is in src/app/worker.ts and src/app/jobs-command.ts.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../app/config.ts';
 import { listJobs, retryJobs } from '../app/jobs-command.ts';
 import { QUEUES } from '../app/post-call.ts';
@@ -24,6 +24,11 @@ function jobId(value: string): string {
   return value;
 }
 
+/** An API token with jobs:manage: --token, else CALLBRIDGE_TOKEN (kept off the command line). */
+function tokenOption(): Option {
+  return new Option('--token <token>', 'API token (default: CALLBRIDGE_TOKEN)').env('CALLBRIDGE_TOKEN');
+}
+
 export function registerJobsCommands(program: Command): void {
   program
     .command('worker')
@@ -39,8 +44,9 @@ export function registerJobsCommands(program: Command): void {
     .option('--state <state>', `only jobs in this state (${JOB_STATES.join(', ')})`, state)
     .option('--queue <queue>', `only this queue (${QUEUES.join(', ')})`, queue)
     .option('--json', 'print JSON')
-    .action(async (options: { state?: JobState; queue?: string; json?: boolean }) => {
-      process.exitCode = await listJobs(config(), options);
+    .addOption(tokenOption())
+    .action(async (options: { token?: string; state?: JobState; queue?: string; json?: boolean }) => {
+      process.exitCode = await listJobs(config(), { ...options, token: options.token });
     });
   jobs
     .command('retry')
@@ -48,12 +54,13 @@ export function registerJobsCommands(program: Command): void {
     .argument('[id]', 'job id', jobId)
     .option('--all-failed', 'every failed job')
     .option('--queue <queue>', 'only this queue', queue)
-    .action(async (id: string | undefined, options: { allFailed?: boolean; queue?: string }) => {
+    .addOption(tokenOption())
+    .action(async (id: string | undefined, options: { token?: string; allFailed?: boolean; queue?: string }) => {
       if ((id === undefined) === (options.allFailed !== true)) {
         process.stderr.write('callbridge jobs retry: give a job id or --all-failed (not both)\n');
         process.exitCode = 1;
         return;
       }
-      process.exitCode = await retryJobs(config(), { ...options, ...(id === undefined ? {} : { id }) });
+      process.exitCode = await retryJobs(config(), { ...options, token: options.token, ...(id === undefined ? {} : { id }) });
     });
 }

@@ -17,6 +17,7 @@ export const Permissions = [
   'audit:read',
   'tokens:manage',
   'retention:run',
+  'jobs:manage',
 ] as const;
 export type Permission = (typeof Permissions)[number];
 

@@ -36,6 +36,7 @@ let peer: SpeechmaticsBatchPeer;
 let receiver: Server;
 const received: { body: string; signature: string | undefined }[] = [];
 let config: Config;
+const ADMIN_TOKEN = 'bootstrap-admin-token-for-jobs';
 let vault: RecordingVault;
 let store: DrizzleRecordingStore;
 let outbox: DrizzleOutboxStore;
@@ -60,7 +61,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const port = (receiver.address() as { port: number }).port;
   config = loadConfig(
-    { ...queueEnv({ databaseUrl: scratch.url, storageDir: join(dir, 'store'), key: newKey(), batchUrl: peer.url, webhookUrl: `http://127.0.0.1:${port}/hooks`, attempts: 3, backoffMs: 50 }) },
+    { CALLBRIDGE_API_TOKEN: ADMIN_TOKEN, ...queueEnv({ databaseUrl: scratch.url, storageDir: join(dir, 'store'), key: newKey(), batchUrl: peer.url, webhookUrl: `http://127.0.0.1:${port}/hooks`, attempts: 3, backoffMs: 50 }) },
     { mode: 'worker' },
   );
   vault = buildVault(config, database, logger)!;
@@ -223,19 +224,20 @@ describe('post-call queue on Redis', () => {
     }
     const out: string[] = [];
     const io = { out: (text: string) => void out.push(text), prefix };
-    expect(await listJobs(config, { state: 'failed', queue: 'post-call' }, io)).toBe(0);
+    expect(await listJobs(config, { token: undefined, state: 'failed', queue: 'post-call' }, io).catch((e: Error) => e.name)).toBe('UnauthenticatedError');
+    expect(await listJobs(config, { token: ADMIN_TOKEN, state: 'failed', queue: 'post-call' }, io)).toBe(0);
     const listed = out.join('');
     expect(listed).toContain(recording.id);
     expect(listed).toMatch(/failed\s+3\s+.*HTTP 500/);
     expect(await store.getTranscript(recording.id)).toBeUndefined();
 
-    expect(await retryJobs(config, { id: recording.id }, io)).toBe(0);
+    expect(await retryJobs(config, { token: ADMIN_TOKEN, id: recording.id }, io)).toBe(0);
     await eventually(() => store.getTranscript(recording.id), 'the transcript after the retry');
     out.length = 0;
-    await listJobs(config, { state: 'completed', json: true }, io);
+    await listJobs(config, { token: ADMIN_TOKEN, state: 'completed', json: true }, io);
     const completed = (JSON.parse(out.join('')) as { id: string; progress: number }[]).find((j) => j.id === recording.id);
     expect(completed?.progress).toBe(100);
-    expect(await retryJobs(config, { id: 'no-such-job' }, io)).toBe(1);
+    expect(await retryJobs(config, { token: ADMIN_TOKEN, id: 'no-such-job' }, io)).toBe(1);
   });
 
   it('dead-letters audio the service refuses (HTTP 4xx, or a rejected job) on the first attempt, with the reason', async () => {
