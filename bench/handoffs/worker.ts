@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/app/free-port.ts';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
+import { SpeechmaticsBatchPeer } from '../../src/peers/speechmatics-batch-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import { TwilioPeer } from '../../src/peers/twilio-peer.ts';
 import { FreeSwitchSimulator, type SimulatedCall } from '../../src/simulator/simulator.ts';
@@ -137,6 +138,8 @@ function intervals(calls: readonly SimulatedCall[], from: ReadonlyMap<string, nu
 
 async function run(request: HandoffBenchRequest): Promise<HandoffBenchResult> {
   const stt = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
+  // Recorded calls are transcribed after they end (in-process here, without Redis): never by the real service.
+  const batch = await SpeechmaticsBatchPeer.start({ apiKey: STT_KEY });
   const tts = await GoogleTtsPeer.start({ apiKey: TTS_KEY, maxDurationMs: PROMPT_MAX_MS });
   const twilio = await TwilioPeer.start(TWILIO);
   const ai = new AiEngineChild();
@@ -171,6 +174,7 @@ async function run(request: HandoffBenchRequest): Promise<HandoffBenchResult> {
           SPEECHMATICS_API_KEY: STT_KEY,
           SPEECHMATICS_URL: stt.url,
           SPEECHMATICS_MP_URL: stt.managementUrl,
+          SPEECHMATICS_BATCH_URL: batch.url,
           GOOGLE_TTS_URL: tts.url,
           GOOGLE_TTS_API_KEY: TTS_KEY,
           AI_ENGINE_URL: aiUrl,
@@ -291,6 +295,7 @@ async function run(request: HandoffBenchRequest): Promise<HandoffBenchResult> {
     await controller.stop(10_000);
     await simulator.stop();
     await stt.close();
+    await batch.close();
     await tts.close();
     await twilio.close();
     await ai.stop(5000);

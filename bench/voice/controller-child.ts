@@ -30,7 +30,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function start(env: Record<string, string>): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'callbridge-bench-voice-'));
   const config = loadConfig(
-    { ...env, PGLITE_DATA_DIR: join(dir, 'pglite'), RECORDINGS_DIR: join(dir, 'recordings'), TTS_CACHE_DIR: join(dir, 'tts-cache'), LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    { ...env, PGLITE_DATA_DIR: join(dir, 'pglite'), RECORDINGS_DIR: join(dir, 'recordings'), RECORDING_STORAGE_DIR: join(dir, 'recording-store'), TTS_CACHE_DIR: join(dir, 'tts-cache'), LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
     { mode: 'production' },
   );
   const sink = new Writable({
