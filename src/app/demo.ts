@@ -5,7 +5,9 @@
 //
 // Routing sees a fixed moment (a Wednesday morning in Charlotte, when the AI answers the main line), so the
 // demo shows the same calls whatever the hour it runs at.
+import { readdir } from 'node:fs/promises';
 import type { CallEventRecord, CallWithEvents } from '../core/call.ts';
+import { DrizzleRecordingStore, DrizzleTokenStore, openDatabase, type Database, type RecordingRow } from '../db/index.ts';
 import type { Clock } from '../core/ports.ts';
 import { AiEnginePeer } from '../peers/ai-engine-peer.ts';
 import { GoogleTtsPeer } from '../peers/google-tts-peer.ts';
@@ -150,6 +152,7 @@ export async function runDemo(config: Config): Promise<number> {
       for (const m of twilio.messages) print(`  to ${maskPhoneNumber(m.to)}: ${m.body}`);
     }
     await printTransferContext(controller, config.http.apiToken, sessions[1]);
+    if (!(await printRecordings(controller, phase.database, config.recordingsDir, config.http.apiToken, sessions))) failures++;
     const left = controller.registry.size;
     print(`\n${sessions.length} calls handled, ${left} still active, ${failures} problems`);
     await phase.close();
@@ -186,6 +189,7 @@ interface PhaseOptions {
 
 interface DemoPhase {
   controller: Controller;
+  database: Database;
   simulator: FreeSwitchSimulator;
   sessions: CallSession[];
   pickups: Map<CallSession, Pickup>;
@@ -205,8 +209,11 @@ async function startPhase(config: Config, options: PhaseOptions): Promise<DemoPh
     timeScale: TIME_SCALE,
   });
   await simulator.start();
+  // Opened here (the controller uses it, not owns it) so the demo can read what was recorded and transcribed.
+  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
   try {
     const controller = await Controller.start({
+      database,
       config: {
         ...config,
         freeswitch: { ...config.freeswitch, eslPort: options.eslPort, reconnectMinMs: 50, reconnectMaxMs: 200 },
@@ -231,16 +238,19 @@ async function startPhase(config: Config, options: PhaseOptions): Promise<DemoPh
     });
     return {
       controller,
+      database,
       simulator,
       sessions,
       pickups,
       close: async () => {
         await controller.close();
         await simulator.stop();
+        await database.close();
       },
     };
   } catch (error) {
     await simulator.stop();
+    await database.close();
     throw error;
   }
 }
@@ -257,6 +267,56 @@ async function printTransferContext(controller: Controller, token: string | unde
   print(`  to ${context.targetName}, because: ${context.reason}; outcome ${context.outcome ?? 'in progress'} after ${context.durationMs ?? '-'} ms`);
   if (context.summary !== null) print(`  summary: ${context.summary}`);
   for (const line of context.transcript ?? []) print(`  ${line.speaker}: ${line.text}`);
+}
+
+/**
+ * The recordings of the demo's calls once the post-call job (in-process here, a worker with REDIS_URL) has
+ * transcribed them: encrypted size and key, talk/silence figures (never the words); then a manager listens
+ * to one with a stated reason, and the audit trail is verified.
+ */
+async function printRecordings(controller: Controller, database: Database, spoolDir: string, adminToken: string | undefined, sessions: readonly CallSession[]): Promise<boolean> {
+  const store = new DrizzleRecordingStore(database.db);
+  // A call's recording is encrypted and stored just after it ends: wait for the spool to empty.
+  const spooled = async (): Promise<number> => (await readdir(spoolDir).catch(() => [])).filter((f) => f.endsWith('.wav')).length;
+  const deadline = Date.now() + DEMO_DEADLINE_MS;
+  while ((await spooled()) > 0 && Date.now() < deadline) await sleep(100);
+  const recorded: { index: number; row: RecordingRow }[] = [];
+  for (const [index, session] of sessions.entries()) {
+    for (const row of await store.listByCall(session.callId)) recorded.push({ index, row });
+  }
+  print('\nrecordings (encrypted at rest; transcribed after the call by the post-call job):');
+  if (recorded.length === 0) {
+    print('  none stored');
+    return false;
+  }
+  const allTranscribed = async (): Promise<boolean> => (await Promise.all(recorded.map(({ row }) => store.getTranscript(row.id)))).every((t) => t !== undefined);
+  let transcribed = await allTranscribed();
+  while (!transcribed && Date.now() < deadline) {
+    await sleep(100);
+    transcribed = await allTranscribed();
+  }
+  for (const { index, row } of recorded) {
+    const transcript = await store.getTranscript(row.id);
+    const stats = transcript?.stats as { channels?: { label: string; talkMs: number }[]; silenceMs?: number } | undefined;
+    const talk = (stats?.channels ?? []).map((c) => `${c.label.toLowerCase()} talked ${(c.talkMs / 1000).toFixed(1)} s`).join(', ');
+    print(
+      `  call ${index + 1}: ${((row.durationMs ?? 0) / 1000).toFixed(1)} s, ${row.channels ?? '?'} channels at ${row.sampleRate ?? '?'} Hz, ` +
+        `${Math.round(row.encryptedBytes / 1024)} KiB encrypted under ${row.keyId}, kept until ${row.retainUntil.toISOString().slice(0, 10)}; ` +
+        (transcript === undefined ? 'not transcribed' : `transcript: ${transcript.wordCount} words; ${talk}, silence ${((stats?.silenceMs ?? 0) / 1000).toFixed(1)} s`),
+    );
+  }
+  if (adminToken === undefined) return transcribed;
+
+  const first = recorded[0]!.row;
+  const base = `http://127.0.0.1:${controller.addresses.http.port}/v1`;
+  const { secret } = await new DrizzleTokenStore({ db: database.db }).create({ name: 'demo manager', roles: ['manager'], expiresAt: new Date(Date.now() + 3_600_000) });
+  const reason = encodeURIComponent('demo: quality review of a booking call');
+  const played = await fetch(`${base}/recordings/${first.id}/audio?reason=${reason}`, { headers: { authorization: `Bearer ${secret}` } });
+  const audio = Buffer.from(await played.arrayBuffer());
+  const verified = (await (await fetch(`${base}/audit/verify`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { ok: boolean; checked: number };
+  print(`  a manager plays call ${recorded[0]!.index + 1}'s recording with a stated reason: HTTP ${played.status}, ${audio.length} bytes of ${audio.subarray(0, 4).toString('ascii')} audio decrypted as it streamed (admins may not listen: HTTP 403 for them)`);
+  print(`  audit trail: ${verified.checked} entries, hash chain ${verified.ok ? 'intact' : 'BROKEN'}`);
+  return transcribed && played.ok && audio.length === first.plaintextBytes && verified.ok;
 }
 
 /**
