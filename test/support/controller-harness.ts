@@ -102,7 +102,7 @@ async function startHarnessOnce(options: HarnessOptions): Promise<Harness> {
     });
   } catch (error) {
     await simulator.stop();
-    await rm(recordingsDir, { recursive: true, force: true });
+    await rm(recordingsDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     throw error;
   }
   await started.waitForFreeSwitch({ timeoutMs: 5000 });
@@ -114,7 +114,8 @@ async function startHarnessOnce(options: HarnessOptions): Promise<Harness> {
     close: async () => {
       await started.close();
       await simulator.stop();
-      await rm(recordingsDir, { recursive: true, force: true });
+      // Calls hung up by stop() write their recordings as they go: retry while the directory still fills.
+      await rm(recordingsDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
 }
