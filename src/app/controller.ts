@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import type { CallStore, Clock } from '../core/ports.ts';
 import { DrizzleAuditStore, DrizzleTokenStore } from '../db/index.ts';
 import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTransferStore, migrate, openDatabase, type Database } from '../db/index.ts';
@@ -189,6 +190,14 @@ export class Controller {
       // Emergencies, transfers and mode changes go to the audit trail too (actor `system`).
       const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock, logger: logger.child({ component: 'audit' }) });
       audit.follow(events);
+      new Gauge({
+        name: 'callbridge_audit_write_failures',
+        help: 'Audit entries that could not be written since start (background entries; access to recordings is refused instead)',
+        registers: [metrics.registry],
+        collect() {
+          this.set(audit.failedAppends);
+        },
+      });
       const liveSession = (callId: string): CallSession | undefined => {
         const call = registry.get(callId);
         return call instanceof CallSession ? call : undefined;
