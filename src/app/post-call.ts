@@ -24,6 +24,7 @@ import { webhookOutboxRows } from './webhook-publisher.ts';
 /** BullMQ key prefix of our queues (several deployments can share one Redis under different prefixes). */
 export const QUEUE_PREFIX = 'callbridge';
 export const MAINTENANCE_QUEUE = RETENTION_SCHEDULE.queue;
+const IN_PROCESS_RETENTION_DELAY_MS = 60_000;
 export const QUEUES = [POST_CALL_QUEUE, WEBHOOKS_QUEUE, MAINTENANCE_QUEUE] as const;
 /** The language transcripts are made in (the practice's calls are in English; Spanish callers are handed to people). */
 const TRANSCRIPT_LANGUAGE = 'en';
@@ -160,6 +161,22 @@ export async function startOutboxRelay(options: StartRelayOptions): Promise<Post
     ...(gauge ? { onPending: (n: number) => gauge.set(n) } : {}),
   });
   relay.start();
+  // Without Redis there is no BullMQ scheduler: the controller runs the daily retention job itself, once at
+  // start (after a minute, so it never competes with boot) and every day after; one job id per day.
+  let retentionTimer: NodeJS.Timeout | undefined;
+  if (sink instanceof InProcessRunner && sink.handles(MAINTENANCE_QUEUE)) {
+    const runner = sink;
+    const runRetention = (): void => {
+      const day = new Date().toISOString().slice(0, 10);
+      runner
+        .add({ queue: MAINTENANCE_QUEUE, jobName: RETENTION_SCHEDULE.jobName, jobId: `${RETENTION_SCHEDULE.jobName}-${day}`, payload: {} })
+        .catch((error: unknown) => log.error({ err: error }, 'retention job could not start'));
+    };
+    retentionTimer = setTimeout(function tick() {
+      runRetention();
+      retentionTimer = setTimeout(tick, RETENTION_SCHEDULE.every).unref();
+    }, IN_PROCESS_RETENTION_DELAY_MS).unref();
+  }
   let closing: Promise<void> | undefined;
   return {
     relay,
@@ -167,6 +184,7 @@ export async function startOutboxRelay(options: StartRelayOptions): Promise<Post
     kick: () => relay.kick(),
     close: (graceMs = 10_000) => {
       closing ??= (async () => {
+        clearTimeout(retentionTimer);
         await relay.close();
         await (sink instanceof InProcessRunner ? sink.close(graceMs) : sink.close());
       })();

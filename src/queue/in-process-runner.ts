@@ -51,6 +51,11 @@ export class InProcessRunner implements JobSink {
     this.#running.add(running);
   }
 
+  /** Whether a processor for `queue` is configured here. */
+  handles(queue: string): boolean {
+    return this.#o.processors[queue] !== undefined;
+  }
+
   /** Resolves once every accepted job has completed or failed for good (tests, the demo). */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await Promise.all([...this.#running]);
