@@ -28,31 +28,9 @@ export interface NewAuditEntry {
   details?: Record<string, unknown>;
 }
 
-export interface AuditEntry {
-  seq: number;
-  at: Date;
-  actor: string;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  reason: string | null;
-  details: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+import type { AuditEntry, AuditProblem, AuditVerification } from '../core/audit.ts';
 
-export type AuditProblem = 'altered' | 'missing' | 'broken_link';
-
-export interface AuditVerification {
-  ok: boolean;
-  /** Entries read (all of them when ok, up to the first bad one otherwise). */
-  checked: number;
-  /** The newest entry when ok: keep it elsewhere to notice entries cut off the end later. */
-  head?: { seq: number; hash: string };
-  firstBadSeq?: number;
-  problem?: AuditProblem;
-  message?: string;
-}
+export type { AuditEntry, AuditProblem, AuditVerification } from '../core/audit.ts';
 
 export interface AuditListQuery {
   limit: number;

@@ -3,26 +3,14 @@
 // route (the pattern, never the URL: no ids or query values), and the status, refusals included.
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { AuditEntry, AuditVerification } from '../core/audit.ts';
 import { isV1Path } from './auth.ts';
 import { parseInput } from './validation.ts';
 
-export interface AuditEntryView {
-  seq: number;
-  at: Date;
-  actor: string;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  reason: string | null;
-  details: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
-
 /** What the HTTP layer needs from the audit trail (src/app's AuditTrail). */
 export interface AuditApi {
-  list(query: { limit: number; since?: Date; action?: string; beforeSeq?: number }): Promise<AuditEntryView[]>;
-  verify(): Promise<{ ok: boolean; checked: number; head?: { seq: number; hash: string }; firstBadSeq?: number; problem?: string; message?: string }>;
+  list(query: { limit: number; since?: Date; action?: string; beforeSeq?: number }): Promise<AuditEntry[]>;
+  verify(): Promise<AuditVerification>;
   /** Never throws into the request: a failed append is the trail's to report. */
   recordInBackground(entry: { actor: string; action: string; targetType: string; targetId?: string | null; details?: Record<string, unknown> }): void;
 }

@@ -24,4 +24,4 @@ export {
 } from './outbound.ts';
 export { systemRoutes, type SystemModeApi } from './system.ts';
 export { bearerToken, tokenMatches, type TokenAuthenticator } from './auth.ts';
-export { type AuditApi, type AuditEntryView } from './audit.ts';
+export { type AuditApi } from './audit.ts';

@@ -41,3 +41,23 @@ export function readWavInfo(head: Buffer, fileSize: number): WavInfo {
   }
   throw new RecordingInvalidError('WAV header incomplete (no format or data chunk in the first bytes)');
 }
+
+/** The canonical 44-byte header of a 16-bit PCM WAV (what FreeSWITCH writes for a recording). */
+export function pcmWavHeader(options: { channels: number; sampleRate: number; dataBytes: number }): Buffer {
+  const { channels, sampleRate, dataBytes } = options;
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(36 + dataBytes, 4);
+  h.write('WAVE', 8, 'ascii');
+  h.write('fmt ', 12, 'ascii');
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(channels, 22);
+  h.writeUInt32LE(sampleRate, 24);
+  h.writeUInt32LE(sampleRate * channels * 2, 28);
+  h.writeUInt16LE(channels * 2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(dataBytes, 40);
+  return h;
+}

@@ -9,6 +9,7 @@ import type { Config } from '../../src/app/config.ts';
 import type { RecordingVault } from '../../src/app/recording-vault.ts';
 import type { RecordingRow } from '../../src/db/index.ts';
 import { encodeUtterance, silenceFrame } from '../../src/simulator/spoken-audio.ts';
+import { pcmWavHeader } from '../../src/recording/wav.ts';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const BATCH_KEY = 'batch-test-key';
@@ -39,20 +40,7 @@ export function spokenCallWav(options: { caller: Sentence[]; agent: Sentence[]; 
       data.writeInt16LE(right[f]!.readInt16LE(i * 2), (f * 160 + i) * 4 + 2);
     }
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(2, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 4, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
+  const header = pcmWavHeader({ channels: 2, sampleRate: rate, dataBytes: data.length });
   return Buffer.concat([header, data]);
 }
 

@@ -8,24 +8,12 @@ import { masterKeyFromBase64 } from '../../src/app/recording-keys.ts';
 import { RecordingVault } from '../../src/app/recording-vault.ts';
 import { DrizzleRecordingStore, type Database, type RecordingRow } from '../../src/db/index.ts';
 import { LocalRecordingStorage, MasterKeys } from '../../src/recording/index.ts';
+import { pcmWavHeader } from '../../src/recording/wav.ts';
 
 /** A 16-bit PCM WAV of `ms` milliseconds of noise (distinct bytes, so a mix-up shows). */
 export function wavBytes(ms: number, channels = 2, sampleRate = 8000): Buffer {
   const data = randomBytes(Math.round((sampleRate * ms) / 1000) * channels * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * channels * 2, 28);
-  header.writeUInt16LE(channels * 2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
+  const header = pcmWavHeader({ channels, sampleRate, dataBytes: data.length });
   return Buffer.concat([header, data]);
 }
 
