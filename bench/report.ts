@@ -4,6 +4,8 @@ import type { CallBenchOutcome } from './calls/index.ts';
 import type { HandoffBenchOutcome } from './handoffs/index.ts';
 import type { RoundResult } from './calls/round.ts';
 import type { ParseBenchResult } from './parse/index.ts';
+import type { RecordingBenchOutcome } from './recording/index.ts';
+import type { LengthResult } from './recording/worker.ts';
 import type { VoiceBenchOutcome } from './voice/index.ts';
 import type { PhaseResult } from './voice/worker.ts';
 import { PARSER_NAMES } from './parse/parsers.ts';
@@ -81,11 +83,24 @@ function handoffFigures(handoffs: HandoffBenchOutcome) {
   return { method: HANDOFF_METHOD, ...handoffs.result };
 }
 
+const RECORDING_METHOD =
+  'One process of its own (--expose-gc): RecordingVault with LocalRecordingStorage in a temp directory under bench/tmp/, PGlite memory://, a random master key as CALL_RECORDING_ENCRYPTION_KEY. ' +
+  'Per length: a stereo 8 kHz 16-bit WAV (a 10 s turn pattern: caller 0-4 s, agent 3.5-8 s, 2 s of faint noise) streamed to the spool directory, then finishSpooled (encrypt -> store -> decrypt to verify -> row + post-call job -> delete the plaintext), ' +
+  'openAudio into a SHA-256 sink (compared with the original), and openAudio into SHA-256 + TalkStatsMeter (compared with the pattern). MB/s = plaintext 10^6 bytes / wall time. ' +
+  'Memory: process.memoryUsage() every 50 ms, baseline after a GC just before the step; growth = highest sample - baseline. memory: the timed run, V8 collecting when it likes (garbage included); ' +
+  'liveMemory: the step again (a second spool file, a second read), untimed, with a GC before every sample (two GCs: dead ArrayBuffers are swept concurrently after one).';
+
+function recordingFigures(recording: RecordingBenchOutcome) {
+  if (!recording.ok) return { skipped: recording.reason };
+  return { method: RECORDING_METHOD, ...recording.result };
+}
+
 export function buildResults(
   parse: ParseBenchResult | undefined,
   calls: Databases | undefined,
   voice: VoiceBenchOutcome | undefined,
   handoffs: HandoffBenchOutcome | undefined,
+  recording: RecordingBenchOutcome | undefined,
   startedAt: Date,
   seconds: number,
 ) {
@@ -140,6 +155,7 @@ export function buildResults(
     })),
     voice: voice && voiceFigures(voice),
     handoffs: handoffs && handoffFigures(handoffs),
+    recording: recording && recordingFigures(recording),
     memory: perDatabase((o) => ({
       baseline: o.result.baseline,
       heldCalls: Object.fromEntries(
@@ -159,6 +175,7 @@ export function renderTables(
   calls: Databases | undefined,
   voice: VoiceBenchOutcome | undefined,
   handoffs: HandoffBenchOutcome | undefined,
+  recording: RecordingBenchOutcome | undefined,
   format: 'text' | 'markdown' = 'text',
 ): string {
   const out: string[] = [];
@@ -277,5 +294,56 @@ export function renderTables(
       );
     }
   }
+  if (recording) {
+    if (out.length > 0) out.push('');
+    if (!recording.ok) out.push(title('Post-call recordings'), recording.reason);
+    else {
+      const lengths = recording.result.lengths;
+      out.push(title('Post-call recordings: RecordingVault streams (MB/s of plaintext; memory: peak growth over the baseline, MiB)'));
+      out.push(
+        render(
+          ['recording', 'MB', 'step', 'ms', 'MB/s', 'RSS growth', 'heap+buffers growth', 'live heap+buffers growth', 'checks'],
+          lengths.flatMap((l) => recordingRows(l)),
+        ),
+      );
+      const first = lengths[0];
+      if (first !== undefined) {
+        out.push(
+          `${md ? '\n' : ''}Baselines (after a GC): RSS ${first.finish.memory.baselineRssMiB} MiB (PGlite in memory included), heap+buffers ${first.finish.memory.baselineHeapAndBuffersMiB} MiB. ` +
+            `"live": the step run again with a GC before every ${recording.result.sampleMs} ms sample; the encrypted file is written in ${recording.result.chunkBytes / KB} KiB chunks.`,
+        );
+      }
+    }
+  }
   return out.join('\n');
+}
+
+function recordingRows(l: LengthResult): (string | number)[][] {
+  const c = l.checks;
+  const failed = [
+    c.sha256Matches ? '' : 'SHA-256 differs',
+    c.rowMatches ? '' : 'row differs',
+    c.outboxJobs === 1 ? '' : `${c.outboxJobs} jobs`,
+    c.plaintextDeleted ? '' : 'plaintext left',
+    c.talkStatsMatch ? '' : 'talk stats differ',
+  ].filter(Boolean);
+  const checks = failed.length === 0 ? 'SHA-256, row, job, plaintext gone, talk stats: ok' : failed.join(', ');
+  const length = l.seconds >= 3600 ? `${l.seconds / 3600} h` : `${l.seconds / 60} min`;
+  const mb = (l.plaintextBytes / 1e6).toFixed(1);
+  const steps = [
+    ['encrypt + store + verify (finishSpooled)', l.finish],
+    ['decrypt (openAudio → SHA-256)', l.decrypt],
+    ['decrypt + talk/silence meter', l.decryptAndMeter],
+  ] as const;
+  return steps.map(([name, f], i) => [
+    i === 0 ? length : '',
+    i === 0 ? mb : '',
+    name,
+    f.ms.toFixed(0),
+    f.mbPerSecond.toFixed(0),
+    f.memory.rssGrowthMiB.toFixed(1),
+    f.memory.heapAndBuffersGrowthMiB.toFixed(1),
+    f.liveMemory.heapAndBuffersGrowthMiB.toFixed(1),
+    i === 0 ? checks : '',
+  ]);
 }

@@ -1,9 +1,10 @@
 // `npm run bench`: ESL parse throughput, call setup latency, memory per held call, a 1000-call burst, and
 // the voice pipeline (audio frames at 150 concurrent forks, end of utterance → playback command, the
-// controller's CPU), and hand-offs (100 emergencies at once, 50 simultaneous warm transfers), measured on
+// controller's CPU), hand-offs (100 emergencies at once, 50 simultaneous warm transfers), and post-call
+// recordings (an hour encrypted, verified and decrypted as streams, with their memory), measured on
 // this machine and written to bench/results.json. Figures to read, never a pass/fail gate.
 //   --quick         small sizes, for checking that the benchmark itself works
-//   --parse-only / --calls-only / --voice-only / --handoffs-only
+//   --parse-only / --calls-only / --voice-only / --handoffs-only / --recording-only
 //   (results.json is only written by a full run)
 //   --no-postgres   skip the second call run on a real Postgres server
 //   --postgres-url  admin URL of that server (default: the local one the test suite uses)
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { runCallBench } from './calls/index.ts';
 import { runHandoffBench, type HandoffBenchOutcome } from './handoffs/index.ts';
 import { runParseBench, type ParseBenchResult } from './parse/index.ts';
+import { runRecordingBench, type RecordingBenchOutcome } from './recording/index.ts';
 import { buildResults, renderTables } from './report.ts';
 import { runVoiceBench, type VoiceBenchOutcome } from './voice/index.ts';
 import { targetLines } from './targets.ts';
@@ -24,6 +26,7 @@ const { values: args } = parseArgs({
     'calls-only': { type: 'boolean', default: false },
     'voice-only': { type: 'boolean', default: false },
     'handoffs-only': { type: 'boolean', default: false },
+    'recording-only': { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
     'postgres-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
@@ -35,7 +38,7 @@ const START = '<!-- results:start (written by npm run bench) -->';
 const END = '<!-- results:end -->';
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : args['handoffs-only'] ? 'handoffs' : undefined;
+const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : args['handoffs-only'] ? 'handoffs' : args['recording-only'] ? 'recording' : undefined;
 const startedAt = new Date();
 const started = performance.now();
 let parse: ParseBenchResult | undefined;
@@ -98,10 +101,17 @@ if (only === undefined || only === 'handoffs') {
   });
   if (!handoffs.ok) say(`  ${handoffs.reason}`);
 }
+let recording: RecordingBenchOutcome | undefined;
+if (only === undefined || only === 'recording') {
+  say('Post-call recordings: encrypt, verify and decrypt as streams, memory …');
+  // A 10-minute recording next to the hour shows the memory does not grow with the length.
+  recording = await runRecordingBench({ lengthsSeconds: args.quick ? [60] : [600, 3600], warmupSeconds: 10, sampleMs: 50 });
+  if (!recording.ok) say(`  ${recording.reason}`);
+}
 const seconds = (performance.now() - started) / 1000;
-const results = buildResults(parse, calls, voice, handoffs, startedAt, seconds);
+const results = buildResults(parse, calls, voice, handoffs, recording, startedAt, seconds);
 say('');
-say(renderTables(parse, calls, voice, handoffs));
+say(renderTables(parse, calls, voice, handoffs, recording));
 say('');
 for (const line of targetLines(results)) say(line);
 if (args.quick || only !== undefined) {
@@ -116,7 +126,7 @@ if (args.quick || only !== undefined) {
     const machine =
       `Measured ${results.date.slice(0, 10)} on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.machine.memoryGiB} GiB; ` +
       `whole run ${results.durationSeconds} s; load average at the end ${results.machine.loadAverage.join(' / ')}.`;
-    const body = [machine, '', renderTables(parse, calls, voice, handoffs, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
+    const body = [machine, '', renderTables(parse, calls, voice, handoffs, recording, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
     await writeFile(README, `${readme.slice(0, from + START.length)}\n${body}\n${readme.slice(to)}`);
   }
   say(`\nWrote bench/results.json and the tables in bench/README.md (${seconds.toFixed(0)} s)`);

@@ -1,5 +1,6 @@
 // The DESIGN.md targets this benchmark can speak to, each with the measured figure next to it. Reported,
 // never enforced: a missed target is news for the closing note, not a failing build.
+import type { LengthResult } from './recording/worker.ts';
 import type { BenchResults } from './report.ts';
 
 interface RoundFigures {
@@ -81,6 +82,24 @@ export function targetLines(results: BenchResults): string[] {
       `  transfer < 30 s (practice goal; ${t.calls} simultaneous warm transfers): request → bridged p99 ${t.requestToBridgedMs.p99.toFixed(0)} ms, ` +
         `${t.bridged} of ${t.calls} bridged — ${mark(t.bridged === t.calls && t.requestToBridgedMs.p99 < 30_000)}`,
     );
+  }
+  const recording = results.recording;
+  if (recording !== undefined && !('skipped' in recording)) {
+    const hour = recording.lengths.find((l) => l.seconds >= 3600);
+    const longest = hour ?? recording.lengths[recording.lengths.length - 1];
+    if (longest !== undefined) {
+      const steps = (l: LengthResult) => [l.finish, l.decrypt, l.decryptAndMeter];
+      const live = (l: LengthResult): number => Math.max(...steps(l).map((f) => f.liveMemory.heapAndBuffersGrowthMiB));
+      const peak = (l: LengthResult): number => Math.max(...steps(l).map((f) => Math.max(f.memory.heapAndBuffersGrowthMiB, f.memory.rssGrowthMiB)));
+      const ok = ({ checks: c }: LengthResult): boolean => c.sha256Matches && c.rowMatches && c.outboxJobs === 1 && c.plaintextDeleted && c.talkStatsMatch;
+      const others = recording.lengths.filter((l) => l !== longest).map((l) => `${l.seconds / 60} min: live ≤ ${live(l).toFixed(1)} MiB, peak ≤ ${peak(l).toFixed(0)} MiB`);
+      lines.push(
+        `  post-call worker: ${longest.seconds / 60}-minute recording (${(longest.plaintextBytes / 1e6).toFixed(0)} MB) encrypt/decrypt streaming with flat memory: ` +
+          `encrypt + verify ${longest.finish.mbPerSecond.toFixed(0)} MB/s, decrypt ${longest.decrypt.mbPerSecond.toFixed(0)} MB/s; ` +
+          `live memory growth ≤ ${live(longest).toFixed(1)} MiB, peak with garbage ≤ ${peak(longest).toFixed(0)} MiB` +
+          `${others.length > 0 ? ` (${others.join('; ')})` : ''} — ${hour === undefined ? 'no 1-hour recording in this run' : mark(ok(longest) && live(longest) < 5)}`,
+      );
+    }
   }
   return lines;
 }
