@@ -1,6 +1,6 @@
 // The post-call job: transcribe one finished recording with Speechmatics batch and store the transcript.
-// Steps (and the progress each reports): decrypt the recording as a stream, measuring talk/silence on the
-// way (10); upload it (30); wait for the transcript (30–90, estimated: the service reports no progress);
+// Steps (and the progress each reports): decrypt the recording as a stream, measuring talk/silence (10);
+// upload it, decrypted again as it streams out (30); wait for the transcript (30–90, estimated: the service reports no progress);
 // store it encrypted together with the CALL_TRANSCRIBED webhook rows in one transaction (100).
 // Idempotent: a recording that already has a transcript is skipped, and the provider's job id is saved on
 // the job as soon as it exists, so an attempt after a crash waits for that job instead of uploading again.
@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { BatchClient, SpeechmaticsResponseError, type RetrieveTranscriptResponse } from '@speechmatics/batch-client';
 import { UnrecoverableError } from 'bullmq';
+import { createJobStreamingAudio, type CreateJobConfig } from './speechmatics-upload.ts';
 import { z } from 'zod';
 import { CallbridgeError, TranscriptionFailedError } from '../core/errors.ts';
 import type { JobContext, Processor, RelayJob } from './jobs.ts';
@@ -79,7 +80,6 @@ type JobData = z.infer<typeof jobData>;
 /** HTTP statuses with which the service refuses the job itself (bad audio, bad request): retrying cannot help. */
 const REFUSED = new Set([400, 413, 415, 422]);
 
-type CreateJobConfig = Parameters<BatchClient['createTranscriptionJob']>[1];
 
 export function transcribeProcessor(options: TranscribeProcessorOptions): Processor {
   const client = new BatchClient({ apiKey: options.speechmatics.apiKey, apiUrl: options.speechmatics.apiUrl, appId: 'callbridge' });
@@ -106,23 +106,21 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
     let providerJobId = data.providerJobId;
     if (providerJobId !== undefined && !(await stillThere(providerJobId))) providerJobId = undefined;
 
+    // Two passes over the decrypted audio, neither kept in memory: the talk/silence figures first (the job's
+    // channel labels come from them), then the upload, streamed straight from the decryptor.
     const meter = new TalkStatsMeter({ labels });
-    // The batch client takes the audio as one Blob, so the whole decrypted recording sits in memory while
-    // it uploads (about 115 MB for an hour of 8 kHz stereo). A file-backed Blob would avoid that, but it
-    // would put plaintext audio on disk, which the recording policy forbids.
-    const chunks: Buffer[] = [];
-    for await (const chunk of await ports.openAudio(data.recordingId)) {
-      meter.push(chunk as Buffer);
-      if (providerJobId === undefined) chunks.push(chunk as Buffer);
-    }
+    for await (const chunk of await ports.openAudio(data.recordingId)) meter.push(chunk as Buffer);
     const stats = meter.result();
     await job.updateProgress(10);
 
     if (providerJobId === undefined) {
-      const audio = new Blob(chunks, { type: 'audio/wav' });
-      // The Blob holds its own copy: let the chunks go before the upload rather than hold the audio twice.
-      chunks.length = 0;
-      const created = await client.createTranscriptionJob({ data: audio, fileName: `${data.recordingId}.wav` }, jobConfig(stats));
+      const created = await createJobStreamingAudio({
+        apiUrl: options.speechmatics.apiUrl,
+        apiKey: options.speechmatics.apiKey,
+        config: jobConfig(stats),
+        fileName: `${data.recordingId}.wav`,
+        audio: (await ports.openAudio(data.recordingId)) as AsyncIterable<Buffer>,
+      });
       providerJobId = created.id;
       await job.updateData({ ...data, providerJobId });
     }
