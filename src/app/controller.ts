@@ -6,10 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
 import type { CallStore, Clock } from '../core/ports.ts';
-import { DrizzleAuditStore, DrizzleTokenStore } from '../db/index.ts';
-import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTransferStore, migrate, openDatabase, type Database } from '../db/index.ts';
+import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTokenStore, DrizzleTransferStore, migrate, openDatabase, type Database } from '../db/index.ts';
 import { fieldCipherFromConfig } from './recording-keys.ts';
 import { OutboundDialer } from './outbound-dialer.ts';
 import { AnsweringMachineDetector } from '../voice/answering-machine.ts';
@@ -25,15 +23,7 @@ import { CallerHistory } from './caller-history.ts';
 import { RoutingService } from './routing-service.ts';
 import { emergencyDial } from '../core/emergency.ts';
 import { EmergencyAlerts } from './emergency-alerts.ts';
-import { EventBus } from './event-bus.ts';
-import { AuditTrail } from './audit.ts';
-import { recordingsServiceFromConfig } from './recordings-api.ts';
-import { CallEvents } from './call-events.ts';
-import { LiveEvents, type LiveCallView } from './live-events.ts';
-import { ThreecxEvents } from './threecx-events.ts';
-import { WebhookPublisher } from './webhook-publisher.ts';
-import { DrizzleExternalEventStore } from '../db/external-event-store.ts';
-import { DrizzleOutboxStore } from '../db/outbox-store.ts';
+import { startCallRecords } from './call-records.ts';
 import { FailoverMonitor } from './failover-monitor.ts';
 import { HealthProber } from './service-health.ts';
 import { runWarmTransfer } from './warm-transfer.ts';
@@ -61,8 +51,7 @@ import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { resync } from './resync.ts';
-import { buildProcessors, startOutboxRelay, type PostCallQueue } from './post-call.ts';
-import { RecordingCapture, type RecordingCaptureOptions } from './recording-capture.ts';
+import type { RecordingCaptureOptions } from './recording-capture.ts';
 
 export interface ControllerOptions {
   config: Config;
@@ -185,24 +174,23 @@ export class Controller {
         },
       };
       const registry = new CallRegistry<RegisteredCall>();
-      // System events (issue 7): calls' lives as the journal records them, to the live stream and webhooks.
-      const events = new EventBus(logger.child({ component: 'events' }));
-      // Emergencies, transfers and mode changes go to the audit trail too (actor `system`).
-      const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock, logger: logger.child({ component: 'audit' }) });
-      audit.follow(events);
-      new Gauge({
-        name: 'callbridge_audit_write_failures',
-        help: 'Audit entries that could not be written since start (background entries; access to recordings is refused instead)',
-        registers: [metrics.registry],
-        collect() {
-          this.set(audit.failedAppends);
-        },
-      });
-      const liveSession = (callId: string): CallSession | undefined => {
-        const call = registry.get(callId);
-        return call instanceof CallSession ? call : undefined;
+      // Background services, stopped on shutdown once the calls are let go (before the ESL connection goes).
+      const services: { name: string; close: () => Promise<unknown> }[] = [];
+      const service = (name: string, close: () => Promise<unknown>): void => {
+        services.push({ name, close });
+        opened.push({ close });
       };
-      const callEvents = new CallEvents({ events, clock, call: (callId) => liveSession(callId)?.record });
+      // Records, audit, live events, webhooks, recording capture and the post-call queue (issue 7).
+      const { events, audit, callEvents, liveEvents, threecx, recordingCapture, recordings } = await startCallRecords({
+        config,
+        database,
+        logger,
+        clock,
+        metrics,
+        registry,
+        service,
+        ...(options.recordings ? { recordingTiming: options.recordings } : {}),
+      });
       const journal = new CallJournal({
         store,
         logger,
@@ -247,17 +235,7 @@ export class Controller {
         // Detection plus up to two polls stays inside the switch-over limit.
         machine: { detectMs: Math.max(1000, config.failover.timeoutSeconds * 1000 - 2 * config.failover.pollIntervalMs) },
       });
-      // Background services, stopped on shutdown once the calls are let go (before the ESL connection goes).
-      const services: { name: string; close: () => Promise<unknown> }[] = [];
-      const service = (name: string, close: () => Promise<unknown>): void => {
-        services.push({ name, close });
-        opened.push({ close });
-      };
       service('failover monitor', () => failover.close());
-      // Recording needs the master key: without one, calls are not recorded at all.
-      let kickPostCall = (): void => undefined;
-      const recordingCapture = RecordingCapture.fromConfig(config, { database, logger, registry: metrics.registry, onStored: () => kickPostCall(), ...options.recordings });
-      if (recordingCapture) service('recording capture', () => recordingCapture.close());
       const recordedAt = (session: CallSession): Date => session.record.answeredAt ?? session.record.startedAt;
       const mode = (): SystemMode => failover.mode();
       for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === 'normal' ? 1 : 0);
@@ -291,27 +269,7 @@ export class Controller {
       };
 
 
-      // Redis carries the post-call queue (issue 7); until then readiness is all the controller needs it for.
-      // The dashboard's stream, outgoing webhooks (through the outbox) and 3CX's own call events.
-      const liveEvents = new LiveEvents({ subscribe: (listener) => events.subscribe(listener), calls: () => liveCallViews(registry), clock });
-      service('live events', async () => liveEvents.close());
-      if (config.webhooks.urls.length > 0 && config.webhooks.secret === undefined) {
-        logger.error('WEBHOOK_URLS is set but WEBHOOK_SECRET is not: no webhooks are sent unsigned');
-      }
-      const webhooks = new WebhookPublisher({
-        subscribe: (listener) => events.subscribe(listener),
-        outbox: new DrizzleOutboxStore(database.db),
-        urls: config.webhooks.secret === undefined ? [] : config.webhooks.urls,
-        logger: logger.child({ component: 'webhooks' }),
-      });
-      service('webhooks', () => webhooks.close());
-      const threecx = new ThreecxEvents({
-        store: new DrizzleExternalEventStore(database.db),
-        liveCalls: () => registry.all().flatMap((call) => (call instanceof CallSession ? [{ ...call.record }] : [])),
-        events,
-        clock,
-      });
-
+      // Redis carries the post-call queue; the controller also checks it for readiness.
       const redis =
         config.redis.url === undefined
           ? undefined
@@ -321,18 +279,6 @@ export class Controller {
         opened.push({ close: () => closeRedis(redis) });
         await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable at start'));
       }
-      // Post-call jobs (transcription, webhooks): the outbox relay hands them to BullMQ for `callbridge worker`,
-      // or, without REDIS_URL, runs them here in-process through the same processors.
-      const postCall: PostCallQueue = await startOutboxRelay({
-        config,
-        database,
-        logger,
-        registry: metrics.registry,
-        inProcess: () => buildProcessors({ config, database, logger, kick: () => postCall.kick() }),
-      });
-      kickPostCall = () => postCall.kick();
-      service('post-call queue', () => postCall.close(5000));
-
       // Twilio texts staff in emergencies and patients when the agent confirms a request.
       const twilioStatusUrl = config.publicBaseUrl === undefined ? undefined : `${config.publicBaseUrl}${TWILIO_STATUS_PATH}`;
       const sms = twilioSms(config, twilioStatusUrl, logger);
@@ -349,10 +295,6 @@ export class Controller {
 
       // Built before any call is taken: the audio fork endpoint shares its server. Readiness checks look at
       // the ESL client made below, only once requests come in.
-      // Entries still being written reach the database before it closes (services close in this order).
-      service('audit trail', () => audit.settled());
-      // Recordings over HTTP: listing, audited playback and transcripts, legal holds (needs the master key).
-      const recordings = recordingsServiceFromConfig(config, { database, audit, logger: logger.child({ component: 'recordings' }) });
       const http = buildHttpServer({
         logger,
         callStore: store,
@@ -730,15 +672,6 @@ export class Controller {
 
 /** The audio fork's WebSocket endpoint (voice/audio-fork/server.ts): its upgrades are not Fastify's. */
 const AUDIO_FORK_PATH = '/v1/audio-fork/';
-
-/** The calls live now as the dashboard's reset shows them (no numbers). */
-function liveCallViews(registry: CallRegistry<RegisteredCall>): LiveCallView[] {
-  return registry.all().flatMap((call) => {
-    if (!(call instanceof CallSession)) return [];
-    const r = call.record;
-    return [{ callId: r.id, state: call.state, direction: r.direction, location: r.location, startedAt: r.startedAt.toISOString(), answeredAt: r.answeredAt?.toISOString() ?? null }];
-  });
-}
 
 /** A wildcard listen address is not something FreeSWITCH can connect to; the loopback is. */
 function reachableHost(host: string): string {
