@@ -90,6 +90,8 @@ export interface Config {
     readonly attempts: number;
     /** First retry delay; doubled each try. */
     readonly backoffMs: number;
+    /** BullMQ key prefix in Redis: controllers, workers and `jobs` must agree (one per installation). */
+    readonly prefix: string;
   };
   /** Speechmatics batch API (post-call transcription); the key is SPEECHMATICS_API_KEY. */
   readonly speechmaticsBatchUrl: string;
@@ -325,6 +327,7 @@ function envSchema(mode: RunMode) {
       z.string().regex(/^\d+$/, { error: 'expected a whole number' }).transform(Number).refine((n) => n >= 1 && n <= 50, { error: 'expected 1 to 50' }),
     ).transform((n) => n ?? 5),
     JOB_BACKOFF_MS: positiveMs(2000),
+    QUEUE_PREFIX: optional(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected 1-64 letters, digits, _ or -' })).transform((s) => s ?? 'callbridge'),
     SPEECHMATICS_BATCH_URL: optional(url(['https', 'http'])).transform((s) => s ?? 'https://asr.api.speechmatics.com/v2'),
     WEBHOOK_URLS: optional(z.string())
       .transform((s) => (s ?? '').split(',').map((u) => u.trim()).filter((u) => u !== ''))
@@ -440,7 +443,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     recordingKey: e.CALL_RECORDING_ENCRYPTION_KEY,
     previousRecordingKeys: e.CALL_RECORDING_PREVIOUS_KEYS,
     recordingStorage: { dir: resolve(e.RECORDING_STORAGE_DIR), retentionYears: e.RETENTION_PERIOD_YEARS },
-    queue: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS },
+    queue: { concurrency: e.WORKER_CONCURRENCY, attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, prefix: e.QUEUE_PREFIX },
     speechmaticsBatchUrl: e.SPEECHMATICS_BATCH_URL.replace(/\/+$/, ''),
     webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET },
     threecxWebhookSecret: e.THREECX_WEBHOOK_SECRET,

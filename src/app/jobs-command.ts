@@ -11,7 +11,7 @@ import { systemClock } from './clock.ts';
 import { createLogger } from './logger.ts';
 import { JobAdmin, type JobRow, type JobState } from '../queue/job-admin.ts';
 import type { Config } from './config.ts';
-import { QUEUE_PREFIX, QUEUES } from './post-call.ts';
+import { QUEUES } from './post-call.ts';
 
 export interface JobsCommandIo {
   out: (text: string) => void;
@@ -80,7 +80,7 @@ async function authorize(config: Config, token: string | undefined, audit?: { ac
 
 async function connect(config: Config, io: JobsCommandIo): Promise<JobAdmin> {
   if (config.redis.url === undefined) throw new ConfigError(['REDIS_URL: is required for `jobs` (without Redis, post-call jobs run inside the controller)']);
-  return JobAdmin.connect({ redisUrl: config.redis.url, prefix: io.prefix ?? QUEUE_PREFIX, queues: QUEUES });
+  return JobAdmin.connect({ redisUrl: config.redis.url, prefix: io.prefix ?? config.queue.prefix, queues: QUEUES });
 }
 
 function table(rows: JobRow[]): string {

@@ -22,7 +22,6 @@ import { RETENTION_SCHEDULE, retentionProcessor } from './retention.ts';
 import { webhookOutboxRows } from './webhook-publisher.ts';
 
 /** BullMQ key prefix of our queues (several deployments can share one Redis under different prefixes). */
-export const QUEUE_PREFIX = 'callbridge';
 export const MAINTENANCE_QUEUE = RETENTION_SCHEDULE.queue;
 const IN_PROCESS_RETENTION_DELAY_MS = 60_000;
 export const QUEUES = [POST_CALL_QUEUE, WEBHOOKS_QUEUE, MAINTENANCE_QUEUE] as const;
@@ -136,7 +135,7 @@ export async function startOutboxRelay(options: StartRelayOptions): Promise<Post
   if (config.redis.url !== undefined) {
     sink = new BullMqSink({
       redisUrl: config.redis.url,
-      prefix: options.tuning?.prefix ?? QUEUE_PREFIX,
+      prefix: options.tuning?.prefix ?? config.queue.prefix,
       retry,
       onError: (error) => log.debug({ err: error }, 'redis connection error'),
     });

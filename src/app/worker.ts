@@ -13,7 +13,7 @@ import type { Processor } from '../queue/jobs.ts';
 import { WEBHOOKS_QUEUE } from '../queue/webhook-delivery.ts';
 import type { Config } from './config.ts';
 import { createLogger } from './logger.ts';
-import { buildProcessors, MAINTENANCE_QUEUE, QUEUE_PREFIX, startOutboxRelay, type PostCallTuning } from './post-call.ts';
+import { buildProcessors, MAINTENANCE_QUEUE, startOutboxRelay, type PostCallTuning } from './post-call.ts';
 import { POST_CALL_QUEUE } from './recording-vault.ts';
 import { RETENTION_SCHEDULE } from './retention.ts';
 
@@ -64,7 +64,7 @@ export async function startWorker(config: Config, logger: Logger, options: { tun
     add(MAINTENANCE_QUEUE, processors[MAINTENANCE_QUEUE], 1);
     const workers = new QueueWorkers({
       redisUrl,
-      prefix: tuning.prefix ?? QUEUE_PREFIX,
+      prefix: tuning.prefix ?? config.queue.prefix,
       queues,
       ...(tuning.lockDurationMs === undefined ? {} : { lockDurationMs: tuning.lockDurationMs }),
       ...(tuning.stalledIntervalMs === undefined ? {} : { stalledIntervalMs: tuning.stalledIntervalMs }),
