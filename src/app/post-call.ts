@@ -4,7 +4,7 @@
 // both build it from here.
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import { DrizzleAuditStore, DrizzleOutboxStore, DrizzleRecordingStore, type Database } from '../db/index.ts';
+import { DrizzleAuditStore, DrizzleCallStore, DrizzleOutboxStore, DrizzleRecordingStore, type Database } from '../db/index.ts';
 import { LocalRecordingStorage } from '../recording/index.ts';
 import { BullMqSink } from '../queue/bullmq-sink.ts';
 import { InProcessRunner } from '../queue/in-process-runner.ts';
@@ -26,6 +26,7 @@ export const MAINTENANCE_QUEUE = RETENTION_SCHEDULE.queue;
 const IN_PROCESS_RETENTION_DELAY_MS = 60_000;
 export const QUEUES = [POST_CALL_QUEUE, WEBHOOKS_QUEUE, MAINTENANCE_QUEUE] as const;
 /** The language transcripts are made in (the practice's calls are in English; Spanish callers are handed to people). */
+// For recordings whose call held no conversation (people-first lines) or is gone from the database.
 const TRANSCRIPT_LANGUAGE = 'en';
 
 /** Knobs tests turn; production uses the defaults. */
@@ -51,6 +52,7 @@ export async function buildProcessors(deps: ProcessorDeps): Promise<Partial<Reco
   const processors: Partial<Record<(typeof QUEUES)[number], Processor>> = {};
   const vault = buildVault(config, database, logger);
   const store = new DrizzleRecordingStore(database.db);
+  const calls = new DrizzleCallStore({ db: database.db });
   const apiKey = config.voice.speechmatics.apiKey;
   if (vault === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: recordings are not transcribed');
   else if (apiKey === undefined) logger.warn('SPEECHMATICS_API_KEY not set: recordings are not transcribed');
@@ -74,6 +76,12 @@ export async function buildProcessors(deps: ProcessorDeps): Promise<Partial<Reco
             config.webhooks.secret === undefined ? [] : config.webhooks.urls,
           ),
         onStored: deps.kick,
+        // The conversation's language, as its journal recorded it: a Spanish call is transcribed as Spanish.
+        callLanguage: async (callId) => {
+          const call = await calls.getCall(callId);
+          const started = call?.events.find((e) => e.type === 'conversation_started');
+          return typeof started?.data.language === 'string' ? started.data.language : undefined;
+        },
       },
       speechmatics: { apiKey, apiUrl: config.speechmaticsBatchUrl },
       language: TRANSCRIPT_LANGUAGE,

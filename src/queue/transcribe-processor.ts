@@ -47,6 +47,8 @@ export interface TranscribePorts {
   transcribedJobs(event: CallTranscribedEvent): RelayJob[];
   /** Called after a transcript was stored (the relay can send its webhook rows at once). */
   onStored?(): void;
+  /** The language the call was held in (its conversation's, e.g. 'es-US'), if known. */
+  callLanguage?(callId: string): Promise<string | undefined>;
 }
 
 export interface TranscribeLogger {
@@ -57,7 +59,7 @@ export interface TranscribeLogger {
 export interface TranscribeProcessorOptions {
   ports: TranscribePorts;
   speechmatics: { apiKey: string; apiUrl: string };
-  /** Speechmatics language code (e.g. 'en'). */
+  /** Speechmatics language code (e.g. 'en') for calls whose own language is not known. */
   language: string;
   /** The same medical vocabulary the real-time recogniser gets (dialplan/vocabulary.yaml). */
   vocabulary: readonly { content: string; soundsLike?: readonly string[] }[];
@@ -108,6 +110,7 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
 
     // Two passes over the decrypted audio, neither kept in memory: the talk/silence figures first (the job's
     // channel labels come from them), then the upload, streamed straight from the decryptor.
+    const language = await callLanguage(data.callId);
     const meter = new TalkStatsMeter({ labels });
     for await (const chunk of await ports.openAudio(data.recordingId)) meter.push(chunk as Buffer);
     const stats = meter.result();
@@ -117,7 +120,7 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
       const created = await createJobStreamingAudio({
         apiUrl: options.speechmatics.apiUrl,
         apiKey: options.speechmatics.apiKey,
-        config: jobConfig(stats),
+        config: jobConfig(stats, language),
         fileName: `${data.recordingId}.wav`,
         audio: (await ports.openAudio(data.recordingId)) as AsyncIterable<Buffer>,
       });
@@ -130,12 +133,12 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
     const transcript = await client.getJobResult(providerJobId, 'json-v2');
     await job.updateProgress(90);
     const wordCount = countWords(transcript);
-    const meta: TranscriptMeta = { language: options.language, wordCount, stats: { ...stats }, providerJobId };
+    const meta: TranscriptMeta = { language, wordCount, stats: { ...stats }, providerJobId };
     const event: CallTranscribedEvent = {
       eventId: nameUuid(`CALL_TRANSCRIBED:${data.recordingId}`),
       recordingId: data.recordingId,
       callId: data.callId,
-      language: options.language,
+      language,
       wordCount,
       durationMs: stats.durationMs,
       talkMs: stats.talkMs,
@@ -158,11 +161,18 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
     });
   }
 
-  function jobConfig(stats: TalkStats): CreateJobConfig {
+  /** Speechmatics names languages without a region ('es', not 'es-US'); unknown → the configured default. */
+  async function callLanguage(callId: string): Promise<string> {
+    const tag = await options.ports.callLanguage?.(callId);
+    const code = tag?.split('-')[0]?.toLowerCase();
+    return code !== undefined && /^[a-z]{2,3}$/.test(code) ? code : options.language;
+  }
+
+  function jobConfig(stats: TalkStats, language: string): CreateJobConfig {
     const channels = stats.channels.length;
     return {
       transcription_config: {
-        language: options.language,
+        language,
         operating_point: 'enhanced',
         ...(options.vocabulary.length === 0
           ? {}

@@ -17,7 +17,7 @@ import { createLogger } from '../../src/app/logger.ts';
 import { buildProcessors, buildVault } from '../../src/app/post-call.ts';
 import type { RecordingVault } from '../../src/app/recording-vault.ts';
 import { startWorker, type RunningWorker } from '../../src/app/worker.ts';
-import { DrizzleOutboxStore, DrizzleRecordingStore, migrate, openDatabase, type Database } from '../../src/db/index.ts';
+import { DrizzleCallStore, DrizzleOutboxStore, DrizzleRecordingStore, migrate, openDatabase, type Database } from '../../src/db/index.ts';
 import { SpeechmaticsBatchPeer } from '../../src/peers/speechmatics-batch-peer.ts';
 import { BullMqSink } from '../../src/queue/bullmq-sink.ts';
 import { JobAdmin } from '../../src/queue/job-admin.ts';
@@ -278,6 +278,36 @@ describe('post-call queue on Redis', () => {
     expect(result).toEqual({ skipped: true });
     expect(progress).toEqual([100]);
     expect(peer.jobs.size).toBe(jobsBefore);
+  });
+
+  it('asks for the language the call was held in (a Spanish conversation is transcribed as Spanish)', async () => {
+    const recording = await recordCall(vault, dir);
+    const calls = new DrizzleCallStore({ db: database.db });
+    const startedAt = new Date();
+    await calls.createCall({
+      id: recording.callId,
+      fsUuid: randomUUID(),
+      direction: 'inbound',
+      fromNumber: '+15551230009',
+      toNumber: '+15559870100',
+      location: null,
+      state: 'ended',
+      startedAt,
+      answeredAt: startedAt,
+      endedAt: startedAt,
+      hangupCause: 'NORMAL_CLEARING',
+      voiceQuality: null,
+    });
+    await calls.appendEvent({ callId: recording.callId, seq: 1, type: 'conversation_started', fromState: 'answered', toState: 'answered', at: startedAt, monotonicMs: 0, data: { language: 'es-US' } });
+    const english = await recordCall(vault, dir);
+    await start();
+    await eventually(() => store.getTranscript(recording.id), 'the Spanish call transcript');
+    await eventually(() => store.getTranscript(english.id), 'the other transcript');
+    const sent = (id: string | null | undefined) => [...peer.jobs.values()].find((j) => j.id === id)!.config.transcription_config as Record<string, unknown>;
+    expect(sent((await store.getTranscript(recording.id))?.providerJobId)).toMatchObject({ language: 'es' });
+    expect((await store.getTranscript(recording.id))?.language).toBe('es');
+    // A call without a conversation on record: the configured default.
+    expect(sent((await store.getTranscript(english.id))?.providerJobId)).toMatchObject({ language: 'en' });
   });
 });
 
