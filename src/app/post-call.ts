@@ -25,8 +25,7 @@ import { webhookOutboxRows } from './webhook-publisher.ts';
 export const MAINTENANCE_QUEUE = RETENTION_SCHEDULE.queue;
 const IN_PROCESS_RETENTION_DELAY_MS = 60_000;
 export const QUEUES = [POST_CALL_QUEUE, WEBHOOKS_QUEUE, MAINTENANCE_QUEUE] as const;
-/** The language transcripts are made in (the practice's calls are in English; Spanish callers are handed to people). */
-// For recordings whose call held no conversation (people-first lines) or is gone from the database.
+/** The transcript language of a call that held no conversation (people-first lines) or is gone from the database. */
 const TRANSCRIPT_LANGUAGE = 'en';
 
 /** Knobs tests turn; production uses the defaults. */
