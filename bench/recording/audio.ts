@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TalkStats } from '../../src/queue/talk-stats.ts';
+import { pcmWavHeader } from '../../src/recording/wav.ts';
 
 const SAMPLE_RATE = 8000;
 const CHANNELS = 2;
@@ -19,21 +20,7 @@ const NOISE_AMPLITUDE = 40;
 export const wavSize = (seconds: number): number => 44 + seconds * BYTES_PER_SECOND;
 
 function header(dataBytes: number): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(CHANNELS, 22);
-  h.writeUInt32LE(SAMPLE_RATE, 24);
-  h.writeUInt32LE(BYTES_PER_SECOND, 28);
-  h.writeUInt16LE(CHANNELS * 2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
+  return pcmWavHeader({ channels: CHANNELS, sampleRate: SAMPLE_RATE, dataBytes });
 }
 
 /** One 10-second turn: a 300 Hz / 450 Hz tone while someone talks, faint noise otherwise. */

@@ -23,6 +23,7 @@ import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 import { eventually, startHarness, TEST_ROUTING_FILE, type Harness } from '../support/controller-harness.ts';
 import { startVoicePeers, TEST_RECORDING_KEY, type VoicePeers } from '../support/voice-peers.ts';
 import { createScratchPostgres } from './db-fixture.ts';
+import { pcmWavHeader } from '../../src/recording/wav.ts';
 
 const RECORDED_AI_LINE = '+15559870100';
 const UNRECORDED_AI_LINE = '+15559870300';
@@ -251,19 +252,7 @@ describe('call recording (pglite)', () => {
       beforeController: async () => {
         // One second of stereo audio, as FreeSWITCH would have left it when the controller died.
         const data = Buffer.alloc(8000 * 4, 1);
-        const header = Buffer.alloc(44);
-        header.write('RIFF', 0, 'ascii');
-        header.writeUInt32LE(36 + data.length, 4);
-        header.write('WAVEfmt ', 8, 'ascii');
-        header.writeUInt32LE(16, 16);
-        header.writeUInt16LE(1, 20);
-        header.writeUInt16LE(2, 22);
-        header.writeUInt32LE(8000, 24);
-        header.writeUInt32LE(32000, 28);
-        header.writeUInt16LE(4, 32);
-        header.writeUInt16LE(16, 34);
-        header.write('data', 36, 'ascii');
-        header.writeUInt32LE(data.length, 40);
+        const header = pcmWavHeader({ channels: 2, sampleRate: 8000, dataBytes: data.length });
         await writeFile(orphan, Buffer.concat([header, data]));
         await utimes(orphan, anHourAgo, anHourAgo);
         await (await import('node:fs/promises')).mkdir(join(d.storage, 'recordings'), { recursive: true });

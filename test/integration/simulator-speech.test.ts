@@ -13,6 +13,7 @@ import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '
 import { SpokenAudioDecoder } from '../../src/simulator/spoken-audio.ts';
 import { SpeechmaticsStt } from '../../src/voice/stt/index.ts';
 import { until } from './audio-fork-support.ts';
+import { pcmWavHeader } from '../../src/recording/wav.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -70,19 +71,7 @@ async function fork(api: EslConnection, call: SimulatedCall, url: string, rate: 
 /** A WAV file of `ms` of 8 kHz 16-bit mono silence. */
 function wav(dir: string, name: string, ms: number): string {
   const data = Buffer.alloc(16 * ms);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(data.length, 40);
+  const h = pcmWavHeader({ channels: 1, sampleRate: 8000, dataBytes: data.length });
   const path = join(dir, name);
   writeFileSync(path, Buffer.concat([h, data]));
   return path;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TalkStatsMeter } from '../../../src/queue/talk-stats.ts';
+import { pcmWavHeader } from '../../../src/recording/wav.ts';
 
 /** 8 kHz stereo WAV; each 20 ms frame of a channel is a loud tone when `voiced(channel, frame)`, else faint noise. */
 function wav(frames: number, voiced: (channel: number, frame: number) => boolean): Buffer {
@@ -12,19 +13,7 @@ function wav(frames: number, voiced: (channel: number, frame: number) => boolean
       }
     }
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(2, 22);
-  header.writeUInt32LE(8000, 24);
-  header.writeUInt32LE(32000, 28);
-  header.writeUInt16LE(4, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
+  const header = pcmWavHeader({ channels: 2, sampleRate: 8000, dataBytes: data.length });
   return Buffer.concat([header, data]);
 }
 

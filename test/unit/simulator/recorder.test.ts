@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MediaTimeline, writeRecording } from '../../../src/simulator/recorder.ts';
 import { FreeSwitchSimulator } from '../../../src/simulator/simulator.ts';
 import { SpokenAudioDecoder, isVoiced } from '../../../src/simulator/spoken-audio.ts';
+import { pcmWavHeader } from '../../../src/recording/wav.ts';
 
 const dirs: string[] = [];
 const sims: FreeSwitchSimulator[] = [];
@@ -28,19 +29,7 @@ function tempDir(): string {
 function wavFile(path: string, samples: Int16Array, rate: number): string {
   const data = Buffer.alloc(samples.length * 2);
   samples.forEach((s, i) => data.writeInt16LE(s, i * 2));
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(data.length, 40);
+  const h = pcmWavHeader({ channels: 1, sampleRate: rate, dataBytes: data.length });
   writeFileSync(path, Buffer.concat([h, data]));
   return path;
 }
