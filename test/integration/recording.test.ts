@@ -338,6 +338,8 @@ describe('key rotation through the CLI (postgres)', () => {
     const s = await start({ database, ...(await dirs()) });
     const { row } = await recordedCall(s);
     await eventually(async () => (await wavsIn(s.spool)).length === 0, 'the plaintext removed');
+    // The post-call job (in-process here) transcribes it: the transcript is rotated with the recording.
+    await eventually(async () => (await new DrizzleRecordingStore(database.db).getTranscript(row.id)) !== undefined, 'the transcript', 20_000);
     const keyA = masterKeyFromBase64(TEST_RECORDING_KEY, 'a').id;
     const keyB = masterKeyFromBase64(KEY_B, 'b').id;
     const env = { DATABASE_URL: url!, RECORDING_STORAGE_DIR: s.storage };
@@ -345,7 +347,7 @@ describe('key rotation through the CLI (postgres)', () => {
     expect((await cli(['keys', 'id'], { ...env, CALL_RECORDING_ENCRYPTION_KEY: KEY_B })).stdout.trim()).toBe(keyB);
     const rotated = await cli(['keys', 'rotate'], { ...env, CALL_RECORDING_ENCRYPTION_KEY: KEY_B, CALL_RECORDING_PREVIOUS_KEYS: TEST_RECORDING_KEY });
     expect(rotated).toMatchObject({ code: 0 });
-    expect(rotated.stdout).toContain(`1 file(s) re-wrapped under ${keyB}, 0 failed`);
+    expect(rotated.stdout).toContain(`2 file(s) re-wrapped under ${keyB}, 0 failed`);
     expect(rotated.stderr).toContain(`re-wrapping data keys under ${keyB}`);
     expect((await new DrizzleRecordingStore(database.db).get(row.id))?.keyId).toBe(keyB);
 
@@ -353,6 +355,7 @@ describe('key rotation through the CLI (postgres)', () => {
     const { stream } = await vault(database, s.storage, KEY_B).openAudio(row.id);
     expect(heard(parseWav(await readAll(stream)).channel(0))).toEqual(['I would like to book a cleaning please']);
     await expect(readAll((await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(row.id)).stream)).rejects.toBeInstanceOf(RecordingKeyUnknownError);
+    expect((await vault(database, s.storage, KEY_B).openTranscript(row.id)).row.keyId).toBe(keyB);
     expect(keyA).not.toBe(keyB);
 
     // Rotating on to C without B among the previous keys cannot open the file: named, exit 1, nothing changed.
