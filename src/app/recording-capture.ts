@@ -1,6 +1,7 @@
 // Call recording in the controller: whether calls may be recorded at all (only with a master key to encrypt
 // them), handing each closed spool file to the finisher (RECORD_STOP, else the end of the call), crash
-// recovery once the live calls are known, and the periodic re-scan of the spool.
+// recovery once the live calls are known (spool files, half-written and orphaned encrypted objects), and the
+// periodic re-scan of the spool.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Database, RecordingRow } from '../db/index.ts';
@@ -8,6 +9,7 @@ import { LocalRecordingStorage, type RecordingStorage } from '../recording/index
 import type { Config } from './config.ts';
 import { buildVault } from './post-call.ts';
 import { RecordingFinisher } from './recording-finisher.ts';
+import type { RecordingVault } from './recording-vault.ts';
 
 /** A call whose recording is stored: its journal gets the recording's id and size (never its content). */
 export interface RecordedCall {
@@ -33,6 +35,8 @@ const SPOOL_IDLE_AT_START_MS = 10_000;
 const SPOOL_IDLE_MS = 60_000;
 /** Half-written encrypted files older than this are crash leftovers (a live write touches its file constantly). */
 const PARTIAL_AGE_MS = 60_000;
+/** A complete object with no row this old was orphaned by a crash (storing one takes seconds, not an hour). */
+const ORPHAN_AGE_MS = 60 * 60_000;
 
 export class RecordingCapture {
   readonly #finisher: RecordingFinisher;
@@ -44,9 +48,11 @@ export class RecordingCapture {
   #closed = false;
 
   readonly #onStored: () => void;
+  readonly #vault: RecordingVault;
 
-  private constructor(finisher: RecordingFinisher, storage: RecordingStorage, logger: Logger, rescanIntervalMs: number, onStored: () => void) {
+  private constructor(finisher: RecordingFinisher, vault: RecordingVault, storage: RecordingStorage, logger: Logger, rescanIntervalMs: number, onStored: () => void) {
     this.#finisher = finisher;
+    this.#vault = vault;
     this.#onStored = onStored;
     this.#storage = storage;
     this.#logger = logger;
@@ -73,7 +79,7 @@ export class RecordingCapture {
       ...(options.registry ? { registry: options.registry } : {}),
       ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     });
-    return new RecordingCapture(finisher, storage, logger, options.rescanIntervalMs ?? DEFAULT_RESCAN_MS, options.onStored ?? (() => undefined));
+    return new RecordingCapture(finisher, vault, storage, logger, options.rescanIntervalMs ?? DEFAULT_RESCAN_MS, options.onStored ?? (() => undefined));
   }
 
   /** FreeSWITCH closed `path` (RECORD_STOP): store it if it is this call's spool file. */
@@ -110,7 +116,8 @@ export class RecordingCapture {
     try {
       const partialsRemoved = await this.#storage.sweepIncomplete({ olderThanMs: PARTIAL_AGE_MS });
       const result = await this.#finisher.scan({ isLive, minIdleMs: SPOOL_IDLE_AT_START_MS });
-      this.#logger.info({ ...result, partialsRemoved }, 'recording spool recovered');
+      const orphansRemoved = await this.#vault.sweepOrphans(ORPHAN_AGE_MS);
+      this.#logger.info({ ...result, partialsRemoved, orphansRemoved }, 'recording spool recovered');
       this.#finisher.startPeriodicScan(this.#rescanIntervalMs, { isLive, minIdleMs: SPOOL_IDLE_MS });
     } catch (error) {
       this.#logger.error({ err: error }, 'recording spool recovery failed');

@@ -195,6 +195,33 @@ export class RecordingVault {
   }
 
   /**
+   * Deletes stored objects no row refers to: the ciphertext of a recording or transcript whose row was never
+   * written (a crash between storing and recording it, or a save that lost a race). Only objects older than
+   * `olderThanMs` are considered, so a store in progress is never touched. Returns how many went.
+   */
+  async sweepOrphans(olderThanMs: number, now: Date = this.#now()): Promise<number> {
+    const cutoff = now.getTime() - olderThanMs;
+    let removed = 0;
+    for (const prefix of ['recordings/', 'transcripts/']) {
+      for await (const { key, modifiedAt } of this.#storage.list(prefix)) {
+        if (modifiedAt.getTime() > cutoff || (await this.#referenced(key))) continue;
+        await this.#storage.delete(key);
+        removed += 1;
+      }
+    }
+    if (removed > 0) this.#logger.warn({ removed }, 'removed encrypted objects no recording or transcript refers to');
+    return removed;
+  }
+
+  /** Whether a row names this storage key (keys carry the recording id, so this is a primary-key lookup). */
+  async #referenced(key: string): Promise<boolean> {
+    const id = /^(?:recordings|transcripts)\/([0-9a-f-]{36})/.exec(key)?.[1];
+    if (id === undefined) return true; // not a key we wrote: never delete what we do not understand
+    if (key.startsWith('recordings/')) return (await this.#store.get(id))?.storageKey === key;
+    return (await this.#store.getTranscript(id))?.storageKey === key;
+  }
+
+  /**
    * Re-wraps every data key not under the current master key (recordings and transcripts), rewriting only
    * each file's 512-byte header. Files that fail (missing, unknown key) are reported and skipped.
    */

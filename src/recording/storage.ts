@@ -26,6 +26,8 @@ export interface RecordingStorage {
    * going on (another process sharing the storage, a finish in progress): only leftovers untouched that long go.
    */
   sweepIncomplete(options?: { olderThanMs?: number }): Promise<number>;
+  /** Every complete object whose key starts with `prefix` (e.g. `recordings/`), with when it was last written. */
+  list(prefix: string): AsyncIterable<{ key: string; modifiedAt: Date }>;
 }
 
 // Keys are ours (ids and fixed prefixes), but a key must never climb out of the storage directory.
@@ -107,6 +109,20 @@ export class LocalRecordingStorage implements RecordingStorage {
 
   async delete(key: string): Promise<void> {
     await rm(this.#path(key), { force: true });
+  }
+
+  async *list(prefix: string): AsyncIterable<{ key: string; modifiedAt: Date }> {
+    const entries = await readdir(this.#root, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    for (const entry of entries) {
+      if (!entry.isFile() || entry.name.includes(PARTIAL_MARK)) continue;
+      const key = relative(this.#root, join(entry.parentPath, entry.name)).split(sep).join('/');
+      if (!key.startsWith(prefix) || !KEY_PATTERN.test(key)) continue;
+      const info = await stat(join(entry.parentPath, entry.name)).catch(() => undefined);
+      if (info !== undefined) yield { key, modifiedAt: info.mtime };
+    }
   }
 
   async sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -126,6 +126,32 @@ describe('RecordingVault.finishSpooled', () => {
     } finally {
       await database.db.execute(sql`drop trigger if exists refuse on recordings`);
     }
+  });
+});
+
+describe('RecordingVault.sweepOrphans', () => {
+  it('removes encrypted objects no row refers to once they are old, and nothing else', async () => {
+    const v = vault();
+    const kept = await v.finishSpooled((await spooled()).path, { callId: randomUUID(), recordedAt: new Date() });
+    await v.saveTranscript(kept.id, { results: [] }, { language: 'en', wordCount: 0, stats: {}, providerJobId: null }, []);
+    // What a crash between storing and recording leaves behind: a complete object without a row.
+    const storage = new LocalRecordingStorage(storageDir);
+    const orphan = `recordings/${randomUUID()}.cbrec`;
+    const orphanTranscript = `transcripts/${kept.id}-${randomUUID()}.json.cbrec`;
+    for (const key of [orphan, orphanTranscript]) await storage.write(key, Readable.from([Buffer.from('ciphertext')]));
+    const foreign = 'recordings/README';
+    await storage.write(foreign, Readable.from([Buffer.from('not ours')]));
+
+    // Young objects may still be on their way to a row: left alone.
+    expect(await v.sweepOrphans(60 * 60_000)).toBe(0);
+    const anHourLater = new Date(Date.now() + 2 * 60 * 60_000);
+    expect(await v.sweepOrphans(60 * 60_000, anHourLater)).toBe(2);
+    expect(await storage.exists(orphan)).toBe(false);
+    expect(await storage.exists(orphanTranscript)).toBe(false);
+    expect(await storage.exists(foreign)).toBe(true);
+    // The recording and its transcript on record still open.
+    expect((await readAll((await v.openAudio(kept.id)).stream)).length).toBe(kept.plaintextBytes);
+    expect((await v.openTranscript(kept.id)).transcript).toEqual({ results: [] });
   });
 });
 
