@@ -26,6 +26,8 @@ export class AdoptedCall implements RegisteredCall {
   readonly #options: AdoptedCallOptions;
   #seq: number;
   #ended = false;
+  #hangupCause: string | null = null;
+  #endedAt: Date | null = null;
 
   constructor(options: AdoptedCallOptions) {
     this.callId = options.callId;
@@ -38,6 +40,11 @@ export class AdoptedCall implements RegisteredCall {
     return this.#ended;
   }
 
+  /** FreeSWITCH's hangup cause and when it came, once the call has ended. */
+  get hangup(): { cause: string; at: Date } | null {
+    return this.#hangupCause === null || this.#endedAt === null ? null : { cause: this.#hangupCause, at: this.#endedAt };
+  }
+
   /** Records the adoption itself as the call's next event. */
   adopted(how: 'adopted' | 'reattached'): void {
     this.#event(how, this.#options.state, this.#options.state, {});
@@ -48,6 +55,8 @@ export class AdoptedCall implements RegisteredCall {
     if (this.#ended) return;
     this.#ended = true;
     const endedAt = this.#options.clock.now();
+    this.#hangupCause = cause;
+    this.#endedAt = endedAt;
     this.#event('hung_up', this.#options.state, 'ended', { cause });
     this.#options.journal.update(this.callId, { state: 'ended', endedAt, hangupCause: cause });
     this.#options.logger.info({ callId: this.callId, cause }, 'adopted call ended');

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.ts';
-import { DrizzleCallStore } from '../../src/db/index.ts';
+import { DrizzleCallStore, outbox } from '../../src/db/index.ts';
+import { eq } from 'drizzle-orm';
 import { FreeSwitchSimulator } from '../../src/simulator/simulator.ts';
 import { driverFixtures } from './db-fixture.ts';
 import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';
@@ -28,10 +29,12 @@ describe('controller resync with FreeSWITCH (postgres)', () => {
     restarted = undefined;
   });
 
-  it('adopts a live call it did not see start, and ends it when FreeSWITCH reports the hangup', async () => {
+  it('adopts a live call it did not see start, and ends it when FreeSWITCH reports the hangup (announced as ended)', async () => {
     let parked: ReturnType<FreeSwitchSimulator['placeCall']> | undefined;
     harness = await startHarness({
       database,
+      // Webhooks configured: the call's end goes to the outbox like any other call's.
+      env: { WEBHOOK_URLS: 'https://hooks.practice.example/calls', WEBHOOK_SECRET: 'resync-webhook-secret-0123' },
       // Extension 4000 answers and parks without involving the controller (as after a controller outage,
       // when FreeSWITCH's dialplan sent the caller straight to a human).
       beforeController: (simulator) => {
@@ -51,6 +54,11 @@ describe('controller resync with FreeSWITCH (postgres)', () => {
     await eventually(async () => (await controller.store.getCall(adopted!.callId))?.state === 'ended', 'the row to be ended');
     const ended = await controller.store.getCall(adopted!.callId);
     expect(ended!.hangupCause).toBe('NORMAL_CLEARING');
+    const announced = async () =>
+      (await database.db.select().from(outbox).where(eq(outbox.queue, 'webhooks'))).find((row) => (row.payload.body as string).includes(adopted!.callId));
+    await eventually(async () => (await announced()) !== undefined, 'the CALL_ENDED webhook row');
+    const body = JSON.parse((await announced())!.payload.body as string) as { type: string; data: Record<string, unknown> };
+    expect(body).toMatchObject({ type: 'CALL_ENDED', data: { outcome: 'completed', hangupCause: 'NORMAL_CLEARING', direction: 'inbound' } });
   });
 
   it('ends calls the database thinks are live but FreeSWITCH no longer has', async () => {
