@@ -2,7 +2,8 @@
 // released. The session translates ESL events into state-machine inputs, performs the machine's commands on
 // the call's own connection, and journals every state change. It owns: the ESL connection, its listeners,
 // its timers, and its place in the registry; `#release()` frees all of them exactly once, whatever order
-// things happen in (caller hangs up while we answer, the socket drops, FreeSWITCH restarts).
+// things happen in (caller hangs up while we answer, the socket drops, FreeSWITCH restarts). Where the call
+// goes when it leaves the agent (hand-offs, staff transfers, emergencies) is CallHandOffs' job.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -11,7 +12,7 @@ import { initialCallState, transition, type CallCommand, type CallInput, type Ca
 import type { CallPlan } from '../core/call-plan.ts';
 import type { EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
-import type { RoutedAgent, RoutingDecision } from '../core/routing/types.ts';
+import type { RoutingDecision } from '../core/routing/types.ts';
 import { assessVoiceQuality, type VoiceQuality } from '../core/voice-quality.ts';
 import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
@@ -20,6 +21,9 @@ import type { Conversation, ConversationHooks, HandOffRequest } from './conversa
 import type { RegisteredCall } from './call-registry.ts';
 import { performCallCommand, startRecording } from './call-commands.ts';
 import { inputData, summarizeDecision } from './call-session-journal.ts';
+import { CallHandOffs, type EscalationResult, type HandOffPolicy, type TransferEnded } from './call-handoffs.ts';
+
+export type { EmergencyEscalation, EscalationResult, HandOffDial, TransferRecorder, WarmPlan, WarmTransferRunner } from './call-handoffs.ts';
 
 export interface CallSessionSettings {
   greetingSound: string;
@@ -53,7 +57,7 @@ export interface CallSessionHooks {
   /** The caller's audio quality, read at hangup (calls with RTP only). */
   onVoiceQuality?: (quality: VoiceQuality) => void;
   /** A transfer ended: the caller was bridged, or every target (and fallback) failed; ms since the request. */
-  onTransfer?: (transfer: { outcome: 'bridged' | 'failed'; ms: number; reason: string }) => void;
+  onTransfer?: TransferEnded;
   /** FreeSWITCH closed a recording file of this call (RECORD_STOP). */
   onRecordingStopped?: (path: string, session: CallSession) => void;
 }
@@ -79,56 +83,8 @@ export interface OutboundCalls {
   route(purpose: string): { decision: RoutingDecision; plan: CallPlan };
 }
 
-/** Where a hand-off goes, as dial strings (the live routing resolves the name). */
-export interface HandOffDial {
-  dial: string;
-  fallbackDial: string | null;
-  resolvedAs: string;
-  /** A ring group's people, for a warm transfer (absent for numbers and voicemail). */
-  warm?: WarmPlan;
-}
-
-export interface WarmPlan {
-  agents: RoutedAgent[];
-  ringSeconds: number;
-}
-
-/** Rings the people of a warm plan itself (whisper, then bridge); resolves with what happened. */
-export type WarmTransferRunner = (transfer: {
-  callId: string;
-  fsUuid: string;
-  request: HandOffRequest;
-  plan: WarmPlan;
-  signal: AbortSignal;
-}) => Promise<'bridged' | 'no_answer' | 'caller_gone'>;
-
-/** Where an emergency goes, and who hears about it (the controller's escalation policy). */
-export interface EmergencyEscalation {
-  dial(call: { callId: string; toNumber: string }): { dial: string; fallbackDial: string };
-  /** The bridge command is out: alert staff, publish the event, count it. */
-  escalated(call: { callId: string; record: CallRecord }, trigger: EmergencyTrigger, msToBridgeCommand: number): void;
-}
-
-export type EscalationResult = 'accepted' | 'already_escalated' | 'not_transferable';
-
-/** Stores each hand-off's context (reason, summary, what was said) for the person who picks up. */
-export interface TransferRecorder {
-  /** Resolves with the record's id, or undefined when it could not be stored (the bridge goes ahead). */
-  begin(transfer: {
-    callId: string;
-    requestedAt: Date;
-    targetKind: string;
-    targetName: string;
-    reason: string;
-    summary: string;
-    urgency: 'normal' | 'urgent' | 'emergency';
-    callerNumber: string;
-    transcript: readonly { speaker: 'caller' | 'agent'; text: string }[];
-  }): Promise<string | undefined>;
-  end(id: string, outcome: 'bridged' | 'failed', at: Date): void;
-}
-
-export interface CallSessionOptions {
+/** The hand-off fields (resolveHandOff, emergency, transfers, warmTransfer) are described in HandOffPolicy. */
+export interface CallSessionOptions extends Omit<HandOffPolicy, 'onTransfer'> {
   connection: EslConnection;
   channelData: EslEvent;
   /** Decides where the call goes from its facts (the live routing); called once, when the call arrives. */
@@ -142,18 +98,9 @@ export interface CallSessionOptions {
   hooks?: CallSessionHooks;
   /** The AI conversation of a call routed to the agent; absent (or undefined) without a voice pipeline. */
   startConversation?: (call: ConversationCall) => Conversation | undefined;
-  /** Turns the agent's hand-off into dial strings; required with startConversation. */
-  resolveHandOff?: (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }) => HandOffDial;
-  /** Where an emergency goes and who is told. */
-  emergency: EmergencyEscalation;
-  transfers?: TransferRecorder;
   outbound?: OutboundCalls;
-  /** Warm transfers for the agent's hand-offs to ring groups; without it they are blind bridges. */
-  warmTransfer?: WarmTransferRunner;
 }
 
-/** Longest a hand-off waits for its context to be stored before bridging anyway. */
-const CONTEXT_STORE_WAIT_MS = 500;
 const HANGUP_EVENTS = new Set(['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE']);
 // `myevents` covers the channel's life cycle and DTMF, not these; on a myevents connection an extra
 // subscription is still limited to our own channel.
@@ -179,29 +126,14 @@ export class CallSession implements RegisteredCall {
   readonly #hooks: CallSessionHooks;
   readonly #routeCall: CallSessionOptions['routeCall'];
   readonly #startConversation: CallSessionOptions['startConversation'];
-  readonly #resolveHandOff: CallSessionOptions['resolveHandOff'];
-  readonly #emergency: EmergencyEscalation;
-  readonly #transfers: TransferRecorder | undefined;
-  readonly #warmTransfer: WarmTransferRunner | undefined;
+  readonly #handOffs: CallHandOffs;
   readonly #outbound: OutboundCalls | undefined;
   /** Our dialer's id for this call, when we placed it (the channel variable callbridge_outbound_id). */
   readonly #outboundId: string | undefined;
-  readonly #warmAbort = new AbortController();
-  /** The stored context of the transfer in progress. */
-  #transferRecord: Promise<string | undefined> | undefined;
-  #escalated = false;
   #recording = false;
   #recordingSkipped = false;
-  #otherLeg: string | undefined;
-  /**
-   * The caller was put through by a warm transfer (`uuid_bridge`): ending that person's leg would end the
-   * caller's too (FreeSWITCH hangs up a uuid_bridge'd leg when its partner leaves), so staff cannot move it.
-   */
-  #warmBridged = false;
   /** Bridges sent so far: a bridge that returns after a newer one was sent says nothing about the newer one. */
   #bridges = 0;
-  /** The transfer in progress: when it was asked for and why. */
-  #transfer: { startedMs: number; reason: string } | undefined;
   #decision: RoutingDecision | undefined;
   #conversation: Conversation | undefined;
   readonly #offeredAtMs: number;
@@ -223,10 +155,6 @@ export class CallSession implements RegisteredCall {
     this.#hooks = options.hooks ?? {};
     this.#routeCall = options.routeCall;
     this.#startConversation = options.startConversation;
-    this.#resolveHandOff = options.resolveHandOff;
-    this.#emergency = options.emergency;
-    this.#transfers = options.transfers;
-    this.#warmTransfer = options.warmTransfer;
     this.#outbound = options.outbound;
     const outboundId = options.channelData.headers.get('variable_callbridge_outbound_id');
     this.#outboundId = outboundId !== undefined && /^[0-9a-f-]{36}$/i.test(outboundId) ? outboundId : undefined;
@@ -251,6 +179,7 @@ export class CallSession implements RegisteredCall {
       voiceQuality: null,
     };
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.#handOffs = this.#newHandOffs(options);
   }
 
   get state(): CallState {
@@ -329,7 +258,7 @@ export class CallSession implements RegisteredCall {
     this.#machine = result.next;
     this.#journalEvent(input.type, result.from, result.to, { ...inputData(input), ...data });
     if (result.from !== result.to) this.#journalStateChange(result.to);
-    this.#timeTransfer(input, result.to);
+    this.#handOffs.timeTransfer(input, result.to);
     for (const command of result.commands) this.#perform(command);
   }
 
@@ -370,7 +299,7 @@ export class CallSession implements RegisteredCall {
         this.#onAnswered();
         return;
       case 'CHANNEL_BRIDGE':
-        this.#otherLeg = headers.get('Other-Leg-Unique-ID');
+        this.#handOffs.bridgedTo(headers.get('Other-Leg-Unique-ID'));
         this.#apply({ type: 'bridged', otherLegUuid: headers.get('Other-Leg-Unique-ID') ?? '' });
         return;
       case 'CHANNEL_UNBRIDGE':
@@ -444,7 +373,7 @@ export class CallSession implements RegisteredCall {
   async #doRelease(reason: string): Promise<void> {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    this.#warmAbort.abort();
+    this.#handOffs.stop();
     await this.#conversation?.stop(reason);
     const connection = this.#connection;
     connection.off('event', this.#onEvent);
@@ -491,7 +420,7 @@ export class CallSession implements RegisteredCall {
         onGreetingDone: (interrupted) => {
           if (this.#machine.state === 'answered') this.#apply({ type: 'greeting_finished', interrupted });
         },
-        onHandOff: (request) => void this.#handOff(request),
+        onHandOff: (request) => void this.#handOffs.handOff(request),
         onHangup: (cause) => this.#apply({ type: 'hangup_requested', cause }),
         onEmergency: (trigger) => void this.escalate(trigger),
       },
@@ -503,31 +432,8 @@ export class CallSession implements RegisteredCall {
    * caller, make sure the call is recorded, and bridge to the emergency chain; then alert people. Once per
    * call. Staff can take over a call bridged to someone else: that leg is ended and the chain dialled.
    */
-  async escalate(trigger: EmergencyTrigger): Promise<EscalationResult> {
-    if (this.#escalated) return this.#machine.state === 'ended' ? 'not_transferable' : 'already_escalated';
-    const state = this.#machine.state;
-    if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
-    if (state === 'bridged' && this.#warmBridged) return 'not_transferable';
-    this.#escalated = true;
-    const startedMs = this.#clock.monotonicMs();
-    await this.#conversation?.interruptForEmergency(trigger);
-    if (this.#machine.state === 'ended') return 'not_transferable';
-    const plan = this.#machine.plan;
-    const planRecords = plan !== null && plan.kind !== 'reject' && plan.record;
-    if (!this.#recording && !planRecords && this.#recordCalls()) {
-      startRecording({ connection: this.#connection, recordingPath: this.#recordingPath(), background: (what, promise) => this.#background(what, promise) });
-    }
-    const dial = this.#emergency.dial({ callId: this.callId, toNumber: this.record.toNumber });
-    // Stored alongside the bridge, not before it: in an emergency seconds matter more than the screen pop.
-    void this.#recordTransfer({ name: 'emergency', reason: `emergency (${trigger.kind})`, summary: '' }, 'emergency', 'emergency');
-    const otherLeg = this.#machine.state === 'bridged' ? this.#otherLeg : undefined;
-    this.#apply({ type: 'transfer_requested', target: dial.dial, reason: 'emergency', fallback: dial.fallbackDial }, { emergency: trigger.kind });
-    // The queued emergency bridge runs once the current one ends.
-    if (otherLeg !== undefined) this.#background('uuid_kill', this.#connection.api(`uuid_kill ${otherLeg}`));
-    const ms = this.#clock.monotonicMs() - startedMs;
-    this.#journalEvent('emergency', this.state, this.state, { trigger: trigger.kind, msToBridgeCommand: Math.round(ms * 1000) / 1000 });
-    this.#emergency.escalated({ callId: this.callId, record: this.record }, trigger, ms);
-    return 'accepted';
+  escalate(trigger: EmergencyTrigger): Promise<EscalationResult> {
+    return this.#handOffs.escalate(trigger);
   }
 
   /**
@@ -535,23 +441,12 @@ export class CallSession implements RegisteredCall {
    * person the caller is bridged to is replaced (their leg ends, the new bridge follows).
    */
   transfer(request: HandOffRequest): 'accepted' | 'not_transferable' {
-    const state = this.#machine.state;
-    if (state !== 'answered' && state !== 'in_conversation' && state !== 'bridged') return 'not_transferable';
-    if (state === 'bridged' && this.#warmBridged) return 'not_transferable';
-    this.#conversation?.release();
-    const otherLeg = state === 'bridged' ? this.#otherLeg : undefined;
-    void this.#handOff(request).then(() => {
-      // The new bridge is queued behind the current one: ending the person's leg lets it run.
-      if (otherLeg !== undefined) this.#background('uuid_kill', this.#connection.api(`uuid_kill ${otherLeg}`));
-    });
-    return 'accepted';
+    return this.#handOffs.transfer(request);
   }
 
   /** The AI is failing: a call still with the agent is told and handed to people. */
   handOverToPeople(reason: string): boolean {
-    if (this.#conversation?.active !== true) return false;
-    this.#conversation.handOverToPeople(reason);
-    return true;
+    return this.#handOffs.handOverToPeople(reason);
   }
 
   /** Staff end the call. */
@@ -561,79 +456,34 @@ export class CallSession implements RegisteredCall {
     return 'accepted';
   }
 
-  /** The agent (or the caller, with a digit) wants a person: bridge to where routing sends this name. */
-  async #handOff(request: HandOffRequest): Promise<void> {
-    const decision = this.#decision;
-    if (decision === undefined || this.#resolveHandOff === undefined || this.#machine.state === 'ended') return;
-    const dial = this.#resolveHandOff(request, { callId: this.callId, decision, toNumber: this.record.toNumber });
-    const [kind = 'ring_group', name = request.name] = dial.resolvedAs.split(':');
-    const stored = this.#recordTransfer(request, kind, name);
-    // The context is stored before the bridge (the agent's screen reads it when the phone rings), but a slow
-    // database never holds the caller up for more than a moment.
-    await settledWithin(stored, CONTEXT_STORE_WAIT_MS);
-    if (this.state === 'ended') return;
-    if (dial.warm !== undefined && this.#warmTransfer !== undefined) return this.#warmHandOff(request, dial, dial.warm, this.#warmTransfer);
-    this.#apply({ type: 'transfer_requested', target: dial.dial, reason: request.reason, fallback: dial.fallbackDial }, { to: dial.resolvedAs });
+  #newHandOffs(options: CallSessionOptions): CallHandOffs {
+    const { resolveHandOff, emergency, transfers, warmTransfer } = options;
+    const onTransfer: TransferEnded = (transfer) => this.#hooks.onTransfer?.(transfer);
+    const call = {
+      callId: this.callId,
+      fsUuid: this.fsUuid,
+      record: this.record,
+      connection: this.#connection,
+      clock: this.#clock,
+      logger: this.#logger,
+      machine: () => this.#machine,
+      decision: () => this.#decision,
+      conversation: () => this.#conversation,
+      apply: (input: CallInput, data?: Record<string, unknown>) => this.#apply(input, data),
+      journal: (type: string, data: Record<string, unknown>) => this.#journalEvent(type, this.state, this.state, data),
+      background: (what: string, promise: Promise<unknown>) => this.#background(what, promise),
+      recordEmergency: () => this.#recordEmergency(),
+    };
+    return new CallHandOffs(call, { resolveHandOff, emergency, transfers, warmTransfer, onTransfer });
   }
 
-  /** The people are rung by the controller; if nobody takes the call, the group's fallback is dialled. */
-  async #warmHandOff(request: HandOffRequest, dial: HandOffDial, plan: WarmPlan, run: WarmTransferRunner): Promise<void> {
-    this.#apply(
-      { type: 'transfer_requested', target: dial.resolvedAs, reason: request.reason, fallback: dial.fallbackDial, warm: true },
-      { to: dial.resolvedAs, warm: true },
-    );
-    const outcome = await run({ callId: this.callId, fsUuid: this.fsUuid, request, plan, signal: this.#warmAbort.signal }).catch((error: unknown) => {
-      this.#logger.error({ err: error }, 'warm transfer failed');
-      return 'no_answer' as const;
-    });
-    if (outcome === 'bridged') this.#warmBridged = true;
-    if (outcome !== 'no_answer' || this.state !== 'transferring') return;
-    // The caller is still hearing hold music: stop it, or the fallback's bridge would wait behind it.
-    await this.#connection.api(`uuid_break ${this.fsUuid} all`).catch(() => undefined);
-    this.#apply({ type: 'transfer_failed', cause: 'NO_ANSWER' }, { warm: true });
-  }
-
-  #recordTransfer(request: HandOffRequest, targetKind: string, targetName: string): Promise<string | undefined> {
-    const recorder = this.#transfers;
-    if (recorder === undefined) return Promise.resolve(undefined);
-    const stored = recorder
-      .begin({
-        callId: this.callId,
-        requestedAt: this.#clock.now(),
-        targetKind,
-        targetName,
-        reason: request.reason,
-        summary: request.summary,
-        urgency: targetKind === 'emergency' ? 'emergency' : 'normal',
-        callerNumber: this.record.fromNumber,
-        transcript: (this.#conversation?.transcript() ?? []).map(({ speaker, text }) => ({ speaker, text })),
-      })
-      .catch((error: unknown) => {
-        this.#logger.error({ err: error }, 'transfer context could not be stored; transferring anyway');
-        return undefined;
-      });
-    this.#transferRecord = stored;
-    return stored;
-  }
-
-  /** Every transfer is timed from its request to the bridge, or to its last failed target. */
-  #timeTransfer(input: CallInput, to: CallState): void {
-    if (input.type === 'transfer_requested') {
-      this.#transfer ??= { startedMs: this.#clock.monotonicMs(), reason: input.reason };
-      return;
+  /** An emergency is recorded even when the call's plan did not record it (unless it may not be recorded). */
+  #recordEmergency(): void {
+    const plan = this.#machine.plan;
+    const planRecords = plan !== null && plan.kind !== 'reject' && plan.record;
+    if (!this.#recording && !planRecords && this.#recordCalls()) {
+      startRecording({ connection: this.#connection, recordingPath: this.#recordingPath(), background: (what, promise) => this.#background(what, promise) });
     }
-    const transfer = this.#transfer;
-    if (transfer === undefined) return;
-    const outcome = input.type === 'bridged' ? 'bridged' : input.type === 'transfer_failed' && to !== 'transferring' ? 'failed' : input.type === 'hung_up' ? 'failed' : undefined;
-    if (outcome === undefined) return;
-    this.#transfer = undefined;
-    const ms = this.#clock.monotonicMs() - transfer.startedMs;
-    this.#journalEvent(`transfer_${outcome}`, this.state, this.state, { reason: transfer.reason, ms: Math.round(ms) });
-    this.#hooks.onTransfer?.({ outcome, ms, reason: transfer.reason });
-    const record = this.#transferRecord;
-    this.#transferRecord = undefined;
-    const at = this.#clock.now();
-    void record?.then((id) => id !== undefined && this.#transfers?.end(id, outcome, at));
   }
 
   #reportPickup(): void {
@@ -712,11 +562,4 @@ export class CallSession implements RegisteredCall {
     this.#logger.warn({ err: error, command: what }, 'call command failed');
     this.#journalEvent('command_failed', this.state, this.state, { command: what, error: (error as Error).message });
   }
-}
-
-/** Waits for `promise` (whatever its outcome) at most `ms`. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
