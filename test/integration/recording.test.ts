@@ -3,7 +3,7 @@
 // the way: no key, a crash (spool files and half-written ciphertext left behind), the database refusing the
 // row, an altered file, a missing key, and key rotation through the CLI as an operator runs it.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,7 +255,7 @@ describe('call recording (pglite)', () => {
         const header = pcmWavHeader({ channels: 2, sampleRate: 8000, dataBytes: data.length });
         await writeFile(orphan, Buffer.concat([header, data]));
         await utimes(orphan, anHourAgo, anHourAgo);
-        await (await import('node:fs/promises')).mkdir(join(d.storage, 'recordings'), { recursive: true });
+        await mkdir(join(d.storage, 'recordings'), { recursive: true });
         await writeFile(partial, 'half an envelope');
         await utimes(partial, anHourAgo, anHourAgo);
       },
@@ -268,7 +268,11 @@ describe('call recording (pglite)', () => {
     expect(await stat(partial).catch(() => undefined)).toBeUndefined();
     const { stream } = await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(rows[0]!.id);
     expect((await readAll(stream)).length).toBe(44 + 8000 * 4);
-    expect(s.harness.logLines.some((l) => l.includes('recording spool recovered') && l.includes('"finished":1') && l.includes('"partialsRemoved":1'))).toBe(true);
+    // The summary is logged once recovery is over (after the sweep of orphaned objects, too).
+    await eventually(
+      () => s.harness.logLines.some((l) => l.includes('recording spool recovered') && l.includes('"finished":1') && l.includes('"partialsRemoved":1') && l.includes('"orphansRemoved":0')),
+      'the recovery summary',
+    );
   });
 
   it('when the database refuses the row the plaintext stays in the spool, and the recording is stored on a retry', async () => {
