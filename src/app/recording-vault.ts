@@ -17,6 +17,7 @@ import {
   decryptStream,
   encryptStream,
   inspectHeader,
+  readHeadOf,
   rewrapHeader,
   type MasterKeys,
   type RecordingStorage,
@@ -98,7 +99,7 @@ export class RecordingVault {
       await rm(spoolPath, { force: true });
       return existing;
     }
-    const info = readWavInfo(await readHead(spoolPath, WAV_HEAD_BYTES), (await stat(spoolPath)).size);
+    const info = readWavInfo(await readHeadOf(await open(spoolPath, 'r'), WAV_HEAD_BYTES), (await stat(spoolPath)).size);
 
     const id = randomUUID();
     const storageKey = `recordings/${id}.cbrec`;
@@ -304,17 +305,6 @@ function digestTap(): { tap: Transform; result(): { sha256: string; bytes: numbe
       return { sha256: digest, bytes };
     },
   };
-}
-
-async function readHead(path: string, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(head, 0, length, 0);
-    return head.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
 
 function addYears(at: Date, years: number): Date {

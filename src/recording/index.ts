@@ -9,5 +9,5 @@ export {
   rewrapFile,
   rewrapHeader,
 } from './envelope.ts';
-export { LocalRecordingStorage, type RecordingStorage } from './storage.ts';
+export { LocalRecordingStorage, readHeadOf, type RecordingStorage } from './storage.ts';
 export type { DecryptOptions, EncryptOptions, MasterKey, MasterKeysInput } from './envelope.ts';

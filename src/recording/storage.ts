@@ -80,14 +80,7 @@ export class LocalRecordingStorage implements RecordingStorage {
   }
 
   async readHead(key: string, length: number): Promise<Buffer> {
-    const handle = await openExisting(this.#path(key), key, 'r');
-    try {
-      const head = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(head, 0, length, 0);
-      return head.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
+    return readHeadOf(await openExisting(this.#path(key), key, 'r'), length);
   }
 
   async rewriteHead(key: string, head: Buffer): Promise<void> {
@@ -157,6 +150,17 @@ async function syncDirectory(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync().catch(() => undefined);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The first `length` bytes of an open file (fewer if it is shorter); closes the handle. */
+export async function readHeadOf(handle: FileHandle, length: number): Promise<Buffer> {
+  try {
+    const head = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(head, 0, length, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
