@@ -47,19 +47,23 @@ export const auditRoutes: FastifyPluginAsync<{ audit: AuditApi }> = async (app, 
 
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Audits every answered mutating /v1 request to a known route (call on the root instance). */
+/**
+ * Audits every answered mutating /v1 request a token made to a known route, refused or not (call on the root
+ * instance). Requests without a valid token are left out: anyone who can reach the port could otherwise fill
+ * the chain (they are logged and answered 401); so are signed webhooks, which 3CX and Twilio send several
+ * times per call and which are kept in their own tables.
+ */
 export function auditRequests(app: FastifyInstance, audit: AuditApi): void {
   app.addHook('onResponse', async (request, reply) => {
-    if (!isV1Path(request.url) || request.is404 || READ_ONLY_METHODS.has(request.method)) return;
-    const route = request.routeOptions.url ?? '(unmatched)';
     const principal = request.principal;
-    const actor = principal?.name ?? (request.routeOptions.config.auth === 'signature' ? 'signed-webhook' : 'anonymous');
+    if (principal === undefined || !isV1Path(request.url) || request.is404 || READ_ONLY_METHODS.has(request.method)) return;
+    const route = request.routeOptions.url ?? '(unmatched)';
     audit.recordInBackground({
-      actor,
+      actor: principal.name,
       action: 'http.request',
       targetType: 'http',
       targetId: `${request.method} ${route}`,
-      details: { method: request.method, route, status: reply.statusCode, ...(principal ? { principalId: principal.id, principalKind: principal.kind } : {}) },
+      details: { method: request.method, route, status: reply.statusCode, principalId: principal.id, principalKind: principal.kind },
     });
   });
 }
