@@ -1,14 +1,13 @@
 // `callbridge tokens …` and `callbridge audit …`: API tokens and the audit trail from a shell, on the
 // database alone. Each run authenticates its own token first (tokens:manage, audit:read); creating and
 // revoking tokens is audited with the operator's token name as the actor.
-import pino from 'pino';
 import type { Permission, Principal, Role } from '../core/access.ts';
-import { DrizzleAuditStore, DrizzleTokenStore, migrate, openDatabase, type ApiTokenInfo, type AuditEntry, type Database } from '../db/index.ts';
-import { AuditTrail } from './audit.ts';
-import { authenticateCliToken } from './cli-auth.ts';
+import { DrizzleTokenStore, type ApiTokenInfo, type AuditEntry } from '../db/index.ts';
+import type { AuditTrail } from './audit.ts';
+import { textTable } from './cli-format.ts';
+import { withCliSession } from './cli-session.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { createLogger } from './logger.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -20,18 +19,8 @@ interface Session {
 
 const io = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
 
-async function withSession<T>(config: Config, token: string | undefined, permission: Permission, run: (session: Session) => Promise<T>): Promise<T> {
-  const database: Database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
-  try {
-    await migrate(database);
-    const principal = await authenticateCliToken(database, token, permission, { bootstrapToken: config.http.apiToken });
-    // Logs go to stderr: stdout carries the secret or the listing.
-    const logger = createLogger({ level: config.log.level, format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
-    const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
-    return await run({ principal, tokens: new DrizzleTokenStore({ db: database.db }), audit });
-  } finally {
-    await database.close();
-  }
+function withSession<T>(config: Config, token: string | undefined, permission: Permission, run: (session: Session) => Promise<T>): Promise<T> {
+  return withCliSession(config, token, permission, ({ principal, database, audit }) => run({ principal, tokens: new DrizzleTokenStore({ db: database.db }), audit }));
 }
 
 export async function createToken(
@@ -65,6 +54,15 @@ export async function listTokens(config: Config, options: { token: string | unde
 
 export async function revokeToken(config: Config, options: { token: string | undefined; id: string }): Promise<number> {
   return withSession(config, options.token, 'tokens:manage', async ({ principal, tokens, audit }) => {
+    const existing = await tokens.get(options.id);
+    if (existing === undefined) {
+      io.err(`no token with id ${options.id}\n`);
+      return 1;
+    }
+    if (existing.revokedAt !== null) {
+      io.err(`token ${existing.id} "${existing.name}" already revoked at ${existing.revokedAt.toISOString()}\n`);
+      return 1;
+    }
     const revoked = await tokens.revoke(options.id);
     if (revoked === undefined) {
       io.err(`no token with id ${options.id}\n`);
@@ -98,15 +96,9 @@ export async function listAudit(config: Config, options: { token: string | undef
   });
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
 function formatTokens(list: readonly ApiTokenInfo[], now: Date): string {
   const status = (t: ApiTokenInfo) => (t.revokedAt !== null ? 'revoked' : t.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active');
-  return table(
+  return textTable(
     ['id', 'name', 'roles', 'status', 'expires', 'last used'],
     list.map((t) => [t.id, t.name, t.roles.join(','), status(t), t.expiresAt.toISOString(), t.lastUsedAt?.toISOString() ?? '-']),
   );
@@ -114,7 +106,7 @@ function formatTokens(list: readonly ApiTokenInfo[], now: Date): string {
 
 /** Newest first. Details stay in --json: they can be long, and a table is for scanning. */
 function formatAudit(entries: readonly AuditEntry[]): string {
-  return table(
+  return textTable(
     ['seq', 'at', 'actor', 'action', 'target', 'reason'],
     entries.map((e) => [String(e.seq), e.at.toISOString(), e.actor, e.action, `${e.targetType}${e.targetId === null ? '' : ` ${e.targetId}`}`, e.reason ?? '']),
   );

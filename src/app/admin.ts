@@ -1,17 +1,10 @@
 // Administrative commands that work on the database alone: `db migrate`, `calls list`, `calls show`.
 import type { CallRecord, CallState } from '../core/call.ts';
-import { DrizzleCallStore, migrate, openDatabase, type Database } from '../db/index.ts';
+import { DrizzleCallStore, migrate } from '../db/index.ts';
+import { textTable } from './cli-format.ts';
+import { withDatabase } from './cli-session.ts';
 import type { Config } from './config.ts';
 import { maskPhoneNumber } from './logger.ts';
-
-async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
-  try {
-    return await run(database);
-  } finally {
-    await database.close();
-  }
-}
 
 export async function migrateDatabase(config: Config): Promise<void> {
   await withDatabase(config, async (database) => {
@@ -70,8 +63,5 @@ export function formatCallTable(calls: readonly CallRecord[]): string {
     call.endedAt ? `${Math.round((call.endedAt.getTime() - call.startedAt.getTime()) / 100) / 10}s` : '-',
     call.hangupCause ?? '-',
   ]);
-  const header = ['id', 'state', 'from', 'to', 'started', 'duration', 'hangup cause'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return textTable(['id', 'state', 'from', 'to', 'started', 'duration', 'hangup cause'], rows);
 }

@@ -2,10 +2,10 @@
 // token is checked here exactly as the HTTP API checks it: an API token (roles, expiry, revocation) or the
 // bootstrap CALLBRIDGE_API_TOKEN as an admin. The token comes from --token or CALLBRIDGE_TOKEN (the CLI
 // reads those); nothing here prints or logs it.
-import { BOOTSTRAP_PRINCIPAL, can, type Permission, type Principal } from '../core/access.ts';
+import { can, type Permission, type Principal } from '../core/access.ts';
 import { AccessDeniedError, UnauthenticatedError } from '../core/errors.ts';
 import { DrizzleTokenStore, type Database } from '../db/index.ts';
-import { tokenMatches } from '../http/index.ts';
+import { resolveToken } from '../http/auth.ts';
 
 /**
  * The principal behind `token` if it grants `permission`. Throws UnauthenticatedError (missing, unknown,
@@ -18,10 +18,7 @@ export async function authenticateCliToken(
   options: { bootstrapToken?: string | undefined } = {},
 ): Promise<Principal> {
   if (token === undefined || token === '') throw new UnauthenticatedError('An API token is required: --token or CALLBRIDGE_TOKEN');
-  const principal =
-    options.bootstrapToken !== undefined && tokenMatches(token, options.bootstrapToken)
-      ? BOOTSTRAP_PRINCIPAL
-      : await new DrizzleTokenStore({ db: database.db }).authenticate(token);
+  const principal = await resolveToken(token, { bootstrapToken: options.bootstrapToken, tokens: new DrizzleTokenStore({ db: database.db }) });
   if (principal === undefined) throw new UnauthenticatedError('The API token is unknown, expired or revoked');
   if (!can(principal.roles, permission)) throw new AccessDeniedError(permission);
   return principal;

@@ -2,24 +2,25 @@
 // failed, progress) and sending failed ones back. Job data is not shown: it is ids and webhook bodies only,
 // but nothing here needs it. Both need an API token with jobs:manage (admins), like every CLI command that
 // acts on the system; a retry is audited.
-import pino from 'pino';
 import { ConfigError } from '../core/errors.ts';
-import { DrizzleAuditStore, openDatabase } from '../db/index.ts';
-import { AuditTrail } from './audit.ts';
-import { authenticateCliToken } from './cli-auth.ts';
-import { systemClock } from './clock.ts';
-import { createLogger } from './logger.ts';
+import { textTable } from './cli-format.ts';
+import { withCliSession } from './cli-session.ts';
 import { JobAdmin, type JobRow, type JobState } from '../queue/job-admin.ts';
 import type { Config } from './config.ts';
 import { QUEUES } from './post-call.ts';
 
 export interface JobsCommandIo {
   out: (text: string) => void;
+  /** Notes beside the listing (kept off stdout, which may be JSON); default stderr. */
+  err?: (text: string) => void;
   /** BullMQ prefix (tests); production uses the default. */
   prefix?: string;
 }
 
 const stdout: JobsCommandIo = { out: (text) => process.stdout.write(text) };
+
+export const DEFAULT_JOBS_LIMIT = 50;
+export const MAX_JOBS_LIMIT = 500;
 
 export async function listJobs(
   config: Config,
@@ -29,8 +30,16 @@ export async function listJobs(
   await authorize(config, options.token);
   const admin = await connect(config, io);
   try {
-    const rows = await admin.list({ ...(options.state ? { states: [options.state] } : {}), ...(options.queue ? { queue: options.queue } : {}), limit: options.limit ?? 50 });
+    const limit = options.limit ?? DEFAULT_JOBS_LIMIT;
+    // One more than asked for tells whether there were more.
+    const found = await admin.list({ ...(options.state ? { states: [options.state] } : {}), ...(options.queue ? { queue: options.queue } : {}), limit: limit + 1 });
+    const rows = found.slice(0, limit);
     io.out(options.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
+    if (found.length > limit) {
+      const note = `showing the first ${limit} jobs; there are more (raise --limit, up to ${MAX_JOBS_LIMIT}, or filter by --state/--queue)\n`;
+      if (io.err) io.err(note);
+      else process.stderr.write(note);
+    }
     return 0;
   } finally {
     await admin.close();
@@ -61,21 +70,10 @@ export async function retryJobs(
 
 /** Checks the token (jobs:manage) on the database; with `audit`, records what the operator is about to do. */
 async function authorize(config: Config, token: string | undefined, audit?: { action: string; targetId: string }): Promise<void> {
-  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
-  try {
-    const principal = await authenticateCliToken(database, token, 'jobs:manage', { bootstrapToken: config.http.apiToken });
+  await withCliSession(config, token, 'jobs:manage', async ({ principal, audit: trail }) => {
     if (audit === undefined) return;
-    const logger = createLogger({ level: config.log.level, format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
-    await new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger }).record({
-      actor: principal.name,
-      action: audit.action,
-      targetType: 'job',
-      targetId: audit.targetId,
-      details: {},
-    });
-  } finally {
-    await database.close();
-  }
+    await trail.record({ actor: principal.name, action: audit.action, targetType: 'job', targetId: audit.targetId, details: {} });
+  });
 }
 
 async function connect(config: Config, io: JobsCommandIo): Promise<JobAdmin> {
@@ -85,9 +83,6 @@ async function connect(config: Config, io: JobsCommandIo): Promise<JobAdmin> {
 
 function table(rows: JobRow[]): string {
   if (rows.length === 0) return 'no jobs\n';
-  const header = ['QUEUE', 'ID', 'NAME', 'STATE', 'ATTEMPTS', 'PROGRESS', 'FAILED REASON'];
   const cells = rows.map((r) => [r.queue, r.id, r.name, r.state, String(r.attempts), r.progress === null ? '' : `${r.progress}%`, r.failedReason ?? '']);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return `${[line(header), ...cells.map(line)].join('\n')}\n`;
+  return `${textTable(['QUEUE', 'ID', 'NAME', 'STATE', 'ATTEMPTS', 'PROGRESS', 'FAILED REASON'], cells)}\n`;
 }

@@ -4,15 +4,12 @@
 // environment is the authority here (as for the controller itself); the run is audited as the local user.
 import { userInfo } from 'node:os';
 import type { Writable } from 'node:stream';
-import pino from 'pino';
-import { DrizzleAuditStore, DrizzleOutboundStore, DrizzleRecordingStore, DrizzleTransferStore, migrate, openDatabase } from '../db/index.ts';
-import { LocalRecordingStorage } from '../recording/index.ts';
-import { AuditTrail } from './audit.ts';
-import { systemClock } from './clock.ts';
+import { ConfigError } from '../core/errors.ts';
+import { DrizzleOutboundStore, DrizzleTransferStore } from '../db/index.ts';
+import { withCliDatabase } from './cli-session.ts';
 import type { Config } from './config.ts';
-import { createLogger } from './logger.ts';
+import { buildVault } from './post-call.ts';
 import { fieldCipherFromConfig, masterKeysFromConfig } from './recording-keys.ts';
-import { RecordingVault } from './recording-vault.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -29,17 +26,10 @@ export function printKeyId(config: Config, out: Writable = process.stdout): numb
 /** Re-wraps every data key not under the current key; exit 1 when any file could not be re-wrapped. */
 export async function rotateKeys(config: Config, streams: { out: Writable; err: Writable } = { out: process.stdout, err: process.stderr }): Promise<number> {
   const keys = masterKeysFromConfig(config);
-  const logger = createLogger({ level: config.log.level, format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
-  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
-  try {
-    await migrate(database);
-    const vault = new RecordingVault({
-      storage: new LocalRecordingStorage(config.recordingStorage.dir),
-      store: new DrizzleRecordingStore(database.db),
-      keys,
-      retentionYears: config.recordingStorage.retentionYears,
-      logger,
-    });
+  return withCliDatabase(config, {}, async ({ database, logger, audit }) => {
+    const vault = buildVault(config, database, logger);
+    // masterKeysFromConfig has refused a missing key already; this keeps the type honest.
+    if (vault === undefined) throw new ConfigError(['CALL_RECORDING_ENCRYPTION_KEY: is required to rotate keys']);
     streams.err.write(`re-wrapping data keys under ${keys.current.id}\n`);
     const result = await vault.rotate((done) => {
       if (done % PROGRESS_EVERY === 0) streams.err.write(`  ${done} re-wrapped\n`);
@@ -52,7 +42,6 @@ export async function rotateKeys(config: Config, streams: { out: Writable; err: 
     ];
     const resealed = columns.reduce((n, c) => n + c.resealed, 0);
     const unreadable = columns.reduce((n, c) => n + c.unreadable, 0);
-    const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
     await audit
       .record({
         actor: `cli:${userInfo().username}`,
@@ -74,7 +63,5 @@ export async function rotateKeys(config: Config, streams: { out: Writable; err: 
       return EXIT_FAILED;
     }
     return EXIT_OK;
-  } finally {
-    await database.close();
-  }
+  });
 }

@@ -8,19 +8,18 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Permission, Principal } from '../core/access.ts';
-import { RecordingNotFoundError } from '../core/errors.ts';
-import { DrizzleAuditStore, DrizzleRecordingStore, migrate, openDatabase } from '../db/index.ts';
+import { ConfigError, RecordingNotFoundError } from '../core/errors.ts';
+import { DrizzleRecordingStore, type Database } from '../db/index.ts';
 import type { RecordingView } from '../http/recordings.ts';
-import { LocalRecordingStorage } from '../recording/index.ts';
-import { AuditTrail } from './audit.ts';
+import type { AuditTrail } from './audit.ts';
+import { textTable } from './cli-format.ts';
+import { withCliSession } from './cli-session.ts';
 import { systemClock } from './clock.ts';
-import { authenticateCliToken } from './cli-auth.ts';
 import type { Config } from './config.ts';
-import { createLogger } from './logger.ts';
-import { masterKeysFromConfig } from './recording-keys.ts';
-import { RecordingVault } from './recording-vault.ts';
+import { buildVault } from './post-call.ts';
+import type { RecordingVault } from './recording-vault.ts';
 import { RecordingsService } from './recordings-api.ts';
 import { runRetention } from './retention.ts';
 
@@ -48,38 +47,32 @@ interface SessionNeeds {
 }
 
 async function withSession<T>(config: Config, token: string | undefined, needs: SessionNeeds, run: (session: Session) => Promise<T>): Promise<T> {
-  // Logs go to stderr: stdout may be carrying audio.
-  const logger = createLogger({ level: needs.logLevel ?? 'warn', format: 'json', destination: pino.destination({ dest: 2, sync: true }) });
-  const database = await openDatabase({ url: config.database.url, pgliteDataDir: config.database.pgliteDataDir });
-  try {
-    await migrate(database);
-    const principal = await authenticateCliToken(database, token, needs.permission, { bootstrapToken: config.http.apiToken });
-    const store = new DrizzleRecordingStore(database.db);
-    const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
-    let vault: RecordingVault | undefined;
-    const getVault = (): RecordingVault =>
-      (vault ??= new RecordingVault({
-        storage: new LocalRecordingStorage(config.recordingStorage.dir),
+  return withCliSession(
+    config,
+    token,
+    needs.permission,
+    async ({ principal, database, audit, logger }) => {
+      const store = new DrizzleRecordingStore(database.db);
+      let vault: RecordingVault | undefined;
+      const getVault = (): RecordingVault => (vault ??= requireVault(config, database, logger));
+      if (needs.keys) getVault();
+      const recordings = new RecordingsService({
+        vault: { openAudio: (id) => getVault().openAudio(id), openTranscript: (id) => getVault().openTranscript(id) },
         store,
-        keys: masterKeysFromConfig(config),
-        retentionYears: config.recordingStorage.retentionYears,
+        audit,
         logger,
-      }));
-    if (needs.keys) getVault();
-    const recordings = new RecordingsService({
-      vault: { openAudio: (id) => getVault().openAudio(id), openTranscript: (id) => getVault().openTranscript(id) },
-      store,
-      audit,
-      logger,
-    });
-    try {
-      return await run({ principal, store, audit, recordings, vault: getVault, logger });
-    } finally {
-      await audit.settled();
-    }
-  } finally {
-    await database.close();
-  }
+      });
+      return run({ principal, store, audit, recordings, vault: getVault, logger });
+    },
+    // Quiet by default: stdout may be carrying audio, and the operator wants the result, not the log.
+    { logLevel: needs.logLevel ?? 'warn' },
+  );
+}
+
+function requireVault(config: Config, database: Database, logger: Logger): RecordingVault {
+  const vault = buildVault(config, database, logger);
+  if (vault === undefined) throw new ConfigError(['CALL_RECORDING_ENCRYPTION_KEY: is required to read recordings (openssl rand -base64 32)']);
+  return vault;
 }
 
 export interface ListOptions {
@@ -199,8 +192,5 @@ export function formatRecordingTable(list: readonly RecordingView[]): string {
     r.retainUntil.toISOString().slice(0, 10),
     r.hasTranscript ? 'yes' : 'no',
   ]);
-  const header = ['id', 'call', 'recorded', 'duration', 'legal hold', 'retain until', 'transcript'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return textTable(['id', 'call', 'recorded', 'duration', 'legal hold', 'retain until', 'transcript'], rows);
 }

@@ -1,15 +1,11 @@
 // `callbridge tokens create|list|revoke` and `callbridge audit verify|list`. Every one needs an API token
 // (--token, or CALLBRIDGE_TOKEN in the environment; the bootstrap CALLBRIDGE_API_TOKEN works as an admin):
 // tokens:manage for tokens, audit:read for the audit trail.
-import { Option, InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { parseRoles, Roles, type Role } from '../core/access.ts';
 import { createToken, listAudit, listTokens, revokeToken, verifyAudit } from '../app/access-admin.ts';
 import type { Config } from '../app/config.ts';
-
-/** --token, falling back to CALLBRIDGE_TOKEN (commander reads it, so the secret need not be on the command line). */
-function tokenOption(): Option {
-  return new Option('--token <token>', 'API token (default: CALLBRIDGE_TOKEN)').env('CALLBRIDGE_TOKEN');
-}
+import { tokenOption, wholeNumber } from './options.ts';
 
 function roles(value: string): Role[] {
   const parsed = parseRoles(value);
@@ -19,11 +15,10 @@ function roles(value: string): Role[] {
   );
 }
 
-function intInRange(name: string, min: number, max: number) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return Number(value);
-  };
+/** The same rule as GET /v1/audit's ?action= (src/http/audit.ts). */
+function auditAction(value: string): string {
+  if (!/^[a-z0-9_.:-]{1,64}$/.test(value)) throw new InvalidArgumentError('action must look like token.create');
+  return value;
 }
 
 function tokenName(value: string): string {
@@ -38,7 +33,7 @@ export function registerAccessCommands(program: Command, config: () => Config): 
     .description('create a token and print its secret (shown once)')
     .requiredOption('--name <name>', 'who or what uses it, e.g. "front desk"', tokenName)
     .requiredOption('--role <roles>', `comma-separated: ${Roles.join(', ')}`, roles)
-    .option('--expires-in-days <days>', 'validity in days', intInRange('--expires-in-days', 1, 3650), 90)
+    .option('--expires-in-days <days>', 'validity in days', wholeNumber('--expires-in-days', 1, 3650), 90)
     .addOption(tokenOption())
     .action(async (options: { name: string; role: Role[]; expiresInDays: number; token?: string }) => {
       process.exitCode = await createToken(config(), { token: options.token, name: options.name, roles: options.role, expiresInDays: options.expiresInDays });
@@ -71,8 +66,8 @@ export function registerAccessCommands(program: Command, config: () => Config): 
   audit
     .command('list')
     .description('recent entries, newest first')
-    .option('--limit <n>', 'how many', intInRange('--limit', 1, 10_000), 50)
-    .option('--action <action>', 'only this action, e.g. token.create')
+    .option('--limit <n>', 'how many', wholeNumber('--limit', 1, 10_000), 50)
+    .option('--action <action>', 'only this action, e.g. token.create', auditAction)
     .option('--json', 'print JSON')
     .addOption(tokenOption())
     .action(async (options: { limit: number; action?: string; json?: boolean; token?: string }) => {

@@ -1,13 +1,12 @@
 // `callbridge worker` and `callbridge jobs list|retry`: the post-call worker and what operators do with its
 // jobs. Options are checked here; the work is in src/app/worker.ts and src/app/jobs-command.ts.
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../app/config.ts';
-import { listJobs, retryJobs } from '../app/jobs-command.ts';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Config } from '../app/config.ts';
+import { DEFAULT_JOBS_LIMIT, listJobs, MAX_JOBS_LIMIT, retryJobs } from '../app/jobs-command.ts';
 import { QUEUES } from '../app/post-call.ts';
 import { runWorker } from '../app/worker.ts';
 import { JOB_STATES, type JobState } from '../queue/job-admin.ts';
-
-const config = () => loadConfig(process.env, { mode: 'worker' });
+import { tokenOption, wholeNumber } from './options.ts';
 
 function state(value: string): JobState {
   if (!(JOB_STATES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${JOB_STATES.join(', ')}`);
@@ -24,12 +23,7 @@ function jobId(value: string): string {
   return value;
 }
 
-/** An API token with jobs:manage: --token, else CALLBRIDGE_TOKEN (kept off the command line). */
-function tokenOption(): Option {
-  return new Option('--token <token>', 'API token (default: CALLBRIDGE_TOKEN)').env('CALLBRIDGE_TOKEN');
-}
-
-export function registerJobsCommands(program: Command): void {
+export function registerJobsCommands(program: Command, config: () => Config): void {
   program
     .command('worker')
     .description('run the post-call worker (transcription, webhooks, retention) until SIGTERM')
@@ -43,9 +37,10 @@ export function registerJobsCommands(program: Command): void {
     .description('list jobs with their state, attempts, progress and failure reason')
     .option('--state <state>', `only jobs in this state (${JOB_STATES.join(', ')})`, state)
     .option('--queue <queue>', `only this queue (${QUEUES.join(', ')})`, queue)
+    .option('--limit <n>', `at most this many jobs (1–${MAX_JOBS_LIMIT})`, wholeNumber('--limit', 1, MAX_JOBS_LIMIT), DEFAULT_JOBS_LIMIT)
     .option('--json', 'print JSON')
     .addOption(tokenOption())
-    .action(async (options: { token?: string; state?: JobState; queue?: string; json?: boolean }) => {
+    .action(async (options: { token?: string; state?: JobState; queue?: string; limit: number; json?: boolean }) => {
       process.exitCode = await listJobs(config(), { ...options, token: options.token });
     });
   jobs
@@ -55,12 +50,8 @@ export function registerJobsCommands(program: Command): void {
     .option('--all-failed', 'every failed job')
     .option('--queue <queue>', 'only this queue', queue)
     .addOption(tokenOption())
-    .action(async (id: string | undefined, options: { token?: string; allFailed?: boolean; queue?: string }) => {
-      if ((id === undefined) === (options.allFailed !== true)) {
-        process.stderr.write('callbridge jobs retry: give a job id or --all-failed (not both)\n');
-        process.exitCode = 1;
-        return;
-      }
+    .action(async (id: string | undefined, options: { token?: string; allFailed?: boolean; queue?: string }, command: Command) => {
+      if ((id === undefined) === (options.allFailed !== true)) command.error('error: give a job id or --all-failed (not both)');
       process.exitCode = await retryJobs(config(), { ...options, token: options.token, ...(id === undefined ? {} : { id }) });
     });
 }

@@ -1,11 +1,9 @@
 // `callbridge keys rotate|id`: the recording master key. The work is in src/app/keys-command.ts.
 import type { Command } from 'commander';
-import { loadConfig } from '../app/config.ts';
+import type { Config } from '../app/config.ts';
 import { printKeyId, rotateKeys } from '../app/keys-command.ts';
 
-const config = () => loadConfig(process.env, { mode: 'worker' });
-
-export function registerKeysCommands(program: Command): void {
+export function registerKeysCommands(program: Command, config: () => Config): void {
   const keys = program.command('keys').description('recording encryption keys (CALL_RECORDING_ENCRYPTION_KEY)');
   keys
     .command('rotate')

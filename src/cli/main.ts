@@ -14,6 +14,7 @@ import { registerRecordingsCommands } from './recordings-commands.ts';
 import { registerAccessCommands } from './access-commands.ts';
 import { registerJobsCommands } from './jobs-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
+import { wholeNumber } from './options.ts';
 import type { SystemMode } from '../core/routing/types.ts';
 
 const EXIT_USAGE = 1;
@@ -21,13 +22,6 @@ const EXIT_CONFIG = 2;
 
 function config(mode: RunMode) {
   return loadConfig(process.env, { mode });
-}
-
-function positiveInt(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return Number(value);
-  };
 }
 
 function portNumber(value: string): number {
@@ -143,7 +137,7 @@ const calls = program.command('calls').description('inspect calls');
 calls
   .command('list')
   .description('list recent calls, newest first')
-  .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
+  .option('--limit <n>', 'how many', wholeNumber('--limit', 1), 20)
   .option('--state <state>', 'only calls in this state', callState)
   .option('--json', 'print JSON instead of a table')
   .action(async (options: { limit: number; state?: CallState; json?: boolean }) => {
@@ -158,10 +152,11 @@ calls
     process.exitCode = await showCall(config('worker'), id, options);
   });
 
-registerRecordingsCommands(program);
-registerAccessCommands(program, () => config('worker'));
-registerJobsCommands(program);
-registerKeysCommands(program);
+const workerConfig = () => config('worker');
+registerRecordingsCommands(program, workerConfig);
+registerAccessCommands(program, workerConfig);
+registerJobsCommands(program, workerConfig);
+registerKeysCommands(program, workerConfig);
 
 try {
   await program.parseAsync(process.argv);

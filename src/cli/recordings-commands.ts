@@ -3,7 +3,7 @@
 // src/app/recordings-command.ts. The token comes from --token or CALLBRIDGE_TOKEN (kept out of shell history).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessReason } from '../core/access-reason.ts';
-import { loadConfig } from '../app/config.ts';
+import type { Config } from '../app/config.ts';
 import {
   exportRecording,
   listRecordings,
@@ -12,6 +12,7 @@ import {
   setLegalHold,
   showTranscript,
 } from '../app/recordings-command.ts';
+import { tokenOption, wholeNumber } from './options.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIST = 1000;
@@ -29,14 +30,6 @@ function reason(value: string): string {
   return result.data;
 }
 
-function limit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LIST) throw new InvalidArgumentError(`--limit must be an integer 1–${MAX_LIST}`);
-  return n;
-}
-
-const config = () => loadConfig(process.env, { mode: 'worker' });
-const tokenOption = () => new Option('--token <token>', 'API token').env('CALLBRIDGE_TOKEN');
 const reasonOption = () => new Option('--reason <text>', 'why you need it, for the audit log (10–500 characters)').argParser(reason).makeOptionMandatory();
 
 interface AccessFlags {
@@ -44,13 +37,13 @@ interface AccessFlags {
   reason: string;
 }
 
-export function registerRecordingsCommands(program: Command): void {
+export function registerRecordingsCommands(program: Command, config: () => Config): void {
   const recordings = program.command('recordings').description('list, play and export call recordings (access is audited)');
   recordings
     .command('list')
     .description('list recordings, newest first (metadata only)')
     .option('--call <id>', 'only this call', uuid('--call'))
-    .option('--limit <n>', 'how many', limit, 50)
+    .option('--limit <n>', 'how many', wholeNumber('--limit', 1, MAX_LIST), 50)
     .option('--json', 'print JSON')
     .addOption(tokenOption())
     .action(async (options: { call?: string; limit: number; json?: boolean; token?: string }) => {

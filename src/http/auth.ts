@@ -45,6 +45,12 @@ export function tokenMatches(offered: string, expected: string): boolean {
   return timingSafeEqual(digest(offered), digest(expected));
 }
 
+/** Who `offered` is: the bootstrap admin when it matches CALLBRIDGE_API_TOKEN, else whatever the token store says. */
+export async function resolveToken(offered: string, options: AccessControlOptions): Promise<Principal | undefined> {
+  if (options.bootstrapToken !== undefined && tokenMatches(offered, options.bootstrapToken)) return BOOTSTRAP_PRINCIPAL;
+  return options.tokens?.authenticate(offered);
+}
+
 /** Extracts the token from `Authorization: Bearer <token>` (scheme case-insensitive per RFC 7235). */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '');
@@ -68,8 +74,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
     const fromQuery = allowQuery && typeof query?.access_token === 'string' ? query.access_token : undefined;
     const offered = bearerToken(request.headers.authorization) ?? fromQuery;
     if (offered === undefined) return 'none';
-    if (options.bootstrapToken !== undefined && tokenMatches(offered, options.bootstrapToken)) return BOOTSTRAP_PRINCIPAL;
-    return (await options.tokens?.authenticate(offered)) ?? 'invalid';
+    return (await resolveToken(offered, options)) ?? 'invalid';
   };
 
   app.addHook('onRequest', async (request, reply) => {
