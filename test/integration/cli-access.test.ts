@@ -1,30 +1,17 @@
 // `callbridge tokens …` and `callbridge audit …` as an operator runs them: separate processes on one scratch
 // Postgres database, real exit codes and output.
-import { execFile } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.ts';
+import { runCli } from '../support/cli.ts';
 import { createScratchPostgres, type ScratchPostgres } from './db-fixture.ts';
 
 const BOOTSTRAP = 'bootstrap-token-0123456789abcdef';
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('callbridge tokens and audit', () => {
   let scratch: ScratchPostgres;
-  const run = (args: string[], env: Record<string, string> = {}): Promise<RunResult> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['bin/callbridge.mjs', ...args],
-        { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: scratch.url, CALLBRIDGE_API_TOKEN: BOOTSTRAP, ...env }, timeout: 60_000 },
-        (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
-      );
-    });
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    runCli(args, { DATABASE_URL: scratch.url, CALLBRIDGE_API_TOKEN: BOOTSTRAP, ...env });
 
   beforeAll(async () => {
     scratch = await createScratchPostgres();

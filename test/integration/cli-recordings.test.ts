@@ -1,7 +1,6 @@
 // `callbridge recordings …` and `callbridge retention run` as an operator runs them: separate processes on a
 // Postgres scratch database shared with this test, real recordings finished by the vault, API tokens from the
 // token store, real exit codes, files and pipes.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/app/audit.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { DrizzleAuditStore, DrizzleTokenStore, migrate, openDatabase, type Database } from '../../src/db/index.ts';
+import { runCli } from '../support/cli.ts';
 import { createScratchPostgres, type ScratchPostgres } from './db-fixture.ts';
 import { newKeyBase64, vaultKit, type VaultKit } from './recordings-fixture.ts';
-
-interface RunResult {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
 
 const REASON = 'Quality review requested by the practice manager';
 const BOOTSTRAP = 'bootstrap-token-0123456789abcdef';
@@ -30,33 +24,19 @@ describe('callbridge recordings / retention CLI', () => {
   let audit: AuditTrail;
   const tokens: Record<'manager' | 'agent' | 'auditor', string> = { manager: '', agent: '', auditor: '' };
 
-  function run(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['bin/callbridge.mjs', ...args],
-        {
-          encoding: 'buffer',
-          maxBuffer: 16 * 1024 * 1024,
-          timeout: 60_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: process.env.HOME ?? '',
-            DATABASE_URL: scratch.url,
-            CALL_RECORDING_ENCRYPTION_KEY: keyBase64,
-            RECORDING_STORAGE_DIR: kit.storageDir,
-            CALLBRIDGE_API_TOKEN: BOOTSTRAP,
-            LOG_LEVEL: 'warn',
-            ...env,
-          },
-        },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-          resolve({ code, stdout, stderr: stderr.toString('utf8') });
-        },
-      );
-    });
-  }
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    runCli(
+      args,
+      {
+        DATABASE_URL: scratch.url,
+        CALL_RECORDING_ENCRYPTION_KEY: keyBase64,
+        RECORDING_STORAGE_DIR: kit.storageDir,
+        CALLBRIDGE_API_TOKEN: BOOTSTRAP,
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      { binaryStdout: true },
+    );
 
   beforeAll(async () => {
     scratch = await createScratchPostgres();

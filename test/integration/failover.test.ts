@@ -17,19 +17,32 @@ const suite = useVoiceHarness({ env: FAST_FAILOVER });
 const sessions = suite.sessions;
 const start = (env: Record<string, string> = {}): Promise<Harness> => suite.start({ env });
 
-async function ready(h: Harness): Promise<{ details: { system: { mode: string; changes: { to: string; reason: string }[] } } }> {
+interface Ready {
+  details: { system: { mode: string; changes: { at: number; from: string; to: string; reason: string; cause: string }[] } };
+}
+
+async function ready(h: Harness): Promise<Ready> {
   const response = await fetch(`http://127.0.0.1:${h.controller.addresses.http.port}/ready`);
-  return (await response.json()) as { details: { system: { mode: string; changes: { to: string; reason: string }[] } } };
+  return (await response.json()) as Ready;
 }
 
 describe('failover', () => {
   it('routes new calls over the backup trunk within the limit when the 3CX gateway goes down, and texts staff', async () => {
     const h = await start();
     expect((await ready(h)).details.system.mode).toBe('normal');
+    // The controller runs on the system clock: its timestamps compare with this one.
     const downAt = Date.now();
     h.simulator.setGateway('threecx', { up: false });
     await eventually(async () => (await ready(h)).details.system.mode === '3cx-down', '3cx-down', 8000);
-    expect(Date.now() - downAt).toBeLessThan(3000 + 1000);
+    const change = (await ready(h)).details.system.changes.at(-1)!;
+    expect(change).toMatchObject({ from: 'normal', to: '3cx-down', cause: 'detected' });
+    expect(change.at).toBeGreaterThanOrEqual(downAt);
+    // The controller's own account of the switch: the gateway had been failing for the detection window
+    // (FAILOVER_TIMEOUT_SECONDS less two polls, so a failure between polls is caught in time), not less,
+    // and within the configured 3 s.
+    const failingFor = Number(/threecx_gateway failing for (\d+\.\d) s/.exec(change.reason)?.[1]);
+    expect(failingFor).toBeGreaterThanOrEqual(3 - 2 * 0.2);
+    expect(failingFor).toBeLessThanOrEqual(3);
     await eventually(() => STAFF_NUMBERS.every((n) => suite.peers.twilio.messages.some((m) => m.to === n && /3CX unreachable/.test(m.body))), 'the staff notices');
 
     const call = h.simulator.placeCall({ from: CALLER, to: PEOPLE_LINE, callerHangsUpAfterMs: 2000 });

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -61,12 +62,6 @@ async function spooled(bytes = wavBytes(500)): Promise<{ callId: string; path: s
   return { callId, path, bytes };
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function storedObjects(): Promise<string[]> {
   const entries = await readdir(storageDir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => e.name);
@@ -84,7 +79,7 @@ describe('RecordingVault.finishSpooled', () => {
     expect(row.retainUntil).toEqual(new Date('2033-11-01T09:30:00Z'));
     expect(await exists(path)).toBe(false);
     expect(await database.db.select().from(outbox).where(eq(outbox.jobId, row.id))).toHaveLength(1);
-    expect((await readAll((await v.openAudio(row.id)).stream)).equals(bytes)).toBe(true);
+    expect((await buffer((await v.openAudio(row.id)).stream)).equals(bytes)).toBe(true);
   });
 
   it('is safe to repeat: the same file again (a crash before its delete) gives the stored row and is removed', async () => {
@@ -150,7 +145,7 @@ describe('RecordingVault.sweepOrphans', () => {
     expect(await storage.exists(orphanTranscript)).toBe(false);
     expect(await storage.exists(foreign)).toBe(true);
     // The recording and its transcript on record still open.
-    expect((await readAll((await v.openAudio(kept.id)).stream)).length).toBe(kept.plaintextBytes);
+    expect((await buffer((await v.openAudio(kept.id)).stream)).length).toBe(kept.plaintextBytes);
     expect((await v.openTranscript(kept.id)).transcript).toEqual({ results: [] });
   });
 });
@@ -199,7 +194,7 @@ describe('transcripts, deletion and rotation', () => {
 
     // The old key can go: both still open under the new one alone.
     const onlyB = vault(KEY_B);
-    expect((await readAll((await onlyB.openAudio(row.id)).stream)).equals(first.bytes)).toBe(true);
+    expect((await buffer((await onlyB.openAudio(row.id)).stream)).equals(first.bytes)).toBe(true);
     expect((await onlyB.openTranscript(row.id)).transcript).toEqual({ text: 'hello' });
     // A second run has nothing left but the lost file.
     expect((await b.rotate()).failed.map((f) => f.id)).toEqual([lost.id]);

@@ -2,12 +2,11 @@
 // recordings encrypted into storage with their rows and post-call jobs, and everything that can go wrong on
 // the way: no key, a crash (spool files and half-written ciphertext left behind), the database refusing the
 // row, an altered file, a missing key, and key rotation through the CLI as an operator runs it.
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { outbox } from '../../src/db/schema.ts';
 import { LocalRecordingStorage } from '../../src/recording/index.ts';
 import { SpokenAudioDecoder } from '../../src/simulator/spoken-audio.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
+import { runCli } from '../support/cli.ts';
 import { eventually, startHarness, TEST_ROUTING_FILE, type Harness } from '../support/controller-harness.ts';
 import { startVoicePeers, TEST_RECORDING_KEY, type VoicePeers } from '../support/voice-peers.ts';
 import { createScratchPostgres } from './db-fixture.ts';
@@ -108,12 +108,6 @@ function vault(database: Database, storage: string, current: string, previous: s
   });
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /** Format and per-channel samples of a 16-bit PCM WAV. */
 function parseWav(wav: Buffer): { channels: number; rate: number; channel(n: number): Int16Array } {
   expect(wav.toString('ascii', 0, 4)).toBe('RIFF');
@@ -176,7 +170,7 @@ describe.each(['pglite', 'postgres'] as const)('a recorded call (%s)', (kind) =>
     expect(stored.includes(Buffer.from('RIFF'))).toBe(false);
 
     const { stream } = await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(row.id);
-    const wav = parseWav(await readAll(stream));
+    const wav = parseWav(await buffer(stream));
     expect({ channels: wav.channels, rate: wav.rate }).toEqual({ channels: 2, rate: 8000 });
     expect(heard(wav.channel(0))).toEqual(['I would like to book a cleaning please']);
     expect(heard(wav.channel(1))).toEqual([]);
@@ -267,7 +261,7 @@ describe('call recording (pglite)', () => {
     await eventually(async () => (await wavsIn(s.spool)).length === 0, 'the plaintext removed');
     expect(await stat(partial).catch(() => undefined)).toBeUndefined();
     const { stream } = await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(rows[0]!.id);
-    expect((await readAll(stream)).length).toBe(44 + 8000 * 4);
+    expect((await buffer(stream)).length).toBe(44 + 8000 * 4);
     // The summary is logged once recovery is over (after the sweep of orphaned objects, too).
     await eventually(
       () => s.harness.logLines.some((l) => l.includes('recording spool recovered') && l.includes('"finished":1') && l.includes('"partialsRemoved":1') && l.includes('"orphansRemoved":0')),
@@ -301,7 +295,7 @@ describe('call recording (pglite)', () => {
     await eventually(async () => (await wavsIn(s.spool)).length === 0, 'the plaintext removed');
     const [row] = await store.listByCall(session.callId);
     const { stream } = await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(row!.id);
-    expect(heard(parseWav(await readAll(stream)).channel(0))).toEqual(['Can I speak to someone about my bill']);
+    expect(heard(parseWav(await buffer(stream)).channel(0))).toEqual(['Can I speak to someone about my bill']);
   });
 
   it('an altered stored file or a missing key does not open', async () => {
@@ -309,32 +303,17 @@ describe('call recording (pglite)', () => {
     const s = await start({ database, ...(await dirs()) });
     const { row } = await recordedCall(s);
 
-    await expect(readAll((await vault(database, s.storage, KEY_B).openAudio(row.id)).stream)).rejects.toBeInstanceOf(RecordingKeyUnknownError);
+    await expect(buffer((await vault(database, s.storage, KEY_B).openAudio(row.id)).stream)).rejects.toBeInstanceOf(RecordingKeyUnknownError);
 
     const path = join(s.storage, ...row.storageKey.split('/'));
     const bytes = await readFile(path);
     bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 0x01;
     await writeFile(path, bytes);
-    await expect(readAll((await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(row.id)).stream)).rejects.toBeInstanceOf(RecordingTamperedError);
+    await expect(buffer((await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(row.id)).stream)).rejects.toBeInstanceOf(RecordingTamperedError);
   });
 });
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/callbridge.mjs', ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { LOG_LEVEL: 'warn', ...env });
 
 describe('key rotation through the CLI (postgres)', () => {
   it('re-wraps under the new key so the old one can go; with the old key missing it exits 1 naming what failed', async () => {
@@ -347,6 +326,7 @@ describe('key rotation through the CLI (postgres)', () => {
     const keyA = masterKeyFromBase64(TEST_RECORDING_KEY, 'a').id;
     const keyB = masterKeyFromBase64(KEY_B, 'b').id;
     const env = { DATABASE_URL: url!, RECORDING_STORAGE_DIR: s.storage };
+    expect(row.keyId).toBe(keyA);
 
     expect((await cli(['keys', 'id'], { ...env, CALL_RECORDING_ENCRYPTION_KEY: KEY_B })).stdout.trim()).toBe(keyB);
     const rotated = await cli(['keys', 'rotate'], { ...env, CALL_RECORDING_ENCRYPTION_KEY: KEY_B, CALL_RECORDING_PREVIOUS_KEYS: TEST_RECORDING_KEY });
@@ -357,10 +337,9 @@ describe('key rotation through the CLI (postgres)', () => {
 
     // The old key is gone from the configuration: the recording still opens, to the same audio.
     const { stream } = await vault(database, s.storage, KEY_B).openAudio(row.id);
-    expect(heard(parseWav(await readAll(stream)).channel(0))).toEqual(['I would like to book a cleaning please']);
-    await expect(readAll((await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(row.id)).stream)).rejects.toBeInstanceOf(RecordingKeyUnknownError);
+    expect(heard(parseWav(await buffer(stream)).channel(0))).toEqual(['I would like to book a cleaning please']);
+    await expect(buffer((await vault(database, s.storage, TEST_RECORDING_KEY).openAudio(row.id)).stream)).rejects.toBeInstanceOf(RecordingKeyUnknownError);
     expect((await vault(database, s.storage, KEY_B).openTranscript(row.id)).row.keyId).toBe(keyB);
-    expect(keyA).not.toBe(keyB);
 
     // Rotating on to C without B among the previous keys cannot open the file: named, exit 1, nothing changed.
     const failed = await cli(['keys', 'rotate'], { ...env, CALL_RECORDING_ENCRYPTION_KEY: KEY_C });
@@ -370,6 +349,6 @@ describe('key rotation through the CLI (postgres)', () => {
     expect(failed.stdout).toContain('0 file(s) re-wrapped');
     expect((await new DrizzleRecordingStore(database.db).get(row.id))?.keyId).toBe(keyB);
     const again = await vault(database, s.storage, KEY_B).openAudio(row.id);
-    expect((await readAll(again.stream)).length).toBe(row.plaintextBytes);
+    expect((await buffer(again.stream)).length).toBe(row.plaintextBytes);
   });
 });

@@ -1,7 +1,7 @@
 // RecordingFinisher: which spool files it takes, retries with backoff without ever touching the plaintext,
 // one finish per file at a time, and the spool scans of crash recovery.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -70,11 +70,13 @@ describe('RecordingFinisher', () => {
   it('gives up after the last retry without touching the file, and counts the failure', async () => {
     const v = vault(100);
     const registry = new Registry();
-    const { path } = await spoolFile();
+    const { path, mtime } = await spoolFile(randomUUID(), 3_600_000);
     expect(await finisher(v, registry).finish(path, new Date())).toBeUndefined();
     expect(v.calls).toHaveLength(4);
     expect(await registry.getSingleMetricAsString('callbridge_recordings_failed_total')).toMatch(/reason="unavailable"} 1/);
-    await expect(writeFile(path, 'still here', { flag: 'r+' })).resolves.toBeUndefined();
+    // The plaintext is left exactly as FreeSWITCH wrote it, for the next start to store.
+    expect(await readFile(path, 'utf8')).toBe('RIFF');
+    expect((await stat(path)).mtime).toEqual(mtime);
   });
 
   it('does not retry a file that is not a recording', async () => {
@@ -100,12 +102,11 @@ describe('RecordingFinisher', () => {
     const f = finisher(v);
     const old = await spoolFile(randomUUID(), 3_600_000);
     const live = await spoolFile(randomUUID(), 3_600_000);
-    const fresh = await spoolFile(randomUUID(), 0);
+    await spoolFile(randomUUID(), 0);
     await writeFile(join(spool, 'notes.txt'), 'not a recording');
     const result = await f.scan({ isLive: (id) => id === live.callId, minIdleMs: 60_000 });
     expect(result).toEqual({ finished: 1, failed: 0, skipped: 2 });
     expect(v.calls).toEqual([{ path: old.path, callId: old.callId, recordedAt: old.mtime }]);
-    expect(fresh.callId).not.toBe(old.callId);
   });
 
   it('close() ends retry waits at once and leaves the file for the next start', async () => {

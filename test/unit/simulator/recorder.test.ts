@@ -3,10 +3,10 @@
 // RECORD_STOP goes out.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { InboundEslClient, type EslEvent } from '../../../src/esl/index.ts';
 import { MediaTimeline, writeRecording } from '../../../src/simulator/recorder.ts';
 import { FreeSwitchSimulator } from '../../../src/simulator/simulator.ts';
 import { SpokenAudioDecoder, isVoiced } from '../../../src/simulator/spoken-audio.ts';
@@ -14,7 +14,9 @@ import { pcmWavHeader } from '../../../src/recording/wav.ts';
 
 const dirs: string[] = [];
 const sims: FreeSwitchSimulator[] = [];
+const clients: InboundEslClient[] = [];
 afterEach(async () => {
+  for (const client of clients.splice(0)) await client.stop();
   for (const sim of sims.splice(0)) await sim.stop();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -161,22 +163,25 @@ describe('writeRecording', () => {
   }, 60_000);
 });
 
-/** Subscribes to RECORD_STOP on the simulator's ESL port; calls `seen` with each Record-File-Path. */
-async function onRecordStop(port: number, seen: (path: string) => void): Promise<() => void> {
-  const socket = connect(port, '127.0.0.1');
-  let buffer = '';
-  socket.on('data', (chunk) => {
-    buffer += chunk.toString('utf8');
-    if (buffer.includes('auth/request')) {
-      buffer = '';
-      socket.write('auth ClueCon\n\nevent plain RECORD_STOP\n\n');
-    }
-    for (const m of buffer.matchAll(/Event-Name: RECORD_STOP[\s\S]*?Record-File-Path: ([^\n]+)/g)) seen(decodeURIComponent(m[1]!));
-    if (buffer.includes('RECORD_STOP')) buffer = buffer.slice(buffer.lastIndexOf('Record-File-Path'));
+/** An inbound ESL client on the simulator, as the controller connects: authenticated and subscribed to RECORD_STOP. */
+async function recordStopClient(port: number): Promise<InboundEslClient> {
+  const client = new InboundEslClient({ host: '127.0.0.1', port, password: 'ClueCon', events: ['RECORD_STOP'] });
+  clients.push(client);
+  await client.start();
+  await client.waitConnected({ timeoutMs: 5_000 });
+  return client;
+}
+
+/** Resolves at the RECORD_STOP of `path` with what `look` sees of the file the moment the event arrives. */
+function atRecordStop<T>(client: InboundEslClient, path: string, look: () => T): Promise<T> {
+  return new Promise((resolve) => {
+    const onEvent = (event: EslEvent): void => {
+      if (event.name !== 'RECORD_STOP' || event.headers.get('Record-File-Path') !== path) return;
+      client.off('event', onEvent);
+      resolve(look());
+    };
+    client.on('event', onEvent);
   });
-  await new Promise((r) => socket.once('connect', r));
-  await new Promise((r) => setTimeout(r, 50));
-  return () => socket.destroy();
 }
 
 describe('simulator recordings', () => {
@@ -200,14 +205,11 @@ describe('simulator recordings', () => {
     });
     sims.push(sim);
     const { eslPort } = await sim.start();
-    let sizeAtStop: number | undefined;
-    const stop = await onRecordStop(eslPort, (p) => {
-      if (p === path) sizeAtStop = statSync(path, { throwIfNoEntry: false })?.size;
-    });
+    const client = await recordStopClient(eslPort);
+    const stopped = atRecordStop(client, path, () => statSync(path, { throwIfNoEntry: false })?.size);
     const call = sim.placeCall({ from: '+15550100', to: '8100', say: [{ atMs: 600, text: 'Hello there.', durationMs: 500 }] });
+    const sizeAtStop = await stopped;
     await call.ended;
-    await new Promise((r) => setTimeout(r, 100));
-    stop();
     return { path, sizeAtStop };
   }
 
@@ -239,26 +241,15 @@ describe('simulator recordings', () => {
       const sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.05, heartbeatMs: 0, writeRecordings });
       sims.push(sim);
       const { eslPort } = await sim.start();
-      let existedAtStop: boolean | undefined;
-      const stop = await onRecordStop(eslPort, (p) => {
-        if (p === path) existedAtStop = statSync(path, { throwIfNoEntry: false }) !== undefined;
-      });
+      const client = await recordStopClient(eslPort);
+      const connection = await client.waitConnected({ timeoutMs: 5_000 });
+      const stopped = atRecordStop(client, path, () => statSync(path, { throwIfNoEntry: false }) !== undefined);
       const call = sim.placeCall({ from: '+15550100', to: '5000' });
-      const api = connect(eslPort, '127.0.0.1');
-      let replies = '';
-      api.on('data', (d) => (replies += d.toString()));
-      await new Promise((r) => api.once('connect', r));
-      api.write('auth ClueCon\n\n');
-      await new Promise((r) => setTimeout(r, 50));
-      api.write(`api uuid_record ${call.uuid} start ${path}\n\n`);
-      await new Promise((r) => setTimeout(r, 100));
-      api.write(`api uuid_record ${call.uuid} stop ${path}\n\n`);
-      await new Promise((r) => setTimeout(r, 100));
-      api.destroy();
-      stop();
+      expect(await connection.api(`uuid_record ${call.uuid} start ${path}`)).toMatch(/^\+OK Success/);
+      expect(await connection.api(`uuid_record ${call.uuid} stop ${path}`)).toMatch(/^\+OK Success/);
+      const existedAtStop = await stopped;
       call.hangup();
       await call.ended;
-      expect(replies.match(/\+OK Success/g)?.length).toBe(2);
       expect(existedAtStop).toBe(writeRecordings);
       if (writeRecordings) expect(readWav(path).channels).toBe(1);
     }
