@@ -170,7 +170,7 @@ export async function startOutboxRelay(options: StartRelayOptions): Promise<Post
   // Without Redis there is no BullMQ scheduler: the controller runs the daily retention job itself, once at
   // start (after a minute, so it never competes with boot) and every day after; one job id per day.
   let retentionTimer: NodeJS.Timeout | undefined;
-  if (sink instanceof InProcessRunner && sink.handles(MAINTENANCE_QUEUE)) {
+  if (sink instanceof InProcessRunner && sink.queues.includes(MAINTENANCE_QUEUE)) {
     const runner = sink;
     const runRetention = (): void => {
       const day = new Date().toISOString().slice(0, 10);

@@ -1,7 +1,7 @@
 // The outbox: jobs written in the same transaction as the fact they follow from (a finished recording, an
 // event to send), so a crash or a Redis outage between "it happened" and "it is queued" loses nothing. The
 // relay (src/queue/) reads pending rows in order, adds them to BullMQ under their job id and marks them.
-import { asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { outbox } from './schema.ts';
@@ -42,10 +42,16 @@ export class DrizzleOutboxStore {
     }
   }
 
-  /** The oldest jobs not yet relayed. */
-  async pending(limit: number): Promise<PendingJob[]> {
+  /** The oldest jobs not yet relayed, of `queues` only when given. */
+  async pending(limit: number, queues?: readonly string[]): Promise<PendingJob[]> {
+    if (queues?.length === 0) return [];
     try {
-      const rows = await this.#db.select().from(outbox).where(isNull(outbox.relayedAt)).orderBy(asc(outbox.id)).limit(limit);
+      const rows = await this.#db
+        .select()
+        .from(outbox)
+        .where(queues === undefined ? isNull(outbox.relayedAt) : and(isNull(outbox.relayedAt), inArray(outbox.queue, [...queues])))
+        .orderBy(asc(outbox.id))
+        .limit(limit);
       return rows.map((r) => ({ id: r.id, queue: r.queue, jobName: r.jobName, jobId: r.jobId, payload: r.payload, attempts: r.attempts }));
     } catch (error) {
       throw translateDbError(error, undefined);

@@ -31,19 +31,20 @@ export class InProcessRunner implements JobSink {
     this.#o = options;
   }
 
-  /** Accepts the job (once per queue and job id) and runs it in the background; a queue without a processor is dropped, reported as failed. */
+  /** The queues it has processors for: the relay leaves other queues' jobs pending (nothing is dropped). */
+  get queues(): readonly string[] {
+    return Object.keys(this.#o.processors);
+  }
+
+  /** Accepts the job (once per queue and job id) and runs it in the background. */
   async add(job: RelayJob): Promise<void> {
     if (this.#closed) throw new Error('the in-process job runner is closed');
+    const processor = this.#o.processors[job.queue];
+    if (processor === undefined) throw new Error(`no processor for queue ${job.queue} here`);
     const key = `${job.queue}\u0000${job.jobId}`;
     if (this.#seen.has(key)) return;
     this.#forgetSettled();
-    const processor = this.#o.processors[job.queue];
-    this.#seen.set(key, processor === undefined ? Date.now() : undefined);
-    if (processor === undefined) {
-      // Nothing here can run it (that service is not configured); holding it would hold up every job behind it.
-      this.#o.onEvent?.({ kind: 'failed', queue: job.queue, jobId: job.jobId, attempts: 0, willRetry: false, reason: `no processor for queue ${job.queue}` });
-      return;
-    }
+    this.#seen.set(key, undefined);
     const running = this.#run(job, processor).finally(() => {
       this.#running.delete(running);
       this.#seen.set(key, Date.now());
@@ -51,10 +52,6 @@ export class InProcessRunner implements JobSink {
     this.#running.add(running);
   }
 
-  /** Whether a processor for `queue` is configured here. */
-  handles(queue: string): boolean {
-    return this.#o.processors[queue] !== undefined;
-  }
 
   /** Resolves once every accepted job has completed or failed for good (tests, the demo). */
   async idle(): Promise<void> {

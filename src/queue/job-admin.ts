@@ -66,17 +66,18 @@ export class JobAdmin {
     return 'not_found';
   }
 
-  /** Sends every failed job back (in pages); returns how many. */
+  /**
+   * Sends back every job that had failed when the command started; returns how many. The list is taken
+   * first: a job that fails again at once (refused audio) lands in `failed` anew and must not be retried
+   * over and over by this same run.
+   */
   async retryAllFailed(queueName?: string): Promise<number> {
     let count = 0;
     for (const [, queue] of this.#pick(queueName)) {
-      for (;;) {
-        const page = (await queue.getJobs(['failed'], 0, 99)) as Job[];
-        if (page.length === 0) break;
-        for (const job of page) {
-          await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-          count += 1;
-        }
+      const failed = (await queue.getJobs(['failed'])) as Job[];
+      for (const job of failed) {
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        count += 1;
       }
     }
     return count;

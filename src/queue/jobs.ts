@@ -14,6 +14,8 @@ export interface RelayJob {
 /** Where the relay puts jobs. `add` resolves once the job is safely queued, and throws fast when it cannot be. */
 export interface JobSink {
   add(job: RelayJob): Promise<void>;
+  /** The queues this sink can run; undefined = every queue (BullMQ holds jobs until some worker takes them). */
+  readonly queues?: readonly string[];
 }
 
 /** What a processor sees of its job (a BullMQ Job satisfies it; so does the in-process runner's). */

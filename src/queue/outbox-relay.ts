@@ -11,7 +11,8 @@ export interface PendingRow extends RelayJob {
 
 /** The outbox table as the relay needs it (DrizzleOutboxStore satisfies it). */
 export interface OutboxPort {
-  pending(limit: number): Promise<PendingRow[]>;
+  /** The oldest rows not yet relayed, of `queues` only when given. */
+  pending(limit: number, queues?: readonly string[]): Promise<PendingRow[]>;
   markRelayed(ids: readonly number[]): Promise<void>;
   markFailed(id: number, reason: string): Promise<void>;
   countPending(): Promise<number>;
@@ -120,7 +121,8 @@ export class OutboxRelay {
   async #relayAll(): Promise<{ relayed: number; failed: boolean }> {
     let relayed = 0;
     for (;;) {
-      const rows = await this.#o.outbox.pending(this.#o.batchSize);
+      // Rows of a queue the sink cannot run (a service not configured here) stay pending, counted, until one can.
+      const rows = await this.#o.outbox.pending(this.#o.batchSize, this.#o.sink.queues);
       const done: number[] = [];
       let failed = false;
       for (const row of rows) {

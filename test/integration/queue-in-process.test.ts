@@ -1,7 +1,7 @@
 // Without REDIS_URL (the demo and single-box default, here on embedded PGlite) the controller's outbox relay
 // runs post-call jobs in-process through the same processors: the transcript is stored and its webhook
-// delivered; retries follow the same policy (backoff, then give up), refused audio is not retried, and a
-// job id is run once.
+// delivered; retries follow the same policy (backoff, then give up), refused audio is not retried, a job id
+// is run once, and a job nothing here can run waits in the outbox instead of being dropped.
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,35 @@ describe('post-call jobs without Redis', () => {
     } finally {
       await relay.close();
       await runner.close();
+    }
+  });
+
+  it('keeps the jobs of a queue it cannot run pending (a service not configured yet), and runs them once it can', async () => {
+    const outbox = new DrizzleOutboxStore(database.db);
+    const processors = await buildProcessors({ config, database, logger, kick: () => undefined, tuning: { transcribePollIntervalMs: 20 } });
+    // Transcription not configured here: only webhooks can run.
+    const webhooksOnly = new InProcessRunner({ processors: { webhooks: processors.webhooks as Processor }, retry: { attempts: 3, backoffMs: 20 } });
+    const recording = await recordCall(vault, dir);
+    const first = new OutboxRelay({ outbox, sink: webhooksOnly });
+    try {
+      await first.drain();
+      await webhooksOnly.idle();
+      expect((await outbox.pending(50)).map((r) => r.jobId)).toContain(recording.id);
+      expect(await store.getTranscript(recording.id)).toBeUndefined();
+    } finally {
+      await first.close();
+      await webhooksOnly.close();
+    }
+    // Configured now (a restart with the key): the job that waited is run.
+    const full = new InProcessRunner({ processors: { 'post-call': processors['post-call'] as Processor }, retry: { attempts: 3, backoffMs: 20 } });
+    const second = new OutboxRelay({ outbox, sink: full });
+    try {
+      await second.drain();
+      await full.idle();
+      expect(await store.getTranscript(recording.id)).toBeDefined();
+    } finally {
+      await second.close();
+      await full.close();
     }
   });
 });
