@@ -36,7 +36,7 @@ export async function listJobs(
     const rows = found.slice(0, limit);
     io.out(options.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
     if (found.length > limit) {
-      const note = `showing the first ${limit} jobs; there are more (raise --limit, up to ${MAX_JOBS_LIMIT}, or filter by --state/--queue)\n`;
+      const note = `showing the first ${limit} job${limit === 1 ? '' : 's'}; there are more (raise --limit, up to ${MAX_JOBS_LIMIT}, or filter by --state/--queue)\n`;
       if (io.err) io.err(note);
       else process.stderr.write(note);
     }

@@ -237,6 +237,12 @@ describe('post-call queue on Redis', () => {
     await listJobs(config, { token: ADMIN_TOKEN, state: 'completed', json: true }, io);
     const completed = (JSON.parse(out.join('')) as { id: string; progress: number }[]).find((j) => j.id === recording.id);
     expect(completed?.progress).toBe(100);
+    // The first test's job and this one are both completed: --limit 1 shows one and says the list was cut.
+    const notes: string[] = [];
+    out.length = 0;
+    await listJobs(config, { token: ADMIN_TOKEN, state: 'completed', json: true, limit: 1 }, { ...io, err: (text) => void notes.push(text) });
+    expect(JSON.parse(out.join(''))).toHaveLength(1);
+    expect(notes.join('')).toContain('showing the first 1 job; there are more');
     expect(await retryJobs(config, { token: ADMIN_TOKEN, id: 'no-such-job' }, io)).toBe(1);
   });
 
