@@ -54,7 +54,16 @@ describe('callbridge tokens and audit', () => {
     expect(agentId).toBeDefined();
 
     expect((await run(['tokens', 'revoke', agentId!], asOps)).code).toBe(0);
-    const afterRevoke = await run(['audit', 'list', '--token', agentSecret]);
+    // Revoking it again changes nothing and is not audited twice (the trail below has one token.revoke).
+    const [afterRevoke, again, badAction] = await Promise.all([
+      run(['audit', 'list', '--token', agentSecret]),
+      run(['tokens', 'revoke', agentId!], asOps),
+      run(['audit', 'list', '--action', 'Token Create'], asOps),
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already revoked');
+    expect(badAction.code).not.toBe(0);
+    expect(badAction.stderr).toContain('action must look like token.create');
     expect(afterRevoke.code).toBe(1);
     expect(afterRevoke.stderr).toContain('unknown, expired or revoked');
 

@@ -42,6 +42,9 @@ describe('callbridge CLI', () => {
     const result = await runCli(['calls', 'list', '--state', 'sideways'], { PGLITE_DATA_DIR: join(dataDir, 'pglite') });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('expected one of ringing, answered');
+    const retry = await runCli(['jobs', 'retry']);
+    expect(retry.code).not.toBe(0);
+    expect(retry.stderr).toContain('give a job id or --all-failed');
   });
 
   it('checks routing files: exit 0 for the shipped example, exit 1 with every problem as file:line:col', async () => {
