@@ -38,7 +38,6 @@ interface Session {
   logger: Logger;
 }
 
-/** Opens the database, authenticates the token for `permission`, and hands over the pieces; closes after. */
 interface SessionNeeds {
   permission: Permission;
   /** Opens recordings: the master key is checked before anything is audited (a missing key is exit 2, not an audited failure). */
@@ -46,6 +45,7 @@ interface SessionNeeds {
   logLevel?: Config['log']['level'];
 }
 
+/** Opens the database, authenticates the token for `permission`, and hands over the pieces; closes after. */
 async function withSession<T>(config: Config, token: string | undefined, needs: SessionNeeds, run: (session: Session) => Promise<T>): Promise<T> {
   return withCliSession(
     config,
