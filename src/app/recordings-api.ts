@@ -24,7 +24,7 @@ export const RecordingActions = {
 
 export interface RecordingsServiceOptions {
   vault: Pick<RecordingVault, 'openAudio' | 'openTranscript'>;
-  store: Pick<DrizzleRecordingStore, 'get' | 'list' | 'getTranscript' | 'setLegalHold'>;
+  store: Pick<DrizzleRecordingStore, 'get' | 'list' | 'getTranscript' | 'setLegalHold' | 'withTranscripts'>;
   audit: Pick<AuditTrail, 'record' | 'recordInBackground'>;
   logger: Logger;
 }
@@ -38,7 +38,8 @@ export class RecordingsService implements RecordingsApi {
 
   async list(query: { callId?: string; limit: number }): Promise<RecordingView[]> {
     const rows = await this.#o.store.list(query);
-    return Promise.all(rows.map((row) => this.#view(row)));
+    const transcribed = await this.#o.store.withTranscripts(rows.map((row) => row.id));
+    return rows.map((row) => view(row, transcribed.has(row.id)));
   }
 
   async get(id: string): Promise<RecordingView | undefined> {
@@ -46,10 +47,9 @@ export class RecordingsService implements RecordingsApi {
     return row === undefined ? undefined : this.#view(row);
   }
 
-  async openAudio(id: string, access: RecordingAccess): Promise<{ recording: RecordingView; bytes: number; stream: Readable }> {
+  async openAudio(id: string, access: RecordingAccess): Promise<{ bytes: number; stream: Readable }> {
     const row = await this.#o.store.get(id);
     if (row === undefined) throw new RecordingNotFoundError(id);
-    const recording = await this.#view(row);
     const base = { ...actorOf(access), targetType: 'recording', targetId: id };
     await this.#audit({ ...base, action: RecordingActions.play, reason: access.reason, details: { principalId: access.principal.id } });
     try {
@@ -60,7 +60,7 @@ export class RecordingsService implements RecordingsApi {
         this.#o.logger.error({ recordingId: id, error: errorCode(error) }, 'recording failed while streaming: response aborted');
         this.#o.audit.recordInBackground({ ...base, action: RecordingActions.playFailed, details: failureDetails(error, true) });
       });
-      return { recording, bytes: row.plaintextBytes, stream: started };
+      return { bytes: row.plaintextBytes, stream: started };
     } catch (error) {
       await this.#openFailed(id, error, { ...base, action: RecordingActions.playFailed, details: failureDetails(error, false) });
       throw error;
@@ -114,17 +114,21 @@ export class RecordingsService implements RecordingsApi {
   }
 
   async #view(row: RecordingRow): Promise<RecordingView> {
-    return {
-      id: row.id,
-      callId: row.callId,
-      recordedAt: row.recordedAt,
-      durationMs: row.durationMs,
-      channels: row.channels,
-      legalHold: row.legalHold,
-      retainUntil: row.retainUntil,
-      hasTranscript: (await this.#o.store.getTranscript(row.id)) !== undefined,
-    };
+    return view(row, (await this.#o.store.withTranscripts([row.id])).has(row.id));
   }
+}
+
+function view(row: RecordingRow, hasTranscript: boolean): RecordingView {
+  return {
+    id: row.id,
+    callId: row.callId,
+    recordedAt: row.recordedAt,
+    durationMs: row.durationMs,
+    channels: row.channels,
+    legalHold: row.legalHold,
+    retainUntil: row.retainUntil,
+    hasTranscript,
+  };
 }
 
 /** The service as the controller wires it; undefined without a master key (nothing is recorded then). */

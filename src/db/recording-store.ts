@@ -1,7 +1,7 @@
 // Recording and transcript rows. A recording row and its post-call job go in together (one transaction
 // with the outbox), so a stored recording is always either queued for transcription or not stored at all.
 // The rows hold no audio and no words: those are in recording storage, encrypted.
-import { and, asc, desc, eq, gt, lt, ne } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, ne } from 'drizzle-orm';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { DrizzleOutboxStore, type OutboxJob } from './outbox-store.ts';
@@ -128,6 +128,15 @@ export class DrizzleRecordingStore {
 
   async getTranscript(recordingId: string): Promise<TranscriptRow | undefined> {
     return this.#run(async () => (await this.#db.select().from(transcripts).where(eq(transcripts.recordingId, recordingId)))[0]);
+  }
+
+  /** Which of these recordings have a transcript (one query for a whole listing). */
+  async withTranscripts(recordingIds: readonly string[]): Promise<Set<string>> {
+    if (recordingIds.length === 0) return new Set();
+    return this.#run(async () => {
+      const rows = await this.#db.select({ id: transcripts.recordingId }).from(transcripts).where(inArray(transcripts.recordingId, [...recordingIds]));
+      return new Set(rows.map((r) => r.id));
+    });
   }
 
   /** Newest first, optionally for one call; for listings (no PHI in these rows). */

@@ -47,7 +47,7 @@ export interface RecordingsApi {
   list(query: { callId?: string; limit: number }): Promise<RecordingView[]>;
   get(id: string): Promise<RecordingView | undefined>;
   /** Audits, then opens; resolves once the first chunk decrypted. RecordingNotFound / Tampered / KeyUnknown / AuditUnavailable. */
-  openAudio(id: string, access: RecordingAccess): Promise<{ recording: RecordingView; bytes: number; stream: Readable }>;
+  openAudio(id: string, access: RecordingAccess): Promise<{ bytes: number; stream: Readable }>;
   /** Audits, then decrypts the transcript. Same errors as openAudio. */
   readTranscript(id: string, access: RecordingAccess): Promise<unknown>;
   /** Audited; undefined when there is no such recording. */
