@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
+import { countingLogSink, type LogCounts } from '../log-sink.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { Controller } from '../../src/app/controller.ts';
 import { freePort } from '../../src/app/free-port.ts';
@@ -38,8 +38,7 @@ async function run(request: CallBenchRequest): Promise<CallBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'callbridge-bench-'));
   const simulator = new SimulatorChild();
   let controller: Controller | undefined;
-  const warnings = { count: 0, examples: [] as string[] };
-  let logLines = 0;
+  const logs: LogCounts = { lines: 0, warnings: { count: 0, examples: [] } };
   let phase = 'startup';
   try {
     const controllerPort = await freePort();
@@ -65,19 +64,7 @@ async function run(request: CallBenchRequest): Promise<CallBenchResult> {
       },
       { mode: 'production' },
     );
-    // Production logs JSON lines to stdout; here they go to a sink that only counts them (and keeps warnings).
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logLines++;
-        const line = chunk.toString();
-        if (/"level":(40|50|60)/.test(line)) {
-          warnings.count++;
-          if (warnings.examples.length < 10) warnings.examples.push(`[${phase}] ${line.trim().slice(0, 500)}`);
-        }
-        done();
-      },
-    });
-    const logger = createLogger({ level: config.log.level, format: 'json', destination: sink });
+    const logger = createLogger({ level: config.log.level, format: 'json', destination: countingLogSink(logs, () => `[${phase}] `) });
     const tracker = new CallTracker();
     controller = await Controller.start({ config, logger, onSession: tracker.onSession, onPickup: tracker.onPickup });
     await controller.waitForFreeSwitch({ timeoutMs: 10_000 });
@@ -104,7 +91,7 @@ async function run(request: CallBenchRequest): Promise<CallBenchResult> {
     }
     phase = 'shutdown';
     const database = scratch === undefined ? 'PGlite (embedded, files in a temp dir)' : 'Postgres (scratch database on the local server)';
-    return { database, logLines, warnings, baseline, rounds };
+    return { database, logLines: logs.lines, warnings: logs.warnings, baseline, rounds };
   } finally {
     phase = 'shutdown';
     await controller?.close();

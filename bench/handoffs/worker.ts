@@ -10,7 +10,6 @@
 // Answers one HandoffBenchResult over IPC.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/app/free-port.ts';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsBatchPeer } from '../../src/peers/speechmatics-batch-peer.ts';
@@ -20,7 +19,7 @@ import { FreeSwitchSimulator, type SimulatedCall } from '../../src/simulator/sim
 import { utteranceDurationMs } from '../../src/simulator/spoken-audio.ts';
 import { round, summarize, type Summary } from '../stats.ts';
 import { AiEngineChild } from '../voice/ai-engine-protocol.ts';
-import { ControllerChild, type StoredCall, type WindowFigures } from '../voice/controller-protocol.ts';
+import { AI_LINE, ControllerChild, GREETING, STT_KEY, TTS_KEY, voiceControllerEnv, type StoredCall, type WindowFigures } from '../voice/controller-protocol.ts';
 import { WireWatch } from './wire-watch.ts';
 
 export interface HandoffBenchRequest {
@@ -76,12 +75,8 @@ export interface HandoffBenchResult {
   warnings: { count: number; examples: string[] };
 }
 
-const AI_LINE = '+15559870100';
-const STT_KEY = 'bench-speechmatics-key';
-const TTS_KEY = 'bench-google-key';
 const TWILIO = { accountSid: `AC${'2'.repeat(32)}`, authToken: 'bench-twilio-token' };
 const STAFF = ['+15550000170', '+15550000171'];
-const GREETING = 'Hello, this is the practice assistant. How can I help?';
 /**
  * The phrase comes in the sentence's fourth word of eight: the Speechmatics peer's partials (every 300 ms of
  * audio, the words said so far) carry it well before the final transcript.
@@ -165,19 +160,8 @@ async function run(request: HandoffBenchRequest): Promise<HandoffBenchResult> {
       {
         type: 'start',
         env: {
-          FREESWITCH_ESL_PORT: String(eslPort),
-          FREESWITCH_ESL_PASSWORD: 'ClueCon',
-          CONTROLLER_SOCKET_PORT: String(controllerPort),
-          HTTP_PORT: String(await freePort()),
-          CALLBRIDGE_API_TOKEN: 'bench-token-0123456789',
-          ROUTING_FILE: fileURLToPath(new URL('../../test/support/routing.yaml', import.meta.url)),
-          SPEECHMATICS_API_KEY: STT_KEY,
-          SPEECHMATICS_URL: stt.url,
-          SPEECHMATICS_MP_URL: stt.managementUrl,
+          ...(await voiceControllerEnv({ eslPort, controllerPort, stt, ttsUrl: tts.url, aiUrl })),
           SPEECHMATICS_BATCH_URL: batch.url,
-          GOOGLE_TTS_URL: tts.url,
-          GOOGLE_TTS_API_KEY: TTS_KEY,
-          AI_ENGINE_URL: aiUrl,
           TWILIO_ACCOUNT_SID: TWILIO.accountSid,
           TWILIO_AUTH_TOKEN: TWILIO.authToken,
           TWILIO_PHONE_NUMBER: '+15550000199',

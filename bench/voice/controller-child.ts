@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
+import { countingLogSink, type LogCounts } from '../log-sink.ts';
 import type { CallSession } from '../../src/app/call-session.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { Controller } from '../../src/app/controller.ts';
@@ -17,8 +17,7 @@ let controller: Controller | undefined;
 let dir: string | undefined;
 const sessions: CallSession[] = [];
 const released = new Set<CallSession>();
-const warnings = { count: 0, examples: [] as string[] };
-let logLines = 0;
+const logs: LogCounts = { lines: 0, warnings: { count: 0, examples: [] } };
 let window: { cpu: NodeJS.CpuUsage; atMs: number; delay: IntervalHistogram; elu: EventLoopUtilization } | undefined;
 
 /** Sampling interval of the event-loop delay histogram (ms); every sample includes it, so it is taken off. */
@@ -33,19 +32,7 @@ async function start(env: Record<string, string>): Promise<void> {
     { ...env, PGLITE_DATA_DIR: join(dir, 'pglite'), RECORDINGS_DIR: join(dir, 'recordings'), RECORDING_STORAGE_DIR: join(dir, 'recording-store'), TTS_CACHE_DIR: join(dir, 'tts-cache'), LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
     { mode: 'production' },
   );
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines++;
-      const line = chunk.toString();
-      if (/"level":(40|50|60)/.test(line)) {
-        warnings.count++;
-        if (warnings.examples.length < 10) warnings.examples.push(line.trim().slice(0, 500));
-        if (process.env.BENCH_DEBUG) process.stderr.write(line);
-      }
-      done();
-    },
-  });
-  const logger = createLogger({ level: config.log.level, format: 'json', destination: sink });
+  const logger = createLogger({ level: config.log.level, format: 'json', destination: countingLogSink(logs) });
   controller = await Controller.start({
     config,
     logger,
@@ -96,7 +83,7 @@ async function storedCalls(timeoutMs: number, keep: readonly string[]): Promise<
     const kept = events.filter((e) => keep.includes(e.type)).map((e) => ({ type: e.type, atMs: e.monotonicMs, data: e.data as Record<string, unknown> }));
     calls.push({ fsUuid: session.fsUuid, released: released.has(session), eventCounts, turnTimings, kept });
   }
-  return { type: 'calls', calls, registryAfter: c.registry.size, logLines, warnings };
+  return { type: 'calls', calls, registryAfter: c.registry.size, logLines: logs.lines, warnings: logs.warnings };
 }
 
 async function handle(request: ControllerRequest): Promise<void> {

@@ -1,7 +1,38 @@
 // IPC between the voice benchmark (simulator and peers, one process) and the controller in a child process
 // of its own, so the controller's CPU time is its own.
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/app/free-port.ts';
 import { IpcChild } from '../ipc-child.ts';
+
+/** The AI line of test/support/routing.yaml (open around the clock, answered by the AI), and the peers' keys. */
+export const AI_LINE = '+15559870100';
+export const STT_KEY = 'bench-speechmatics-key';
+export const TTS_KEY = 'bench-google-key';
+export const GREETING = 'Hello, this is the practice assistant. How can I help?';
+
+/** The environment every voice benchmark's controller starts with: the simulator, the speech peers, the AI peer. */
+export async function voiceControllerEnv(options: {
+  eslPort: number;
+  controllerPort: number;
+  stt: { url: string; managementUrl: string };
+  ttsUrl: string;
+  aiUrl: string;
+}): Promise<Record<string, string>> {
+  return {
+    FREESWITCH_ESL_PORT: String(options.eslPort),
+    FREESWITCH_ESL_PASSWORD: 'ClueCon',
+    CONTROLLER_SOCKET_PORT: String(options.controllerPort),
+    HTTP_PORT: String(await freePort()),
+    CALLBRIDGE_API_TOKEN: 'bench-token-0123456789',
+    ROUTING_FILE: fileURLToPath(new URL('../../test/support/routing.yaml', import.meta.url)),
+    SPEECHMATICS_API_KEY: STT_KEY,
+    SPEECHMATICS_URL: options.stt.url,
+    SPEECHMATICS_MP_URL: options.stt.managementUrl,
+    GOOGLE_TTS_URL: options.ttsUrl,
+    GOOGLE_TTS_API_KEY: TTS_KEY,
+    AI_ENGINE_URL: options.aiUrl,
+  };
+}
 
 export type ControllerRequest =
   | { type: 'start'; env: Record<string, string> }

@@ -8,7 +8,6 @@
 // Answers one VoiceBenchResult over IPC.
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/app/free-port.ts';
 import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
@@ -16,7 +15,7 @@ import { FreeSwitchSimulator, type SimulatedCall } from '../../src/simulator/sim
 import { createScratchDatabase } from '../calls/scratch-postgres.ts';
 import { round, summarize, type Summary } from '../stats.ts';
 import { AiEngineChild } from './ai-engine-protocol.ts';
-import { ControllerChild, type StoredCall, type WindowFigures } from './controller-protocol.ts';
+import { AI_LINE, ControllerChild, GREETING, STT_KEY, TTS_KEY, voiceControllerEnv, type StoredCall, type WindowFigures } from './controller-protocol.ts';
 import { FrameClock, type FrameWindowResult } from './frame-clock.ts';
 import { Talkers } from './talkers.ts';
 
@@ -63,10 +62,6 @@ export interface VoiceBenchResult {
   warnings: { count: number; examples: string[] };
 }
 
-const AI_LINE = '+15559870100';
-const STT_KEY = 'bench-speechmatics-key';
-const TTS_KEY = 'bench-google-key';
-const GREETING = 'Hello, this is the practice assistant. How can I help?';
 const REPLY = 'Okay, noted.';
 const CALLER_SENTENCE = 'yes please';
 const WATCHED = ['audio_fork_restart', 'audio_fork_overrun', 'audio_fork_buffer_overrun', 'caller_audio_lost', 'barge_in', 'hand_off', 'turn_input_dropped'];
@@ -124,18 +119,7 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
       {
         type: 'start',
         env: {
-          FREESWITCH_ESL_PORT: String(eslPort),
-          FREESWITCH_ESL_PASSWORD: 'ClueCon',
-          CONTROLLER_SOCKET_PORT: String(controllerPort),
-          HTTP_PORT: String(await freePort()),
-          CALLBRIDGE_API_TOKEN: 'bench-token-0123456789',
-          ROUTING_FILE: fileURLToPath(new URL('../../test/support/routing.yaml', import.meta.url)),
-          SPEECHMATICS_API_KEY: STT_KEY,
-          SPEECHMATICS_URL: stt.url,
-          SPEECHMATICS_MP_URL: stt.managementUrl,
-          GOOGLE_TTS_URL: tts.url,
-          GOOGLE_TTS_API_KEY: TTS_KEY,
-          AI_ENGINE_URL: aiUrl,
+          ...(await voiceControllerEnv({ eslPort, controllerPort, stt, ttsUrl: tts.url, aiUrl })),
           ...(scratch === undefined ? {} : { DATABASE_URL: scratch.url }),
         },
       },
