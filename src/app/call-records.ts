@@ -5,7 +5,7 @@
 import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/ports.ts';
-import { DrizzleAuditStore, type Database } from '../db/index.ts';
+import { DrizzleAuditStore, DrizzleRecordingStore, type Database } from '../db/index.ts';
 import { DrizzleExternalEventStore } from '../db/external-event-store.ts';
 import { DrizzleOutboxStore } from '../db/outbox-store.ts';
 import type { Metrics } from '../http/index.ts';
@@ -16,9 +16,9 @@ import { CallSession } from './call-session.ts';
 import type { Config } from './config.ts';
 import { EventBus } from './event-bus.ts';
 import { LiveEvents, type LiveCallView } from './live-events.ts';
-import { buildProcessors, startOutboxRelay } from './post-call.ts';
+import { buildProcessors, buildVault, startOutboxRelay } from './post-call.ts';
 import { RecordingCapture, type RecordingCaptureOptions } from './recording-capture.ts';
-import { recordingsServiceFromConfig, type RecordingsService } from './recordings-api.ts';
+import { RecordingsService } from './recordings-api.ts';
 import { ThreecxEvents } from './threecx-events.ts';
 import { WebhookPublisher } from './webhook-publisher.ts';
 
@@ -67,9 +67,13 @@ export async function startCallRecords(options: CallRecordsOptions): Promise<Cal
   };
   const callEvents = new CallEvents({ events, clock, call: (callId) => liveSession(callId)?.record });
 
-  // Recording needs the master key: without one, calls are not recorded at all.
+  // Recording needs the master key: without one, calls are not recorded at all (a recording could not be
+  // encrypted) and hand-offs keep no transcript. One vault serves capture, the post-call jobs and the API.
+  const vault = buildVault(config, database, logger.child({ component: 'recordings' }));
+  if (vault === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: calls are NOT recorded and hand-off transcripts are not kept');
   let kickPostCall = (): void => undefined;
-  const recordingCapture = RecordingCapture.fromConfig(config, { database, logger, registry: metrics.registry, onStored: () => kickPostCall(), ...options.recordingTiming });
+  const recordingCapture =
+    vault && RecordingCapture.create(vault, config, { logger, registry: metrics.registry, onStored: () => kickPostCall(), ...options.recordingTiming });
   if (recordingCapture) service('recording capture', () => recordingCapture.close());
 
   const liveEvents = new LiveEvents({ subscribe: (listener) => events.subscribe(listener), calls: () => liveCallViews(registry), clock });
@@ -98,14 +102,14 @@ export async function startCallRecords(options: CallRecordsOptions): Promise<Cal
     database,
     logger,
     registry: metrics.registry,
-    inProcess: () => buildProcessors({ config, database, logger, kick: () => postCall.kick() }),
+    inProcess: () => buildProcessors({ config, database, logger, vault, kick: () => postCall.kick() }),
   });
   kickPostCall = () => postCall.kick();
   service('post-call queue', () => postCall.close(5000));
   // Entries still being written reach the database before it closes (services close in this order).
   service('audit trail', () => audit.settled());
 
-  const recordings = recordingsServiceFromConfig(config, { database, audit, logger: logger.child({ component: 'recordings' }) });
+  const recordings = vault && new RecordingsService({ vault, store: new DrizzleRecordingStore(database.db), audit, logger: logger.child({ component: 'recordings' }) });
   return { events, audit, callEvents, liveEvents, threecx, recordingCapture, recordings };
 }
 

@@ -163,7 +163,6 @@ export class Controller {
       await mkdir(config.recordingsDir, { recursive: true });
       const store = new DrizzleCallStore({ db: database.db });
       const cipher = fieldCipherFromConfig(config);
-      if (cipher === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: hand-off transcripts are not kept');
       const transferStore = new DrizzleTransferStore({ db: database.db, ...(cipher ? { cipher } : {}) });
       const transfers: TransferRecorder = {
         begin: (transfer) => transferStore.create({ ...transfer, intent: null, summary: transfer.summary === '' ? null : transfer.summary }),

@@ -42,6 +42,8 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Called when a job wrote outbox rows (the relay sends them at once). */
   kick: () => void;
+  /** The process's vault, when it already has one (else built from the configuration). */
+  vault?: RecordingVault | undefined;
   tuning?: PostCallTuning;
 }
 
@@ -49,13 +51,13 @@ export interface ProcessorDeps {
 export async function buildProcessors(deps: ProcessorDeps): Promise<Partial<Record<(typeof QUEUES)[number], Processor>>> {
   const { config, database, logger } = deps;
   const processors: Partial<Record<(typeof QUEUES)[number], Processor>> = {};
-  const vault = buildVault(config, database, logger);
+  // Without a master key nothing is recorded (the process says so once, at start): nothing to transcribe.
+  const vault = deps.vault ?? buildVault(config, database, logger);
   const store = new DrizzleRecordingStore(database.db);
   const calls = new DrizzleCallStore({ db: database.db });
   const apiKey = config.voice.speechmatics.apiKey;
-  if (vault === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: recordings are not transcribed');
-  else if (apiKey === undefined) logger.warn('SPEECHMATICS_API_KEY not set: recordings are not transcribed');
-  else {
+  if (vault !== undefined && apiKey === undefined) logger.warn('SPEECHMATICS_API_KEY not set: recordings are not transcribed');
+  if (vault !== undefined && apiKey !== undefined) {
     const vocabulary = await loadVocabulary(config.voice.vocabularyFile);
     processors[POST_CALL_QUEUE] = transcribeProcessor({
       ports: {

@@ -4,10 +4,8 @@
 // periodic re-scan of the spool.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Database, RecordingRow } from '../db/index.ts';
-import { LocalRecordingStorage, type RecordingStorage } from '../recording/index.ts';
+import type { RecordingRow } from '../db/index.ts';
 import type { Config } from './config.ts';
-import { buildVault } from './post-call.ts';
 import { RecordingFinisher } from './recording-finisher.ts';
 import type { RecordingVault } from './recording-vault.ts';
 
@@ -18,7 +16,6 @@ export interface RecordedCall {
 }
 
 export interface RecordingCaptureOptions {
-  database: Database;
   logger: Logger;
   registry?: Registry;
   /** Waits between attempts to store one file (ms). */
@@ -40,7 +37,6 @@ const ORPHAN_AGE_MS = 60 * 60_000;
 
 export class RecordingCapture {
   readonly #finisher: RecordingFinisher;
-  readonly #storage: RecordingStorage;
   readonly #logger: Logger;
   readonly #rescanIntervalMs: number;
   #waiting = false;
@@ -50,28 +46,17 @@ export class RecordingCapture {
   readonly #onStored: () => void;
   readonly #vault: RecordingVault;
 
-  private constructor(finisher: RecordingFinisher, vault: RecordingVault, storage: RecordingStorage, logger: Logger, rescanIntervalMs: number, onStored: () => void) {
+  private constructor(finisher: RecordingFinisher, vault: RecordingVault, logger: Logger, rescanIntervalMs: number, onStored: () => void) {
     this.#finisher = finisher;
     this.#vault = vault;
     this.#onStored = onStored;
-    this.#storage = storage;
     this.#logger = logger;
     this.#rescanIntervalMs = rescanIntervalMs;
   }
 
-  /**
-   * Undefined without CALL_RECORDING_ENCRYPTION_KEY: a recording would sit in plaintext with nothing to
-   * protect it, so calls are then not recorded at all (said once, here, and per call in the journal).
-   */
-  static fromConfig(config: Config, options: RecordingCaptureOptions): RecordingCapture | undefined {
+  /** Capture into `vault` (the controller has one only with CALL_RECORDING_ENCRYPTION_KEY: no key, no recording). */
+  static create(vault: RecordingVault, config: Pick<Config, 'recordingsDir'>, options: RecordingCaptureOptions): RecordingCapture {
     const logger = options.logger.child({ component: 'recordings' });
-    const vault = buildVault(config, options.database, logger);
-    if (vault === undefined) {
-      logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: calls are NOT recorded (a recording could not be encrypted)');
-      return undefined;
-    }
-    // The same directory the vault writes to, for the sweep of half-written files.
-    const storage = new LocalRecordingStorage(config.recordingStorage.dir);
     const finisher = new RecordingFinisher({
       vault,
       spoolDir: config.recordingsDir,
@@ -79,7 +64,7 @@ export class RecordingCapture {
       ...(options.registry ? { registry: options.registry } : {}),
       ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     });
-    return new RecordingCapture(finisher, vault, storage, logger, options.rescanIntervalMs ?? DEFAULT_RESCAN_MS, options.onStored ?? (() => undefined));
+    return new RecordingCapture(finisher, vault, logger, options.rescanIntervalMs ?? DEFAULT_RESCAN_MS, options.onStored ?? (() => undefined));
   }
 
   /** FreeSWITCH closed `path` (RECORD_STOP): store it if it is this call's spool file. */
@@ -114,7 +99,7 @@ export class RecordingCapture {
 
   async #recover(isLive: (callId: string) => boolean): Promise<void> {
     try {
-      const partialsRemoved = await this.#storage.sweepIncomplete({ olderThanMs: PARTIAL_AGE_MS });
+      const partialsRemoved = await this.#vault.sweepIncomplete(PARTIAL_AGE_MS);
       const result = await this.#finisher.scan({ isLive, minIdleMs: SPOOL_IDLE_AT_START_MS });
       const orphansRemoved = await this.#vault.sweepOrphans(ORPHAN_AGE_MS);
       this.#logger.info({ ...result, partialsRemoved, orphansRemoved }, 'recording spool recovered');

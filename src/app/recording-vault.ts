@@ -195,6 +195,11 @@ export class RecordingVault {
     return this.#store.delete(recordingId);
   }
 
+  /** Removes half-written objects a crash left in storage (older than `olderThanMs`); returns how many. */
+  sweepIncomplete(olderThanMs: number): Promise<number> {
+    return this.#storage.sweepIncomplete({ olderThanMs });
+  }
+
   /**
    * Deletes stored objects no row refers to: the ciphertext of a recording or transcript whose row was never
    * written (a crash between storing and recording it, or a save that lost a race). Only objects older than

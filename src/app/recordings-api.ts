@@ -6,11 +6,9 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AuditUnavailableError, CallbridgeError, RecordingNotFoundError } from '../core/errors.ts';
-import { DrizzleRecordingStore, type Database, type RecordingRow } from '../db/index.ts';
+import type { DrizzleRecordingStore, RecordingRow } from '../db/index.ts';
 import type { RecordingAccess, RecordingsApi, RecordingView } from '../http/recordings.ts';
 import type { AuditRecord, AuditTrail } from './audit.ts';
-import type { Config } from './config.ts';
-import { buildVault } from './post-call.ts';
 import type { RecordingVault } from './recording-vault.ts';
 
 export const RecordingActions = {
@@ -129,16 +127,6 @@ function view(row: RecordingRow, hasTranscript: boolean): RecordingView {
     retainUntil: row.retainUntil,
     hasTranscript,
   };
-}
-
-/** The service as the controller wires it; undefined without a master key (nothing is recorded then). */
-export function recordingsServiceFromConfig(
-  config: Config,
-  deps: { database: Database; audit: AuditTrail; logger: Logger },
-): RecordingsService | undefined {
-  const vault = buildVault(config, deps.database, deps.logger);
-  if (vault === undefined) return undefined;
-  return new RecordingsService({ vault, store: new DrizzleRecordingStore(deps.database.db), audit: deps.audit, logger: deps.logger });
 }
 
 function actorOf(access: RecordingAccess): { actor: string } {

@@ -53,6 +53,7 @@ export async function startWorker(config: Config, logger: Logger, options: { tun
     await migrate(database);
     const queue = await startOutboxRelay({ config, database, logger, tuning });
     closers.unshift(() => queue.close());
+    if (config.recordingKey === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: recordings are neither transcribed nor retained by this worker');
     const processors = await buildProcessors({ config, database, logger, kick: queue.kick, tuning });
     const counts = { completed: 0, failed: 0, retried: 0 };
     const queues: Record<string, { processor: Processor; concurrency: number }> = {};
