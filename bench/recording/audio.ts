@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { TalkStats } from '../../src/queue/talk-stats.ts';
-import { pcmWavHeader } from '../../src/recording/wav.ts';
+import { wavHeader } from '../../src/voice/tts/wav.ts';
 
 const SAMPLE_RATE = 8000;
 const CHANNELS = 2;
@@ -20,7 +20,7 @@ const NOISE_AMPLITUDE = 40;
 export const wavSize = (seconds: number): number => 44 + seconds * BYTES_PER_SECOND;
 
 function header(dataBytes: number): Buffer {
-  return pcmWavHeader({ channels: CHANNELS, sampleRate: SAMPLE_RATE, dataBytes });
+  return wavHeader({ encoding: 'LINEAR16', channels: CHANNELS, sampleRate: SAMPLE_RATE, dataBytes });
 }
 
 /** One 10-second turn: a 300 Hz / 450 Hz tone while someone talks, faint noise otherwise. */

@@ -22,7 +22,7 @@ import {
   type MasterKeys,
   type RecordingStorage,
 } from '../recording/index.ts';
-import { readWavInfo } from '../recording/wav.ts';
+import { parseWav } from '../voice/tts/index.ts';
 
 export const POST_CALL_QUEUE = 'post-call';
 export const TRANSCRIBE_JOB = 'transcribe';
@@ -99,7 +99,8 @@ export class RecordingVault {
       await rm(spoolPath, { force: true });
       return existing;
     }
-    const info = readWavInfo(await readHeadOf(await open(spoolPath, 'r'), WAV_HEAD_BYTES), (await stat(spoolPath)).size);
+    const info = parseWav(await readHeadOf(await open(spoolPath, 'r'), WAV_HEAD_BYTES), (await stat(spoolPath)).size);
+    if (info === null) throw new RecordingInvalidError(`${spoolFile} is not a WAV file (no RIFF/WAVE header with format and data)`);
 
     const id = randomUUID();
     const storageKey = `recordings/${id}.cbrec`;

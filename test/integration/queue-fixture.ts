@@ -9,7 +9,7 @@ import type { Config } from '../../src/app/config.ts';
 import type { RecordingVault } from '../../src/app/recording-vault.ts';
 import type { RecordingRow } from '../../src/db/index.ts';
 import { encodeUtterance, silenceFrame } from '../../src/simulator/spoken-audio.ts';
-import { pcmWavHeader } from '../../src/recording/wav.ts';
+import { wavHeader } from '../../src/voice/tts/wav.ts';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const BATCH_KEY = 'batch-test-key';
@@ -40,7 +40,7 @@ export function spokenCallWav(options: { caller: Sentence[]; agent: Sentence[]; 
       data.writeInt16LE(right[f]!.readInt16LE(i * 2), (f * 160 + i) * 4 + 2);
     }
   }
-  const header = pcmWavHeader({ channels: 2, sampleRate: rate, dataBytes: data.length });
+  const header = wavHeader({ encoding: 'LINEAR16', channels: 2, sampleRate: rate, dataBytes: data.length });
   return Buffer.concat([header, data]);
 }
 

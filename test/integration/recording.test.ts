@@ -23,7 +23,7 @@ import { runCli } from '../support/cli.ts';
 import { eventually, startHarness, TEST_ROUTING_FILE, type Harness } from '../support/controller-harness.ts';
 import { startVoicePeers, TEST_RECORDING_KEY, type VoicePeers } from '../support/voice-peers.ts';
 import { createScratchPostgres } from './db-fixture.ts';
-import { pcmWavHeader } from '../../src/recording/wav.ts';
+import { wavHeader } from '../../src/voice/tts/wav.ts';
 
 const RECORDED_AI_LINE = '+15559870100';
 const UNRECORDED_AI_LINE = '+15559870300';
@@ -246,7 +246,7 @@ describe('call recording (pglite)', () => {
       beforeController: async () => {
         // One second of stereo audio, as FreeSWITCH would have left it when the controller died.
         const data = Buffer.alloc(8000 * 4, 1);
-        const header = pcmWavHeader({ channels: 2, sampleRate: 8000, dataBytes: data.length });
+        const header = wavHeader({ encoding: 'LINEAR16', channels: 2, sampleRate: 8000, dataBytes: data.length });
         await writeFile(orphan, Buffer.concat([header, data]));
         await utimes(orphan, anHourAgo, anHourAgo);
         await mkdir(join(d.storage, 'recordings'), { recursive: true });

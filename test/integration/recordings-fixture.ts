@@ -8,12 +8,12 @@ import { masterKeyFromBase64 } from '../../src/app/recording-keys.ts';
 import { RecordingVault } from '../../src/app/recording-vault.ts';
 import { DrizzleRecordingStore, type Database, type RecordingRow } from '../../src/db/index.ts';
 import { LocalRecordingStorage, MasterKeys } from '../../src/recording/index.ts';
-import { pcmWavHeader } from '../../src/recording/wav.ts';
+import { wavHeader } from '../../src/voice/tts/wav.ts';
 
 /** A 16-bit PCM WAV of `ms` milliseconds of noise (distinct bytes, so a mix-up shows). */
 export function wavBytes(ms: number, channels = 2, sampleRate = 8000): Buffer {
   const data = randomBytes(Math.round((sampleRate * ms) / 1000) * channels * 2);
-  const header = pcmWavHeader({ channels, sampleRate, dataBytes: data.length });
+  const header = wavHeader({ encoding: 'LINEAR16', channels, sampleRate, dataBytes: data.length });
   return Buffer.concat([header, data]);
 }
 

@@ -13,7 +13,7 @@ import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '
 import { SpokenAudioDecoder } from '../../src/simulator/spoken-audio.ts';
 import { SpeechmaticsStt } from '../../src/voice/stt/index.ts';
 import { until } from './audio-fork-support.ts';
-import { pcmWavHeader } from '../../src/recording/wav.ts';
+import { wavHeader } from '../../src/voice/tts/wav.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -71,7 +71,7 @@ async function fork(api: EslConnection, call: SimulatedCall, url: string, rate: 
 /** A WAV file of `ms` of 8 kHz 16-bit mono silence. */
 function wav(dir: string, name: string, ms: number): string {
   const data = Buffer.alloc(16 * ms);
-  const h = pcmWavHeader({ channels: 1, sampleRate: 8000, dataBytes: data.length });
+  const h = wavHeader({ encoding: 'LINEAR16', channels: 1, sampleRate: 8000, dataBytes: data.length });
   const path = join(dir, name);
   writeFileSync(path, Buffer.concat([h, data]));
   return path;

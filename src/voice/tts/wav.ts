@@ -68,13 +68,16 @@ export interface WavHeaderOptions {
   encoding: TtsEncoding;
   sampleRate: number;
   dataBytes: number;
+  /** 1 unless given (prompts are mono; call recordings are stereo). */
+  channels?: number;
 }
 
-/** A canonical 44-byte mono header (PCM 16-bit, or G.711 mu-law 8-bit). */
+/** A canonical 44-byte header (PCM 16-bit, or G.711 mu-law 8-bit). */
 export function wavHeader(options: WavHeaderOptions): Buffer {
   const mulaw = options.encoding === 'MULAW';
   const bits = mulaw ? 8 : 16;
-  const blockAlign = bits / 8;
+  const channels = options.channels ?? 1;
+  const blockAlign = (channels * bits) / 8;
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'latin1');
   h.writeUInt32LE(36 + options.dataBytes, 4);
@@ -82,7 +85,7 @@ export function wavHeader(options: WavHeaderOptions): Buffer {
   h.write('fmt ', 12, 'latin1');
   h.writeUInt32LE(16, 16);
   h.writeUInt16LE(mulaw ? WAV_FORMAT_MULAW : WAV_FORMAT_PCM, 20);
-  h.writeUInt16LE(1, 22);
+  h.writeUInt16LE(channels, 22);
   h.writeUInt32LE(options.sampleRate, 24);
   h.writeUInt32LE(options.sampleRate * blockAlign, 28);
   h.writeUInt16LE(blockAlign, 32);

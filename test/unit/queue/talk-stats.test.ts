@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TalkStatsMeter } from '../../../src/queue/talk-stats.ts';
-import { pcmWavHeader } from '../../../src/recording/wav.ts';
+import { wavHeader } from '../../../src/voice/tts/wav.ts';
 
 /** 8 kHz stereo WAV; each 20 ms frame of a channel is a loud tone when `voiced(channel, frame)`, else faint noise. */
 function wav(frames: number, voiced: (channel: number, frame: number) => boolean): Buffer {
@@ -13,7 +13,7 @@ function wav(frames: number, voiced: (channel: number, frame: number) => boolean
       }
     }
   }
-  const header = pcmWavHeader({ channels: 2, sampleRate: 8000, dataBytes: data.length });
+  const header = wavHeader({ encoding: 'LINEAR16', channels: 2, sampleRate: 8000, dataBytes: data.length });
   return Buffer.concat([header, data]);
 }
 

@@ -10,7 +10,7 @@ import { InboundEslClient, type EslEvent } from '../../../src/esl/index.ts';
 import { MediaTimeline, writeRecording } from '../../../src/simulator/recorder.ts';
 import { FreeSwitchSimulator } from '../../../src/simulator/simulator.ts';
 import { SpokenAudioDecoder, isVoiced } from '../../../src/simulator/spoken-audio.ts';
-import { pcmWavHeader } from '../../../src/recording/wav.ts';
+import { wavHeader } from '../../../src/voice/tts/wav.ts';
 
 const dirs: string[] = [];
 const sims: FreeSwitchSimulator[] = [];
@@ -31,7 +31,7 @@ function tempDir(): string {
 function wavFile(path: string, samples: Int16Array, rate: number): string {
   const data = Buffer.alloc(samples.length * 2);
   samples.forEach((s, i) => data.writeInt16LE(s, i * 2));
-  const h = pcmWavHeader({ channels: 1, sampleRate: rate, dataBytes: data.length });
+  const h = wavHeader({ encoding: 'LINEAR16', channels: 1, sampleRate: rate, dataBytes: data.length });
   writeFileSync(path, Buffer.concat([h, data]));
   return path;
 }

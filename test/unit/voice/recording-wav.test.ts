@@ -1,8 +1,8 @@
-// readWavInfo: what a spooled recording is (channels, rate, length), including files FreeSWITCH (libsndfile)
-// never closed, whose size fields are still placeholders, and refusal of anything that is not a WAV.
+// parseWav as the recording vault uses it: what a spooled recording is (channels, rate, length), including
+// files FreeSWITCH (libsndfile) never closed, whose size fields are still placeholders, and refusal (null)
+// of anything that is not a WAV.
 import { describe, expect, it } from 'vitest';
-import { RecordingInvalidError } from '../../../src/core/errors.ts';
-import { readWavInfo } from '../../../src/recording/wav.ts';
+import { parseWav } from '../../../src/voice/tts/wav.ts';
 
 function chunk(id: string, body: Buffer, sizeField = body.length): Buffer {
   const head = Buffer.alloc(8);
@@ -30,10 +30,11 @@ function riff(chunks: Buffer[], riffSize?: number): Buffer {
   return Buffer.concat([head, body]);
 }
 
-describe('readWavInfo', () => {
+describe('parseWav on call recordings', () => {
   it('reads a plain 44-byte-header stereo 8 kHz file', () => {
     const file = riff([fmt(2, 8000), chunk('data', Buffer.alloc(8000 * 4 * 3))]);
-    expect(readWavInfo(file.subarray(0, 4096), file.length)).toEqual({
+    expect(parseWav(file.subarray(0, 4096), file.length)).toEqual({
+      format: 1,
       channels: 2,
       sampleRate: 8000,
       bitsPerSample: 16,
@@ -45,7 +46,7 @@ describe('readWavInfo', () => {
 
   it('skips other chunks (LIST, odd sizes padded) between fmt and data', () => {
     const file = riff([fmt(1, 16000), chunk('LIST', Buffer.from('INFOISFTlibsndfile', 'ascii')), chunk('odd ', Buffer.alloc(3)), chunk('data', Buffer.alloc(32_000))]);
-    const info = readWavInfo(file, file.length);
+    const info = parseWav(file, file.length)!;
     expect(info).toMatchObject({ channels: 1, sampleRate: 16000, dataBytes: 32_000, durationMs: 1000 });
     expect(file.toString('ascii', info.dataOffset - 8, info.dataOffset - 4)).toBe('data');
   });
@@ -57,12 +58,12 @@ describe('readWavInfo', () => {
   ])('a data size of %s is taken from the file length', (_name, sizeField) => {
     const audio = Buffer.alloc(8000 * 2 * 2 + 2); // two seconds of mono and half a frame more
     const file = riff([fmt(1, 8000), chunk('data', audio, sizeField)], 0xffffffff);
-    expect(readWavInfo(file.subarray(0, 4096), file.length)).toMatchObject({ dataBytes: audio.length, durationMs: 2000 });
+    expect(parseWav(file.subarray(0, 4096), file.length)).toMatchObject({ dataBytes: audio.length, durationMs: 2000 });
   });
 
   it('a data size smaller than the rest of the file wins (chunks after the audio)', () => {
     const file = riff([fmt(1, 8000), chunk('data', Buffer.alloc(1600)), chunk('LIST', Buffer.alloc(100))]);
-    expect(readWavInfo(file, file.length)).toMatchObject({ dataBytes: 1600, durationMs: 100 });
+    expect(parseWav(file, file.length)).toMatchObject({ dataBytes: 1600, durationMs: 100 });
   });
 
   it.each([
@@ -73,6 +74,6 @@ describe('readWavInfo', () => {
     ['zero channels', riff([fmt(0, 8000), chunk('data', Buffer.alloc(10))])],
     ['zero sample rate', riff([fmt(1, 0), chunk('data', Buffer.alloc(10))])],
   ])('refuses %s', (_name, bytes) => {
-    expect(() => readWavInfo(bytes, bytes.length)).toThrow(RecordingInvalidError);
+    expect(parseWav(bytes, bytes.length)).toBeNull();
   });
 });
