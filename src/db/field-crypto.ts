@@ -89,3 +89,42 @@ function open(key: Buffer, [iv64, tag64, ciphertext64]: string[], associatedData
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
 }
+
+/** A stored sealed value: its row id (for paging and writing back) and the associated data it is bound to. */
+export interface SealedValue {
+  id: string;
+  associatedData: string;
+  value: string;
+}
+
+/**
+ * Key rotation of one encrypted column: reads it a page at a time (rows after the last id seen), re-seals
+ * every value not under the cipher's current key and writes it back. Values no configured key opens are
+ * counted and left as they are.
+ */
+export async function resealColumn(
+  cipher: FieldCipher,
+  page: (afterId: string, limit: number) => Promise<SealedValue[]>,
+  write: (id: string, value: string) => Promise<void>,
+): Promise<{ resealed: number; unreadable: number }> {
+  const PAGE = 200;
+  let resealed = 0;
+  let unreadable = 0;
+  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+    const rows = await page(after, PAGE);
+    for (const row of rows) {
+      if (!cipher.sealedUnderOldKey(row.value)) continue;
+      let plaintext: string;
+      try {
+        plaintext = cipher.decrypt(row.value, row.associatedData);
+      } catch {
+        unreadable += 1;
+        continue;
+      }
+      await write(row.id, cipher.encrypt(plaintext, row.associatedData));
+      resealed += 1;
+    }
+    if (rows.length < PAGE) return { resealed, unreadable };
+    after = rows[rows.length - 1]!.id;
+  }
+}

@@ -7,7 +7,7 @@ import { and, asc, eq, gt, gte, inArray, isNotNull, lte, sql } from 'drizzle-orm
 import type { OutboundAttempt, OutboundPurpose } from '../core/outbound-policy.ts';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
-import type { FieldCipher } from './field-crypto.ts';
+import { resealColumn, type FieldCipher } from './field-crypto.ts';
 import { doNotCall, outboundCalls, type OutboundStatus } from './schema.ts';
 
 export type OutboundContext = Record<string, unknown>;
@@ -65,8 +65,6 @@ export interface DoNotCallEntry {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Row = typeof outboundCalls.$inferSelect;
-
-const RESEAL_PAGE = 200;
 
 export class DrizzleOutboundStore {
   readonly #db: DrizzleDb;
@@ -252,32 +250,23 @@ export class DrizzleOutboundStore {
   async resealContexts(): Promise<{ resealed: number; unreadable: number }> {
     const cipher = this.#cipher;
     if (cipher === undefined) return { resealed: 0, unreadable: 0 };
-    let resealed = 0;
-    let unreadable = 0;
-    for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
-      const page = await this.#run(() =>
-        this.#db
-          .select({ id: outboundCalls.id, context: outboundCalls.context })
-          .from(outboundCalls)
-          .where(and(isNotNull(outboundCalls.context), gt(outboundCalls.id, after)))
-          .orderBy(asc(outboundCalls.id))
-          .limit(RESEAL_PAGE),
-      );
-      for (const row of page) {
-        if (row.context === null || !cipher.sealedUnderOldKey(row.context)) continue;
-        let plaintext: string;
-        try {
-          plaintext = cipher.decrypt(row.context, row.id);
-        } catch {
-          unreadable += 1;
-          continue;
-        }
-        await this.#run(() => this.#db.update(outboundCalls).set({ context: cipher.encrypt(plaintext, row.id) }).where(eq(outboundCalls.id, row.id)));
-        resealed += 1;
-      }
-      if (page.length < RESEAL_PAGE) return { resealed, unreadable };
-      after = page[page.length - 1]!.id;
-    }
+    return resealColumn(
+      cipher,
+      async (after, limit) =>
+        (
+          await this.#run(() =>
+            this.#db
+              .select({ id: outboundCalls.id, context: outboundCalls.context })
+              .from(outboundCalls)
+              .where(and(isNotNull(outboundCalls.context), gt(outboundCalls.id, after)))
+              .orderBy(asc(outboundCalls.id))
+              .limit(limit),
+          )
+        ).map((r) => ({ id: r.id, associatedData: r.id, value: r.context ?? '' })),
+      async (id, value) => {
+        await this.#run(() => this.#db.update(outboundCalls).set({ context: value }).where(eq(outboundCalls.id, id)));
+      },
+    );
   }
 
   #readContext(stored: string | null, id: string): { context: OutboundContext | null; contextStatus: ContextStatus } {

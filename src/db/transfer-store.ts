@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import { CallNotFoundError } from '../core/errors.ts';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
-import type { FieldCipher } from './field-crypto.ts';
+import { resealColumn, type FieldCipher } from './field-crypto.ts';
 import { transfers, type TransferOutcome, type TransferUrgency } from './schema.ts';
 
 /** One turn of the conversation before the hand-off. */
@@ -63,7 +63,6 @@ export interface TransferRecord {
   durationMs: number | null;
 }
 
-const RESEAL_PAGE = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class DrizzleTransferStore {
@@ -87,32 +86,23 @@ export class DrizzleTransferStore {
   async resealTranscripts(): Promise<{ resealed: number; unreadable: number }> {
     const cipher = this.#cipher;
     if (cipher === undefined) return { resealed: 0, unreadable: 0 };
-    let resealed = 0;
-    let unreadable = 0;
-    for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
-      const page = await this.#run(undefined, () =>
-        this.#db
-          .select({ id: transfers.id, callId: transfers.callId, transcript: transfers.transcript })
-          .from(transfers)
-          .where(and(isNotNull(transfers.transcript), gt(transfers.id, after)))
-          .orderBy(asc(transfers.id))
-          .limit(RESEAL_PAGE),
-      );
-      for (const row of page) {
-        if (row.transcript === null || !cipher.sealedUnderOldKey(row.transcript)) continue;
-        let plaintext: string;
-        try {
-          plaintext = cipher.decrypt(row.transcript, row.callId);
-        } catch {
-          unreadable += 1;
-          continue;
-        }
-        await this.#run(undefined, () => this.#db.update(transfers).set({ transcript: cipher.encrypt(plaintext, row.callId) }).where(eq(transfers.id, row.id)));
-        resealed += 1;
-      }
-      if (page.length < RESEAL_PAGE) return { resealed, unreadable };
-      after = page[page.length - 1]!.id;
-    }
+    return resealColumn(
+      cipher,
+      async (after, limit) =>
+        (
+          await this.#run(undefined, () =>
+            this.#db
+              .select({ id: transfers.id, callId: transfers.callId, transcript: transfers.transcript })
+              .from(transfers)
+              .where(and(isNotNull(transfers.transcript), gt(transfers.id, after)))
+              .orderBy(asc(transfers.id))
+              .limit(limit),
+          )
+        ).map((r) => ({ id: r.id, associatedData: r.callId, value: r.transcript ?? '' })),
+      async (id, value) => {
+        await this.#run(undefined, () => this.#db.update(transfers).set({ transcript: value }).where(eq(transfers.id, id)));
+      },
+    );
   }
 
   /** Stores the request; returns the transfer's id. CallNotFoundError for an unknown call. */
