@@ -40,6 +40,7 @@ export class TalkStatsMeter {
   readonly #threshold: number;
   #head: Buffer = Buffer.alloc(0);
   #format: Format | undefined;
+  #channelLabels: string[] | undefined;
   #pending: Buffer = Buffer.alloc(0);
   #dataBytes = 0;
   #talkFrames: number[] = [];
@@ -63,6 +64,7 @@ export class TalkStatsMeter {
       }
       this.#format = parsed.format;
       this.#talkFrames = new Array<number>(parsed.format.channels).fill(0);
+      this.#channelLabels = this.#talkFrames.map((_, i) => this.#labels[i] ?? `channel-${i + 1}`);
       chunk = this.#head.subarray(parsed.dataOffset);
       this.#head = Buffer.alloc(0);
     }
@@ -77,6 +79,11 @@ export class TalkStatsMeter {
     this.#pending = Buffer.from(this.#pending.subarray(offset));
   }
 
+  /** The channels' labels, once the WAV header has gone past (undefined before). */
+  get channelLabels(): readonly string[] | undefined {
+    return this.#channelLabels;
+  }
+
   result(): TalkStats {
     const format = this.#format;
     if (format === undefined) throw notWav('the audio ended before its WAV header');
@@ -84,7 +91,7 @@ export class TalkStatsMeter {
     const frames = this.#talkFrames.length === 0 ? 0 : Math.floor(this.#dataBytes / ((format.sampleRate / 50) * format.channels * 2));
     return {
       durationMs: Math.round((this.#dataBytes / (format.sampleRate * format.channels * 2)) * 1000),
-      channels: this.#talkFrames.map((talk, i) => ({ label: this.#labels[i] ?? `channel-${i + 1}`, talkMs: ms(talk) })),
+      channels: this.#talkFrames.map((talk, i) => ({ label: this.#channelLabels?.[i] ?? `channel-${i + 1}`, talkMs: ms(talk) })),
       talkMs: ms(frames - this.#silenceFrames),
       silenceMs: ms(this.#silenceFrames),
       overlapMs: ms(this.#overlapFrames),

@@ -1,6 +1,6 @@
 // The post-call job: transcribe one finished recording with Speechmatics batch and store the transcript.
-// Steps (and the progress each reports): decrypt the recording as a stream, measuring talk/silence (10);
-// upload it, decrypted again as it streams out (30); wait for the transcript (30–90, estimated: the service reports no progress);
+// Steps (and the progress each reports): decrypt the recording as a stream (10) and upload it, measuring
+// talk/silence on the way (30); wait for the transcript (30–90, estimated: the service reports no progress);
 // store it encrypted together with the CALL_TRANSCRIBED webhook rows in one transaction (100).
 // Idempotent: a recording that already has a transcript is skipped, and the provider's job id is saved on
 // the job as soon as it exists, so an attempt after a crash waits for that job instead of uploading again.
@@ -14,7 +14,7 @@ import { createJobStreamingAudio, type CreateJobConfig } from './speechmatics-up
 import { z } from 'zod';
 import { CallbridgeError, TranscriptionFailedError } from '../core/errors.ts';
 import type { JobContext, Processor, RelayJob } from './jobs.ts';
-import { TalkStatsMeter, type TalkStats } from './talk-stats.ts';
+import { TalkStatsMeter } from './talk-stats.ts';
 
 export interface TranscriptMeta {
   language: string;
@@ -108,25 +108,47 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
     let providerJobId = data.providerJobId;
     if (providerJobId !== undefined && !(await stillThere(providerJobId))) providerJobId = undefined;
 
-    // Two passes over the decrypted audio, neither kept in memory: the talk/silence figures first (the job's
-    // channel labels come from them), then the upload, streamed straight from the decryptor.
+    // One pass over the decrypted audio, never held in memory: the talk/silence meter sees every chunk on its
+    // way to the upload. The job's channel labels come from the WAV header, read before the upload starts.
+    // An attempt resuming an existing provider job only measures.
     const language = await callLanguage(data.callId);
     const meter = new TalkStatsMeter({ labels });
-    for await (const chunk of await ports.openAudio(data.recordingId)) meter.push(chunk as Buffer);
-    const stats = meter.result();
-    await job.updateProgress(10);
-
-    if (providerJobId === undefined) {
-      const created = await createJobStreamingAudio({
-        apiUrl: options.speechmatics.apiUrl,
-        apiKey: options.speechmatics.apiKey,
-        config: jobConfig(stats, language),
-        fileName: `${data.recordingId}.wav`,
-        audio: (await ports.openAudio(data.recordingId)) as AsyncIterable<Buffer>,
-      });
-      providerJobId = created.id;
-      await job.updateData({ ...data, providerJobId });
+    const audio = (await ports.openAudio(data.recordingId))[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    try {
+      const head: Buffer[] = [];
+      while (meter.channelLabels === undefined) {
+        const next = await audio.next();
+        if (next.done === true) break;
+        meter.push(next.value);
+        head.push(next.value);
+      }
+      await job.updateProgress(10);
+      async function* measured(): AsyncGenerator<Buffer> {
+        yield* head;
+        for (let next = await audio.next(); next.done !== true; next = await audio.next()) {
+          meter.push(next.value);
+          yield next.value;
+        }
+      }
+      if (providerJobId === undefined) {
+        const created = await createJobStreamingAudio({
+          apiUrl: options.speechmatics.apiUrl,
+          apiKey: options.speechmatics.apiKey,
+          config: jobConfig(meter.channelLabels ?? [], language),
+          fileName: `${data.recordingId}.wav`,
+          audio: measured(),
+        });
+        providerJobId = created.id;
+        await job.updateData({ ...data, providerJobId });
+      } else {
+        for await (const _chunk of measured()) {
+          // measuring only: the provider already has the audio
+        }
+      }
+    } finally {
+      await audio.return?.();
     }
+    const stats = meter.result();
     await job.updateProgress(30);
     await waitUntilDone(job, providerJobId, stats.durationMs);
 
@@ -168,8 +190,8 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
     return code !== undefined && /^[a-z]{2,3}$/.test(code) ? code : options.language;
   }
 
-  function jobConfig(stats: TalkStats, language: string): CreateJobConfig {
-    const channels = stats.channels.length;
+  function jobConfig(channelLabels: readonly string[], language: string): CreateJobConfig {
+    const channels = channelLabels.length;
     return {
       transcription_config: {
         language,
@@ -177,7 +199,7 @@ export function transcribeProcessor(options: TranscribeProcessorOptions): Proces
         ...(options.vocabulary.length === 0
           ? {}
           : { additional_vocab: options.vocabulary.map((t) => (t.soundsLike === undefined ? { content: t.content } : { content: t.content, sounds_like: [...t.soundsLike] })) }),
-        ...(channels > 1 ? { diarization: 'channel', channel_diarization_labels: stats.channels.map((c) => c.label) } : {}),
+        ...(channels > 1 ? { diarization: 'channel', channel_diarization_labels: [...channelLabels] } : {}),
       },
     };
   }
