@@ -3,15 +3,14 @@
 // gone or belongs to no one) but we keep it visible: it has a call row, it counts as active, and it is
 // ended with FreeSWITCH's hangup cause when the inbound connection reports CHANNEL_HANGUP_COMPLETE.
 import type { Logger } from 'pino';
-import type { CallState } from '../core/call.ts';
+import type { CallRecord, CallState } from '../core/call.ts';
 import type { Clock } from '../core/ports.ts';
 import type { CallJournal } from './call-journal.ts';
 import type { RegisteredCall } from './call-registry.ts';
 
 export interface AdoptedCallOptions {
-  callId: string;
-  fsUuid: string;
-  state: CallState;
+  /** The call's row as known at adoption; kept up to date here (its end is announced from it). */
+  record: CallRecord;
   journal: CallJournal;
   clock: Clock;
   logger: Logger;
@@ -24,14 +23,14 @@ export class AdoptedCall implements RegisteredCall {
   readonly callId: string;
   readonly fsUuid: string;
   readonly #options: AdoptedCallOptions;
+  readonly record: CallRecord;
   #seq: number;
   #ended = false;
-  #hangupCause: string | null = null;
-  #endedAt: Date | null = null;
 
   constructor(options: AdoptedCallOptions) {
-    this.callId = options.callId;
-    this.fsUuid = options.fsUuid;
+    this.record = { ...options.record };
+    this.callId = this.record.id;
+    this.fsUuid = this.record.fsUuid;
     this.#options = options;
     this.#seq = options.nextSeq - 1;
   }
@@ -40,14 +39,10 @@ export class AdoptedCall implements RegisteredCall {
     return this.#ended;
   }
 
-  /** FreeSWITCH's hangup cause and when it came, once the call has ended. */
-  get hangup(): { cause: string; at: Date } | null {
-    return this.#hangupCause === null || this.#endedAt === null ? null : { cause: this.#hangupCause, at: this.#endedAt };
-  }
 
   /** Records the adoption itself as the call's next event. */
   adopted(how: 'adopted' | 'reattached'): void {
-    this.#event(how, this.#options.state, this.#options.state, {});
+    this.#event(how, this.record.state, this.record.state, {});
   }
 
   /** FreeSWITCH reported the channel gone. */
@@ -55,9 +50,10 @@ export class AdoptedCall implements RegisteredCall {
     if (this.#ended) return;
     this.#ended = true;
     const endedAt = this.#options.clock.now();
-    this.#hangupCause = cause;
-    this.#endedAt = endedAt;
-    this.#event('hung_up', this.#options.state, 'ended', { cause });
+    this.record.endedAt = endedAt;
+    this.record.hangupCause = cause;
+    this.#event('hung_up', this.record.state, 'ended', { cause });
+    this.record.state = 'ended';
     this.#options.journal.update(this.callId, { state: 'ended', endedAt, hangupCause: cause });
     this.#options.logger.info({ callId: this.callId, cause }, 'adopted call ended');
     this.#options.onEnded?.(this);

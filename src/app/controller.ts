@@ -212,14 +212,7 @@ export class Controller {
       const onEnded = (outcome: CallOutcome | 'adopted', call: RegisteredCall): void => {
         // A call handed back to the dialplan at shutdown goes on without us: it has not ended.
         if (call instanceof CallSession && outcome !== 'adopted' && outcome !== 'handed_to_dialplan') callEvents.ended(outcome, call.record);
-        // An adopted call has no session record: its row (written when it was adopted) tells the rest.
-        if (call instanceof AdoptedCall && call.hangup !== null) {
-          const { cause, at } = call.hangup;
-          void store
-            .getCall(call.callId)
-            .then((row) => row && callEvents.ended(row.answeredAt === null ? 'abandoned' : 'completed', { ...row, endedAt: at, hangupCause: cause }))
-            .catch((error: unknown) => logger.warn({ err: error, callId: call.callId }, 'adopted call not announced as ended'));
-        }
+        if (call instanceof AdoptedCall && call.ended) callEvents.ended(call.record.answeredAt === null ? 'abandoned' : 'completed', call.record);
         registry.remove(call);
         busyAgents.delete(call.callId);
         metrics.activeCalls.set(registry.size);

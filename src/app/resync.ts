@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { planReconcile, stateFromChannelCallState, type LiveChannel } from '../core/reconcile.ts';
 import type { CallStore, Clock } from '../core/ports.ts';
+import type { CallRecord, CallState } from '../core/call.ts';
 import type { ChannelRow } from '../esl/channels.ts';
 import { AdoptedCall } from './adopted-call.ts';
 import type { CallJournal } from './call-journal.ts';
@@ -81,10 +82,9 @@ export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Pro
   for (const { call, channel } of plan.reattach) {
     if (adoptedCall(call.fsUuid) !== undefined) continue;
     const existing = await store.getCall(call.id);
+    const state = existing?.state ?? stateFromChannelCallState(channel.callState);
     const adopted = new AdoptedCall({
-      callId: call.id,
-      fsUuid: call.fsUuid,
-      state: existing?.state ?? stateFromChannelCallState(channel.callState),
+      record: existing ?? channelRecord(call.id, channel, state, clock.now()),
       journal,
       clock,
       logger,
@@ -97,25 +97,10 @@ export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Pro
 
   for (const channel of plan.adopt) {
     const state = stateFromChannelCallState(channel.callState);
-    const callId = randomUUID();
-    journal.create({
-      id: callId,
-      fsUuid: channel.uuid,
-      direction: 'inbound',
-      fromNumber: channel.fromNumber,
-      toNumber: channel.toNumber,
-      location: null,
-      state,
-      startedAt: clock.now(),
-      answeredAt: state === 'ringing' ? null : clock.now(),
-      endedAt: null,
-      hangupCause: null,
-      voiceQuality: null,
-    });
+    const record = channelRecord(randomUUID(), channel, state, clock.now());
+    journal.create({ ...record });
     const adopted = new AdoptedCall({
-      callId,
-      fsUuid: channel.uuid,
-      state,
+      record,
       journal,
       clock,
       logger,
@@ -130,4 +115,22 @@ export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Pro
   const result = { vanished: plan.vanished.length, adopted: plan.adopt.length, reattached: plan.reattach.length };
   if (result.vanished + result.adopted + result.reattached > 0) logger.info(result, 'resynchronised with FreeSWITCH');
   return result;
+}
+
+/** What a live channel tells of a call we did not see start (its row, as far as it can be known). */
+function channelRecord(id: string, channel: Pick<LiveChannel, 'uuid' | 'fromNumber' | 'toNumber'>, state: CallState, now: Date): CallRecord {
+  return {
+    id,
+    fsUuid: channel.uuid,
+    direction: 'inbound',
+    fromNumber: channel.fromNumber,
+    toNumber: channel.toNumber,
+    location: null,
+    state,
+    startedAt: now,
+    answeredAt: state === 'ringing' ? null : now,
+    endedAt: null,
+    hangupCause: null,
+    voiceQuality: null,
+  };
 }
