@@ -28,10 +28,9 @@ import { FailoverMonitor } from './failover-monitor.ts';
 import { HealthProber } from './service-health.ts';
 import { runWarmTransfer } from './warm-transfer.ts';
 import { pickAgents } from '../core/agent-selection.ts';
-import { failoverNoticeSms } from '../core/sms-templates.ts';
 import type { SystemMode } from '../core/routing/types.ts';
 import type { Conversation } from './conversation.ts';
-import { appointmentSms } from '../core/sms-templates.ts';
+import { appointmentSms, failoverNoticeSms } from '../core/sms-templates.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
 import { emergencyTargets, handOffDial, newConversation, twilioSms, whisperText } from './call-wiring.ts';
 import { CallRegistry, type RegisteredCall } from './call-registry.ts';
@@ -238,7 +237,10 @@ export class Controller {
       service('failover monitor', () => failover.close());
       const recordedAt = (session: CallSession): Date => session.record.answeredAt ?? session.record.startedAt;
       const mode = (): SystemMode => failover.mode();
-      for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === 'normal' ? 1 : 0);
+      const showMode = (current: SystemMode): void => {
+        for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === current ? 1 : 0);
+      };
+      showMode('normal');
       const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode });
 
       // Follow-up calls: placed by the dialer, answered legs come back through the outbound socket.
@@ -428,9 +430,11 @@ export class Controller {
         };
       };
 
+      // Staff texted in emergencies and on mode changes: the environment's list, else routing.yaml's.
+      const staffNumbers = (): readonly string[] => (config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts);
       const alerts = new EmergencyAlerts({
         sms,
-        recipients: () => (config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts),
+        recipients: staffNumbers,
         publicBaseUrl: config.publicBaseUrl,
         practiceName: () => routing.config.practice,
         events,
@@ -446,15 +450,14 @@ export class Controller {
       // Texts already on their way are sent (or given up) before the Twilio client closes.
       services.unshift({ name: 'emergency texts', close: () => alerts.settled() });
       failover.on('modeChanged', (from, to, reason) => {
-        for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === to ? 1 : 0);
+        showMode(to);
         events.publish({ type: 'SYSTEM_MODE_CHANGED', at: clock.now(), data: { from, to, reason } });
         logger.warn({ from, to, reason }, 'system mode changed');
         // Calls still with the agent go to people with their context, told why, rather than wait on a failing AI.
         if (to === 'ai-down') for (const call of registry.all()) if (call instanceof CallSession) call.handOverToPeople('the AI side is failing');
-        const staff = config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts;
         if (sms !== undefined) {
           const body = failoverNoticeSms({ mode: to, since: clock.now(), practiceName: routing.config.practice });
-          for (const to of staff) {
+          for (const to of staffNumbers()) {
             void sms.send({ to, body, purpose: 'failover' }).then((result) => metrics.smsTotal.inc({ purpose: 'failover', outcome: result.ok ? 'sent' : 'failed' }));
           }
         }

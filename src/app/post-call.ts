@@ -21,7 +21,6 @@ import { POST_CALL_QUEUE, RecordingVault } from './recording-vault.ts';
 import { RETENTION_SCHEDULE, retentionProcessor } from './retention.ts';
 import { webhookOutboxRows } from './webhook-publisher.ts';
 
-/** BullMQ key prefix of our queues (several deployments can share one Redis under different prefixes). */
 export const MAINTENANCE_QUEUE = RETENTION_SCHEDULE.queue;
 const IN_PROCESS_RETENTION_DELAY_MS = 60_000;
 export const QUEUES = [POST_CALL_QUEUE, WEBHOOKS_QUEUE, MAINTENANCE_QUEUE] as const;

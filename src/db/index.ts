@@ -31,7 +31,7 @@ export {
   type RecordingRow,
   type TranscriptRow,
 } from './recording-store.ts';
-export { recordings, transcripts, outbox, auditLog, apiTokens, externalCallEvents, Roles } from './schema.ts';
+export { recordings, transcripts, outbox, auditLog, apiTokens, externalCallEvents } from './schema.ts';
 export { DrizzleTokenStore, hashToken, TOKEN_PREFIX, type ApiTokenInfo, type NewApiToken } from './token-store.ts';
 export {
   DrizzleAuditStore,

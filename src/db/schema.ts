@@ -128,7 +128,7 @@ export const outboundCalls = pgTable(
     id: uuid('id').primaryKey(),
     toNumber: text('to_number').notNull(),
     purpose: text('purpose').notNull(),
-    /** `v1:<iv>:<tag>:<ciphertext>` of the JSON context, or null. */
+    /** `v2:<key id>:<iv>:<tag>:<ciphertext>` of the JSON context (field-crypto.ts), or null. */
     context: text('context'),
     notBefore: timestamptz('not_before'),
     notAfter: timestamptz('not_after'),
@@ -252,8 +252,6 @@ export const auditLog = pgTable('audit_log', {
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull().unique(),
 });
-
-export const Roles = ['admin', 'manager', 'agent', 'auditor', 'service'] as const;
 
 /** API tokens for the HTTP API and the CLI: only a SHA-256 of the secret is kept. */
 export const apiTokens = pgTable(

@@ -9,6 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { WebhookRejectedError } from '../core/errors.ts';
+import type { JobContext } from './jobs.ts';
 
 export const WEBHOOKS_QUEUE = 'webhooks';
 export const SIGNATURE_HEADER = 'x-callbridge-signature';
@@ -18,12 +19,6 @@ export interface WebhookJobData {
   eventId: string;
   /** The JSON body, exactly as signed and sent. */
   body: string;
-}
-
-/** What the processor needs of a BullMQ job (a plain object in-process, without Redis). */
-export interface WebhookJobLike {
-  data: unknown;
-  attemptsMade: number;
 }
 
 export interface WebhookDeliveryOptions {
@@ -81,7 +76,7 @@ export function verifyWebhookSignature(options: {
 }
 
 /** The `webhooks` queue's processor: a plain function so the worker can run it in-process without Redis too. */
-export function webhookDeliveryProcessor(options: WebhookDeliveryOptions): (job: WebhookJobLike) => Promise<void> {
+export function webhookDeliveryProcessor(options: WebhookDeliveryOptions): (job: Pick<JobContext, 'data' | 'attemptsMade'>) => Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const now = options.now ?? Date.now;
   return async (job) => {
