@@ -95,7 +95,7 @@ export async function buildProcessors(deps: ProcessorDeps): Promise<Partial<Reco
   else if (config.webhooks.urls.length > 0) logger.warn('WEBHOOK_SECRET not set: webhooks wait in their queue unsent');
   if (vault !== undefined) {
     const audit = new AuditTrail({ store: new DrizzleAuditStore({ db: database.db }), clock: systemClock, logger });
-    processors[MAINTENANCE_QUEUE] = retentionProcessor({ vault, store, audit, batchSize: 100, logger: logger.child({ component: 'retention' }) });
+    processors[MAINTENANCE_QUEUE] = retentionProcessor({ vault, store, audit, outbox: new DrizzleOutboxStore(database.db), batchSize: 100, logger: logger.child({ component: 'retention' }) });
   }
   return processors;
 }

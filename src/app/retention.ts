@@ -5,7 +5,7 @@
 // unavailable nothing is deleted, so no recording ever disappears without a trace.
 import type { Logger } from 'pino';
 import { CallbridgeError } from '../core/errors.ts';
-import type { DrizzleRecordingStore, RecordingRow } from '../db/index.ts';
+import type { DrizzleOutboxStore, DrizzleRecordingStore, RecordingRow } from '../db/index.ts';
 import type { AuditTrail } from './audit.ts';
 import type { RecordingVault } from './recording-vault.ts';
 
@@ -95,20 +95,32 @@ async function dryRun(options: RetentionOptions): Promise<RetentionResult> {
   return { dryRun: true, deleted: seen, failed: 0 };
 }
 
-/** A processor for the worker's repeatable retention job: deletes what expired by the time it runs. */
-export function retentionProcessor(deps: Omit<RetentionOptions, 'now' | 'dryRun' | 'onRecording'> & { now?: () => Date }) {
+/** Relayed outbox rows are kept this long (for requeuing by hand after a Redis loss), then removed. */
+const OUTBOX_KEEP_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * A processor for the worker's repeatable retention job: deletes what expired by the time it runs, then
+ * the outbox rows relayed more than 30 days ago (so the table does not grow with every call forever).
+ */
+export function retentionProcessor(
+  deps: Omit<RetentionOptions, 'now' | 'dryRun' | 'onRecording'> & { now?: () => Date; outbox?: Pick<DrizzleOutboxStore, 'deleteRelayedBefore'> },
+) {
   // Progress is the number of recordings deleted so far.
   return async (job: { updateProgress(progress: number): Promise<unknown> }): Promise<RetentionResult> => {
     let done = 0;
-    return runRetention({
+    const now = (deps.now ?? (() => new Date()))();
+    const result = await runRetention({
       ...deps,
-      now: (deps.now ?? (() => new Date()))(),
+      now,
       dryRun: false,
       onRecording: () => {
         done += 1;
         void job.updateProgress(done).catch(() => undefined);
       },
     });
+    const outboxRowsRemoved = (await deps.outbox?.deleteRelayedBefore(new Date(now.getTime() - OUTBOX_KEEP_MS))) ?? 0;
+    if (outboxRowsRemoved > 0) deps.logger.info({ outboxRowsRemoved }, 'relayed outbox rows removed');
+    return result;
   };
 }
 

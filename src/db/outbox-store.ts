@@ -1,7 +1,7 @@
 // The outbox: jobs written in the same transaction as the fact they follow from (a finished recording, an
 // event to send), so a crash or a Redis outage between "it happened" and "it is queued" loses nothing. The
 // relay (src/queue/) reads pending rows in order, adds them to BullMQ under their job id and marks them.
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { outbox } from './schema.ts';
@@ -74,6 +74,16 @@ export class DrizzleOutboxStore {
         .update(outbox)
         .set({ attempts: sql`${outbox.attempts} + 1`, lastError: reason.slice(0, 500) })
         .where(eq(outbox.id, id));
+    } catch (error) {
+      throw translateDbError(error, undefined);
+    }
+  }
+
+  /** Housekeeping: removes rows relayed before `before` (the queue has had them long since); returns how many. */
+  async deleteRelayedBefore(before: Date): Promise<number> {
+    try {
+      const rows = await this.#db.delete(outbox).where(lt(outbox.relayedAt, before)).returning({ id: outbox.id });
+      return rows.length;
     } catch (error) {
       throw translateDbError(error, undefined);
     }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/app/audit.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { RETENTION_SCHEDULE, retentionProcessor, runRetention, type ExpiredRecording } from '../../src/app/retention.ts';
-import { DrizzleAuditStore, type Database, type RecordingRow } from '../../src/db/index.ts';
+import { DrizzleAuditStore, DrizzleOutboxStore, outbox as outboxTable, type Database, type RecordingRow } from '../../src/db/index.ts';
 import { driverFixtures, type DriverFixture } from './db-fixture.ts';
 import { newKeyBase64, vaultKit, withAuditLogGone, type VaultKit } from './recordings-fixture.ts';
 
@@ -115,12 +115,23 @@ describe.each(driverFixtures())('retention on $kind', (fixture: DriverFixture) =
     expect((await kit.store.expired(NOW, 10)).length).toBe(3);
   });
 
-  it('the worker processor deletes what expired by the time it runs and reports progress on the job', async () => {
+  it('the worker processor deletes what expired by the time it runs, reports progress on the job, and clears old relayed outbox rows', async () => {
     await population();
+    const outbox = new DrizzleOutboxStore(database.db);
+    const job = (id: string) => ({ queue: 'webhooks', jobName: 'CALL_ENDED', jobId: id, payload: {} });
+    await outbox.enqueue([job('relayed-long-ago'), job('relayed-yesterday'), job('still-pending')]);
+    const rows = await outbox.pending(10);
+    const id = (jobId: string) => rows.find((r) => r.jobId === jobId)!.id;
+    await outbox.markRelayed([id('relayed-long-ago')], new Date(NOW.getTime() - 40 * 86_400_000));
+    await outbox.markRelayed([id('relayed-yesterday')], new Date(NOW.getTime() - 86_400_000));
+
     const progress: unknown[] = [];
-    const processor = retentionProcessor({ vault: kit.vault, store: kit.store, audit, batchSize: 10, logger, now: () => NOW });
+    const processor = retentionProcessor({ vault: kit.vault, store: kit.store, audit, outbox, batchSize: 10, logger, now: () => NOW });
     expect(await processor({ updateProgress: async (p) => void progress.push(p) })).toEqual({ dryRun: false, deleted: 3, failed: 0 });
     expect(progress).toEqual([1, 2, 3]);
+    const left = (await database.db.select().from(outboxTable)).map((r) => r.jobId).sort();
+    // The recordings' own post-call rows are still pending; of the relayed ones only yesterday's remains.
+    expect(left.filter((j) => j.startsWith('relayed') || j === 'still-pending')).toEqual(['relayed-yesterday', 'still-pending']);
     expect(RETENTION_SCHEDULE).toEqual({ queue: 'maintenance', jobName: 'retention', every: 86_400_000 });
   });
 });
