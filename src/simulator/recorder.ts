@@ -12,7 +12,7 @@
 // when it is a readable 8/16 kHz WAV, 16-bit or µ-law (the TTS cache), else a tone (tone streams, speech, music).
 import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { encodeUtterance, silenceFrame, utteranceFrames } from './spoken-audio.ts';
+import { encodeUtterance, silenceFrame, utteranceFrames, toneFrame } from './spoken-audio.ts';
 
 const RATE = 8000;
 const FRAME_SAMPLES = RATE / 50;
@@ -149,13 +149,10 @@ function clamp(v: number): number {
 /** The caller's samples [block, block + out.length) of the recording. */
 function renderCaller(spec: RecordingSpec, block: number, out: Int32Array, encoded: Map<Utterance, Buffer[]>): void {
   const n = out.length;
-  if (spec.callerSpeaks) {
-    for (let i = 0; i < n; i += FRAME_SAMPLES) {
-      const frame = silenceFrame(RATE, (block + i) / FRAME_SAMPLES);
-      for (let j = 0; j < FRAME_SAMPLES && i + j < n; j++) out[i + j] = frame.readInt16LE(j * 2);
-    }
-  } else {
-    for (let i = 0; i < n; i++) out[i] = Math.round(8000 * Math.sin((2 * Math.PI * 400 * (block + i)) / RATE));
+  // What CallerVoice sends when no sentence is being said: its low noise, or its 400 Hz tone.
+  for (let i = 0; i < n; i += FRAME_SAMPLES) {
+    const frame = spec.callerSpeaks ? silenceFrame(RATE, (block + i) / FRAME_SAMPLES) : toneFrame(RATE, block + i);
+    for (let j = 0; j < FRAME_SAMPLES && i + j < n; j++) out[i + j] = frame.readInt16LE(j * 2);
   }
   for (const u of spec.timeline.utterances) {
     // On the recording's own 20 ms frame grid.
