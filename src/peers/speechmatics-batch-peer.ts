@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { waitForChange } from './speechmatics-peer.ts';
 import { SpokenAudioTranscriber } from './speechmatics-transcriber.ts';
 
 export interface SpeechmaticsBatchPeerOptions {
@@ -103,23 +104,7 @@ export class SpeechmaticsBatchPeer {
 
   /** Resolves once `condition` holds (checked after every request and job change). */
   waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        cleanup();
-        resolve();
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.#changes.off('change', check);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`Speechmatics batch peer: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#changes.on('change', check);
-    });
+    return waitForChange(this.#changes, condition, timeoutMs, 'Speechmatics batch peer');
   }
 
   async close(): Promise<void> {
@@ -286,12 +271,11 @@ function transcribe(wav: Wav, config: Record<string, unknown>): Record<string, u
         for (const result of message.results as Record<string, unknown>[]) results.push(byChannel ? { ...result, channel: label } : result);
       },
     );
-    const frames = Math.floor(wav.samples.length / wav.channels / frameSamples);
-    const frame = Buffer.alloc(frameSamples * 2);
-    for (let f = 0; f < frames; f++) {
-      for (let i = 0; i < frameSamples; i++) frame.writeInt16LE(wav.samples[(f * frameSamples + i) * wav.channels + channel] ?? 0, i * 2);
-      transcriber.push(Buffer.from(frame));
-    }
+    // The channel's samples in one buffer: the transcriber cuts it into 20 ms frames itself.
+    const samples = Math.floor(wav.samples.length / wav.channels / frameSamples) * frameSamples;
+    const audio = Buffer.alloc(samples * 2);
+    for (let i = 0; i < samples; i++) audio.writeInt16LE(wav.samples[i * wav.channels + channel] ?? 0, i * 2);
+    transcriber.push(audio);
     transcriber.flush();
   }
   return results.sort((a, b) => Number(a.start_time) - Number(b.start_time));

@@ -345,7 +345,7 @@ function transcriberFor(session: PeerSession, start: Record<string, unknown>): S
 }
 
 /** Resolves once `condition` holds, re-checked on every 'change' of `changes`; rejects after `timeoutMs`. */
-function waitForChange(changes: EventEmitter, condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export function waitForChange(changes: EventEmitter, condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   if (condition()) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const check = (): void => {
