@@ -6,7 +6,6 @@ export const Permissions = [
   'calls:control',
   'events:read',
   'routing:read',
-  'routing:write',
   'system:read',
   'system:write',
   'outbound:read',

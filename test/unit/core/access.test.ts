@@ -17,11 +17,11 @@ describe('access matrix', () => {
     expect(new Set(permissionsOf([role]))).toEqual(new Set(expected));
   });
 
-  it('nobody but admin manages tokens, runs retention or writes routing', () => {
+  it('nobody but admin manages tokens, runs retention or manages jobs', () => {
     for (const role of Roles.filter((r) => r !== 'admin')) {
       expect(can([role], 'tokens:manage')).toBe(false);
       expect(can([role], 'retention:run')).toBe(false);
-      expect(can([role], 'routing:write')).toBe(false);
+      expect(can([role], 'jobs:manage')).toBe(false);
     }
   });
 
