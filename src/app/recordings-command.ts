@@ -182,7 +182,7 @@ export async function runRetentionCommand(config: Config, options: { token: stri
 }
 
 /** A plain table; ids, times and flags only. */
-export function formatRecordingTable(list: readonly RecordingView[]): string {
+function formatRecordingTable(list: readonly RecordingView[]): string {
   const rows = list.map((r) => [
     r.id,
     r.callId,

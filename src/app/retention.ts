@@ -9,9 +9,9 @@ import type { DrizzleOutboxStore, DrizzleRecordingStore, RecordingRow } from '..
 import type { AuditTrail } from './audit.ts';
 import type { RecordingVault } from './recording-vault.ts';
 
-export const RETENTION_ACTOR = 'retention';
+const RETENTION_ACTOR = 'retention';
 // `recording.delete` is written before the files go; `recording.delete_failed` follows it when they could not.
-export const RetentionActions = { delete: 'recording.delete', deleteFailed: 'recording.delete_failed' } as const;
+const RetentionActions = { delete: 'recording.delete', deleteFailed: 'recording.delete_failed' } as const;
 
 /** The worker registers this as a repeatable BullMQ job (upsertJobScheduler) with `retentionProcessor`. */
 export const RETENTION_SCHEDULE = { queue: 'maintenance', jobName: 'retention', every: 24 * 60 * 60 * 1000 } as const;

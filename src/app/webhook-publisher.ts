@@ -10,7 +10,7 @@ import type { SystemEvent } from '../core/notify-ports.ts';
 import type { OutboxJob } from '../db/outbox-store.ts';
 import { WEBHOOKS_QUEUE } from '../queue/webhook-delivery.ts';
 
-export const WEBHOOK_EVENT_TYPES = ['CALL_STARTED', 'CALL_ENDED', 'CALL_TRANSFERRED', 'EMERGENCY_ALERT', 'CALL_TRANSCRIBED'] as const;
+const WEBHOOK_EVENT_TYPES = ['CALL_STARTED', 'CALL_ENDED', 'CALL_TRANSFERRED', 'EMERGENCY_ALERT', 'CALL_TRANSCRIBED'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The documented data fields of each event (docs/webhooks.md); anything else is left out. */
@@ -36,7 +36,7 @@ export function isWebhookEventType(type: string): type is WebhookEventType {
 }
 
 /** The JSON body receivers get (the same bytes on every attempt). */
-export function webhookBody(event: WebhookEvent): string {
+function webhookBody(event: WebhookEvent): string {
   const data: Record<string, string | number | boolean | null> = {};
   for (const field of DATA_FIELDS[event.type]) {
     const value = event.data[field];

@@ -4,8 +4,8 @@
 // report). HTTP and the CLI both check it with this one rule.
 import { z } from 'zod';
 
-export const ACCESS_REASON_MIN = 10;
-export const ACCESS_REASON_MAX = 500;
+const ACCESS_REASON_MIN = 10;
+const ACCESS_REASON_MAX = 500;
 
 export const accessReason = z
   .string({ error: 'reason is required' })

@@ -145,7 +145,7 @@ export function entryHash(prevHash: string, entry: HashedFields): string {
   return createHash('sha256').update(prevHash + canonical, 'utf8').digest('hex');
 }
 
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

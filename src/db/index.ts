@@ -32,7 +32,7 @@ export {
   type TranscriptRow,
 } from './recording-store.ts';
 export { recordings, transcripts, outbox, auditLog, apiTokens, externalCallEvents } from './schema.ts';
-export { DrizzleTokenStore, hashToken, TOKEN_PREFIX, type ApiTokenInfo, type NewApiToken } from './token-store.ts';
+export { DrizzleTokenStore, hashToken, type ApiTokenInfo, type NewApiToken } from './token-store.ts';
 export {
   DrizzleAuditStore,
   GENESIS_HASH,

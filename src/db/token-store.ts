@@ -8,7 +8,7 @@ import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { apiTokens } from './schema.ts';
 
-export const TOKEN_PREFIX = 'cbt_';
+const TOKEN_PREFIX = 'cbt_';
 // `cbt_` + base64url of 32 bytes (43 characters, no padding).
 const TOKEN_SHAPE = /^cbt_[A-Za-z0-9_-]{43}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

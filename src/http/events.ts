@@ -47,7 +47,7 @@ export interface LiveEventsRoutesOptions {
   upgradePathsElsewhere?: readonly string[];
 }
 
-export const LIVE_EVENTS_WS_PATH = '/v1/events/ws';
+const LIVE_EVENTS_WS_PATH = '/v1/events/ws';
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_MAX_BACKLOG_BYTES = 1024 * 1024;
 /** How long a closing server waits for WebSocket clients to answer the close frame. */

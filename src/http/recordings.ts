@@ -58,7 +58,7 @@ export interface RecordingsRoutesOptions {
   recordings: RecordingsApi;
 }
 
-export const MAX_LIST_LIMIT = 200;
+const MAX_LIST_LIMIT = 200;
 
 const idParams = z.object({ id: z.uuid({ error: 'id must be a UUID' }) });
 const listQuery = z.strictObject({

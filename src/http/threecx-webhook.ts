@@ -37,7 +37,7 @@ export interface ThreecxWebhookOptions {
   now?: () => number;
 }
 
-export const THREECX_WEBHOOK_PATH = '/webhooks/3cx';
+const THREECX_WEBHOOK_PATH = '/webhooks/3cx';
 const TOLERANCE_SECONDS = 300;
 
 /** Register inside the /v1 scope (the route's `auth: 'signature'` exempts it from tokens). */
