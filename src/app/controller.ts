@@ -26,6 +26,7 @@ import { EmergencyAlerts } from './emergency-alerts.ts';
 import { startCallRecords } from './call-records.ts';
 import { FailoverMonitor } from './failover-monitor.ts';
 import { HealthProber } from './service-health.ts';
+import { EslLinkStatus } from './esl-link.ts';
 import { runWarmTransfer } from './warm-transfer.ts';
 import { pickAgents } from '../core/agent-selection.ts';
 import type { SystemMode } from '../core/routing/types.ts';
@@ -355,12 +356,7 @@ export class Controller {
           },
         },
         readinessChecks: [
-          {
-            name: 'esl',
-            check: async () => {
-              if (inbound.current() === undefined) throw new Error('inbound ESL connection is down');
-            },
-          },
+          { name: 'esl', check: () => eslLink.check() },
           { name: 'database', check: () => store.ping() },
           ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
         ],
@@ -564,9 +560,9 @@ export class Controller {
       inbound.on('connected', () => {
         if (everConnected) metrics.eslReconnectsTotal.inc();
         everConnected = true;
-        logger.info('inbound ESL connected');
       });
-      inbound.on('disconnected', (error) => logger.warn({ err: error }, 'inbound ESL disconnected; reconnecting'));
+      // Logs each change of the link once (a refused password as an error) and answers /ready's esl check.
+      const eslLink = new EslLinkStatus(inbound, logger, { host: config.freeswitch.eslHost, port: config.freeswitch.eslPort });
       let resolveFirstResync!: () => void;
       const firstResync = new Promise<void>((resolve) => (resolveFirstResync = resolve));
       inbound.on('resync', () => {

@@ -1,7 +1,7 @@
 // The HTTP adapter's public surface; src/app/ wires it.
 export { buildHttpServer, type BuildHttpServerOptions } from './server.ts';
 export { createMetrics, type CreateMetricsOptions, type Metrics } from './metrics.ts';
-export { runReadinessChecks, type ReadinessCheck, type ReadinessReport, type CheckOutcome } from './ready.ts';
+export { runReadinessChecks, ReadinessProblem, type ReadinessCheck, type ReadinessReport, type CheckOutcome } from './ready.ts';
 export { MAX_PAGE_SIZE } from './calls.ts';
 export { type RoutingApi, type RoutingStatusView } from './routing.ts';
 export { twilioStatusRoutes, TWILIO_STATUS_PATH, type TwilioStatusRoutesOptions, type TwilioStatus, type TwilioFormParams } from './twilio.ts';

@@ -1,7 +1,14 @@
 // Readiness: may this controller take new calls? Runs every named check in parallel, each with its own
 // timeout, and names the parts that fail. The endpoint is unauthenticated, so the body says only *which*
-// part failed and whether it timed out; the error itself goes to the log.
+// part failed and whether it timed out; the error itself goes to the log. The one exception is a
+// ReadinessProblem: a known state whose owner wrote its text for operators (and logged it once when it began),
+// such as FreeSWITCH refusing the event socket password; it is shown as `detail` and not logged per request.
 import type { FastifyPluginAsync } from 'fastify';
+
+/** A failing check's known cause, in words safe for the unauthenticated endpoint (names, never values). */
+export class ReadinessProblem extends Error {
+  override readonly name = 'ReadinessProblem';
+}
 
 export interface ReadinessCheck {
   /** Shown in the response: `esl`, `database`, `redis` … */
@@ -12,7 +19,7 @@ export interface ReadinessCheck {
   timeoutMs?: number;
 }
 
-export type CheckOutcome = { status: 'ok' } | { status: 'fail'; reason: 'error' | 'timeout' };
+export type CheckOutcome = { status: 'ok' } | { status: 'fail'; reason: 'error' | 'timeout'; detail?: string };
 
 export interface ReadinessReport {
   status: 'ready' | 'not_ready';
@@ -37,6 +44,7 @@ async function runCheck(check: ReadinessCheck, onError: (name: string, error: un
     await Promise.race([Promise.resolve().then(() => check.check(controller.signal)), timeout]);
     return { status: 'ok' };
   } catch (error) {
+    if (error instanceof ReadinessProblem) return { status: 'fail', reason: 'error', detail: error.message };
     const timedOut = error instanceof CheckTimeout;
     onError(check.name, timedOut ? new Error(`no answer within ${timeoutMs} ms`) : error);
     return { status: 'fail', reason: timedOut ? 'timeout' : 'error' };

@@ -73,7 +73,9 @@ export function buildHttpServer(options: BuildHttpServerOptions): FastifyInstanc
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
-    const level = reply.statusCode >= 500 ? 'error' : route !== undefined && QUIET_ROUTES.has(route) ? 'debug' : 'info';
+    // /ready's 503 is its answer, not a fault: the failing part's owner logs the cause once, not per probe.
+    const fault = reply.statusCode >= 500 && !(route === '/ready' && reply.statusCode === 503);
+    const level = fault ? 'error' : route !== undefined && QUIET_ROUTES.has(route) ? 'debug' : 'info';
     // The route pattern (/v1/calls/:id), never the URL: no ids or query values in the log line.
     request.log[level](
       { method: request.method, route: route ?? '(unmatched)', statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },

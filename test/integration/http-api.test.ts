@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/app/logger.ts';
 import type { CallRecord } from '../../src/core/call.ts';
 import { DrizzleCallStore, type Database } from '../../src/db/index.ts';
-import { buildHttpServer, createMetrics, type ReadinessCheck } from '../../src/http/index.ts';
+import { buildHttpServer, createMetrics, ReadinessProblem, type ReadinessCheck } from '../../src/http/index.ts';
 import { driverFixtures, truncateCalls } from './db-fixture.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -99,6 +99,15 @@ describe.each(driverFixtures())('HTTP API on $kind', (fixture) => {
     });
     expect(res.body).not.toContain('fs1.internal');
     expect(logs.text()).toContain('fs1.internal');
+  });
+
+  it('GET /ready shows a known problem in words for operators, and leaves logging it to its owner', async () => {
+    extraChecks = [{ name: 'x', check: async () => Promise.reject(new ReadinessProblem('FreeSWITCH refused the event socket password')) }];
+    const before = logs.text().length;
+    const res = await app.inject({ method: 'GET', url: '/ready' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().checks.esl).toEqual({ status: 'fail', reason: 'error', detail: 'FreeSWITCH refused the event socket password' });
+    expect(logs.text().slice(before)).not.toContain('readiness check failed');
   });
 
   it('GET /ready reports a check that never answers as timed out, and tells it to stop', async () => {

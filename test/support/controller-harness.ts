@@ -32,6 +32,8 @@ export interface HarnessOptions {
   beforeController?: (simulator: FreeSwitchSimulator) => Promise<void> | void;
   controller?: Partial<Pick<ControllerOptions, 'onSession' | 'onPickup' | 'recordings'>>;
   env?: Record<string, string>;
+  /** Wait for the inbound ESL connection before returning (default true; false when FreeSWITCH will refuse it). */
+  waitForFreeSwitch?: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ async function startHarnessOnce(options: HarnessOptions): Promise<Harness> {
     await rm(recordingsDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     throw error;
   }
-  await started.waitForFreeSwitch({ timeoutMs: 5000 });
+  if (options.waitForFreeSwitch !== false) await started.waitForFreeSwitch({ timeoutMs: 5000 });
   return {
     controller: started,
     simulator,
