@@ -260,6 +260,8 @@ export class SimApi implements ApiRunner {
       }
       case 'sofia':
         return this.engine.opts.gateways.command(a);
+      case 'local_stream':
+        return this.engine.opts.localStreams.command(a) ?? `-ERR ${command} Command not found!\n`;
       case 'uuid_bridge': {
         if (a.length < 2) return '-USAGE: <uuid> <other_uuid>\n';
         const x = session(a[0]);

@@ -1,12 +1,15 @@
 // Dialplan applications the simulator implements. Each returns its Application-Response the way
 // FreeSWITCH reports it (`_none_`, `FILE PLAYED`, `PLAYBACK ERROR`, …). Events and their order follow the
 // traces (see test/fixtures/README.md).
+import type { LocalStreams } from './local-streams.ts';
 import { playbackDurationMs, playbackFileType, wavFileDurationMs } from './media.ts';
 import type { AppCall, CallSession } from './session.ts';
 
 export interface AppContext {
   /** How long a playback of a file lasts (simulated ms), unless it is a WAV file on disk. */
   fileDurationMs: number;
+  /** Music on hold: the streams a `local_stream://<name>` playback can open. */
+  localStreams: LocalStreams;
   /** The `bridge` application: dial `dest` and stay bridged until one side ends. */
   bridge(session: CallSession, dest: string): Promise<string>;
   /** The `socket` application (outbound ESL to the controller). */
@@ -34,9 +37,18 @@ export function markPreAnswered(session: CallSession): void {
   ch.setCallState('EARLY');
 }
 
+const LOCAL_STREAM = 'local_stream://';
+
 async function playback(session: CallSession, arg: string, ctx: AppContext): Promise<string> {
   const ch = session.ch;
   if (!ch.isUp) return 'PLAYBACK ERROR';
+  // A stream that is not configured (or mod_local_stream not loaded) cannot be opened: switch_ivr_play_file
+  // gives up before PLAYBACK_START and the application answers FILE NOT FOUND; the caller hears nothing.
+  let closeStream: (() => void) | undefined;
+  if (arg.startsWith(LOCAL_STREAM)) {
+    closeStream = ctx.localStreams.open(arg.slice(LOCAL_STREAM.length), ch.readCodec?.rate ?? 8000);
+    if (closeStream === undefined) return 'FILE NOT FOUND';
+  }
   const file: Array<[string, string]> = [
     ['Playback-File-Type', playbackFileType(arg)],
     ['Playback-File-Path', arg],
@@ -59,6 +71,7 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
   const outcome = await session.wait(Number.POSITIVE_INFINITY, { breakable: true, until: played });
   stopped = true;
   timer?.cancel();
+  closeStream?.();
   const playedMs = Number.isFinite(duration) && outcome === 'elapsed' ? duration : (Date.now() - startedAt) / session.core.opts.timeScale;
   session.playbacks.push({
     path: arg,

@@ -6,6 +6,7 @@ import { runApp, type AppContext } from './apps.ts';
 import { bridgeApp } from './bridging.ts';
 import type { SimCore } from './core.ts';
 import type { SimGateways } from './gateways.ts';
+import type { LocalStreams } from './local-streams.ts';
 import { dial, fireCodecs, PCMU } from './legs.ts';
 import { CallSession, type AppCall, type SessionHooks } from './session.ts';
 
@@ -28,6 +29,8 @@ export interface EngineOptions {
   endpoints: Record<string, EndpointBehaviour>;
   defaultEndpoint: EndpointBehaviour;
   fileDurationMs: number;
+  /** mod_local_stream's streams (music on hold). */
+  localStreams: LocalStreams;
   socketApp(session: CallSession, arg: string): Promise<string>;
   /** Called when any channel hangs up (media bugs such as audio forks detach here). */
   onHangup?(session: CallSession): void;
@@ -57,6 +60,7 @@ export class Engine {
     this.opts = opts;
     this.appCtx = {
       fileDurationMs: opts.fileDurationMs,
+      localStreams: opts.localStreams,
       bridge: (s, dest) => bridgeApp(this, s, dest),
       socket: (s, arg) => opts.socketApp(s, arg),
     };

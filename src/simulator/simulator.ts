@@ -26,11 +26,12 @@ import { SimCore, silentLogger, type SimLogger } from './core.ts';
 import { EslConnection } from './connection.ts';
 import { Engine, type EndpointBehaviour } from './engine.ts';
 import { SimGateways } from './gateways.ts';
+import { LocalStreams, SHIPPED_LOCAL_STREAMS, type LocalStreamConfig } from './local-streams.ts';
 import { runSocketApp } from './outbound.ts';
 import type { SaidUtterance } from './caller-voice.ts';
 import type { AppCall, CallSession, ExecutedApp, HeardPlayback } from './session.ts';
 
-export type { AppCall, EndpointBehaviour, ExecutedApp, HeardPlayback, SaidUtterance, SimLogger };
+export type { AppCall, EndpointBehaviour, ExecutedApp, HeardPlayback, LocalStreamConfig, SaidUtterance, SimLogger };
 
 export interface SimulatorOptions {
   eslHost?: string;
@@ -51,6 +52,12 @@ export interface SimulatorOptions {
   gateways?: string[];
   /** Duration of a playback of a real file (simulated ms, default 2000). */
   fileDurationMs?: number;
+  /**
+   * mod_local_stream's streams (music on hold), default the ones freeswitch/autoload_configs/local_stream.conf.xml
+   * defines. `local_stream://<name>` of any other stream fails with FILE NOT FOUND; `[]` is a FreeSWITCH whose
+   * mod_local_stream did not load (no `local_stream` API either).
+   */
+  localStreams?: readonly LocalStreamConfig[];
   maxSessions?: number;
   /** HEARTBEAT period in simulated ms (FreeSWITCH: 20 s); 0 disables it. */
   heartbeatMs?: number;
@@ -241,6 +248,7 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       endpoints: { ...TRACE_ENDPOINTS, ...opts.endpoints },
       defaultEndpoint: opts.defaultEndpoint ?? { kind: 'answer', answerAfterMs: 500 },
       fileDurationMs: opts.fileDurationMs ?? 2000,
+      localStreams: new LocalStreams(opts.localStreams ?? SHIPPED_LOCAL_STREAMS),
       onHangup: (session) => this.forks.stop(session),
       socketApp: (session, arg) =>
         runSocketApp(
