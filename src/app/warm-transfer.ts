@@ -48,7 +48,11 @@ export type WarmTransferResult =
   | { outcome: 'no_answer'; tried: Array<{ extension: string; cause: string }> }
   | { outcome: 'caller_gone' };
 
-const DEFAULT_HOLD = 'local_stream://moh';
+/**
+ * mod_local_stream's `moh` stream, defined by freeswitch/autoload_configs/local_stream.conf.xml (a FreeSWITCH
+ * without it answers the playback with FILE NOT FOUND and the caller waits in silence).
+ */
+export const DEFAULT_HOLD_AUDIO = 'local_stream://moh';
 const DEFAULT_WHISPER_MAX_MS = 30_000;
 /** Beyond the ring time: FreeSWITCH's own setup and the BACKGROUND_JOB trip. */
 const ORIGINATE_GRACE_MS = 10_000;
@@ -63,7 +67,7 @@ export async function runWarmTransfer(options: WarmTransferOptions): Promise<War
   const legs = new LegWatcher(options.connection, options.signal);
   try {
     if (legs.callerGone(options.callerUuid)) return { outcome: 'caller_gone' };
-    if (!(await tryApi(options, `uuid_broadcast ${options.callerUuid} ${options.holdAudio ?? DEFAULT_HOLD} aleg`))) {
+    if (!(await tryApi(options, `uuid_broadcast ${options.callerUuid} ${options.holdAudio ?? DEFAULT_HOLD_AUDIO} aleg`))) {
       return { outcome: 'caller_gone' };
     }
     const tried: Array<{ extension: string; cause: string }> = [];
@@ -137,7 +141,7 @@ async function tryAgent(options: WarmTransferOptions, legs: LegWatcher, agent: R
   const callerThere = (await connection.api(`uuid_exists ${callerUuid}`).catch(() => 'false')).trim() === 'true';
   if (!callerThere || legs.callerGone(callerUuid)) return abandon();
   await tryApi(options, `uuid_kill ${agentUuid}`);
-  await tryApi(options, `uuid_broadcast ${callerUuid} ${options.holdAudio ?? DEFAULT_HOLD} aleg`);
+  await tryApi(options, `uuid_broadcast ${callerUuid} ${options.holdAudio ?? DEFAULT_HOLD_AUDIO} aleg`);
   return { kind: 'skipped', cause: 'AGENT_HANGUP' };
 }
 

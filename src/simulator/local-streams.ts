@@ -18,7 +18,7 @@ export interface LocalStreamConfig {
 
 /**
  * The streams of the project's freeswitch/autoload_configs/local_stream.conf.xml, as FreeSWITCH started with
- * `-conf /etc/callbridge/freeswitch` (docker-compose.yml) has them. test/unit/simulator/local-streams.test.ts
+ * `-conf /etc/callbridge/freeswitch` (docker-compose.yml) has them. test/unit/freeswitch-config.test.ts
  * keeps this list in step with the XML.
  */
 export const SHIPPED_LOCAL_STREAMS: readonly LocalStreamConfig[] = [

@@ -3,22 +3,30 @@
 // FreeSWITCH would parse, for a given process environment. The checks then read that document, so a renamed
 // variable, a context nobody defines or a port that drifted from the controller's defaults fails here instead of
 // on a live phone line.
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.ts';
+import { DEFAULT_HOLD_AUDIO } from '../../src/app/warm-transfer.ts';
+import { SHIPPED_LOCAL_STREAMS } from '../../src/simulator/local-streams.ts';
+import { parseWav } from '../../src/voice/tts/wav.ts';
 import { interpolate } from '../support/compose-env.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const confDir = join(root, 'freeswitch');
+// Where docker-compose.yml mounts freeswitch/ and points `-conf` (FreeSWITCH's $${conf_dir}).
+const COMPOSE_CONF_DIR = '/etc/callbridge/freeswitch';
 
 // Globals FreeSWITCH computes before it reads vars.xml; the values only need to be recognisable.
 const BUILT_INS: Record<string, string> = {
   local_ip_v4: '10.9.8.7',
   base_dir: '/usr/local/freeswitch',
+  conf_dir: COMPOSE_CONF_DIR,
   hostname: 'fs-test',
 };
 
@@ -293,5 +301,90 @@ describe('FreeSWITCH call routing', () => {
     const { assembled } = documentOf({});
     expect(assembled.globals.has('esl_password')).toBe(false);
     expect(assembled.globals.has('twilio_sip_password')).toBe(false);
+  });
+});
+
+describe('FreeSWITCH music on hold', () => {
+  const holdStream = DEFAULT_HOLD_AUDIO.replace(/^local_stream:\/\//, '');
+  const streams = () => {
+    const { configuration } = documentOf({});
+    return children(configuration('local_stream.conf'), 'directory');
+  };
+  /** The repo folder a stream's path names, as mounted in docker-compose. */
+  const inRepo = (location: string) => {
+    expect(location.startsWith(`${COMPOSE_CONF_DIR}/`), `${location} is outside the mounted configuration folder`).toBe(true);
+    return join(confDir, relative(COMPOSE_CONF_DIR, location));
+  };
+
+  it('loads mod_local_stream, whose configuration defines the stream warm transfers play', () => {
+    const { configuration } = documentOf({});
+    const loaded = children(children(configuration('modules.conf'), 'modules')[0], 'load').map((l) => attr(l, 'module'));
+    expect(loaded).toContain('mod_local_stream');
+    expect(DEFAULT_HOLD_AUDIO).toMatch(/^local_stream:\/\/[a-z0-9_]+$/);
+    expect(streams().map((d) => attr(d, 'name'))).toContain(holdStream);
+  });
+
+  it('reads the configuration from the folder docker-compose mounts at the $${conf_dir} the paths use', () => {
+    const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { command?: string[]; volumes?: string[] }>;
+    };
+    const fs = compose.services.freeswitch!;
+    expect(fs.command?.[(fs.command?.indexOf('-conf') ?? -2) + 1]).toBe(COMPOSE_CONF_DIR);
+    expect(fs.volumes).toContain(`./freeswitch:${COMPOSE_CONF_DIR}:ro`);
+  });
+
+  it('points the stream at music the repo carries: 8 kHz 16-bit mono WAV files and nothing else', () => {
+    const moh = streams().find((d) => attr(d, 'name') === holdStream)!;
+    expect(params(moh).get('rate')).toBe('8000');
+    expect(params(moh).get('channels')).toBe('1');
+    const dir = inRepo(attr(moh, 'path'));
+    // mod_local_stream tries to play every file of the folder, so a stray README would be an error a minute.
+    const files = readdirSync(dir);
+    expect(files.length).toBeGreaterThan(0);
+    for (const name of files) {
+      expect(name).toMatch(/\.wav$/);
+      const wav = parseWav(readFileSync(join(dir, name)));
+      expect(wav, name).toMatchObject({ format: 1, channels: 1, sampleRate: 8000, bitsPerSample: 16 });
+      expect(wav!.durationMs).toBeGreaterThan(5_000);
+    }
+  });
+
+  it('gives the simulator the same streams (its default localStreams)', () => {
+    const configured = streams().map((d) => {
+      const p = params(d);
+      return {
+        name: attr(d, 'name'),
+        location: attr(d, 'path'),
+        rate: Number(p.get('rate')),
+        channels: Number(p.get('channels')),
+        interval: Number(p.get('interval')),
+        shuffle: p.get('shuffle') === 'true',
+        timerName: p.get('timer-name'),
+      };
+    });
+    expect(SHIPPED_LOCAL_STREAMS).toEqual(configured);
+  });
+
+  it('ships the hold music bin/hold-music.mjs generates', () => {
+    const out = mkdtempSync(join(tmpdir(), 'hold-music-'));
+    try {
+      const file = join(out, 'hold.wav');
+      execFileSync(process.execPath, [join(root, 'bin', 'hold-music.mjs'), file]);
+      const fresh = readFileSync(file);
+      const moh = streams().find((d) => attr(d, 'name') === holdStream)!;
+      const dir = inRepo(attr(moh, 'path'));
+      const shipped = readFileSync(join(dir, readdirSync(dir)[0]!));
+      const a = parseWav(fresh)!;
+      const b = parseWav(shipped)!;
+      expect(b.dataBytes).toBe(a.dataBytes);
+      // Sample for sample, allowing one step of rounding between Node versions' Math.sin.
+      let worst = 0;
+      for (let i = 0; i < a.dataBytes; i += 2) {
+        worst = Math.max(worst, Math.abs(fresh.readInt16LE(a.dataOffset + i) - shipped.readInt16LE(b.dataOffset + i)));
+      }
+      expect(worst).toBeLessThanOrEqual(1);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
