@@ -2,10 +2,11 @@
 // time through the 3CX gateway with the context as SIP X-headers, the summary whispered to the agent who
 // answers, then the caller bridged to them. Far ends are the simulator's endpoints (no answer, busy, answer).
 import { afterEach, describe, expect, it } from 'vitest';
-import { runWarmTransfer, type WarmTransferOptions } from '../../src/app/warm-transfer.ts';
+import { DEFAULT_HOLD_AUDIO, runWarmTransfer, type WarmTransferOptions } from '../../src/app/warm-transfer.ts';
 import type { RoutedAgent } from '../../src/core/routing/types.ts';
 import { InboundEslClient, type EslConnection, type EslEvent } from '../../src/esl/index.ts';
-import { FreeSwitchSimulator, type EndpointBehaviour, type SimulatedCall } from '../../src/simulator/simulator.ts';
+import { SHIPPED_LOCAL_STREAMS } from '../../src/simulator/local-streams.ts';
+import { FreeSwitchSimulator, type EndpointBehaviour, type SimulatedCall, type SimulatorOptions } from '../../src/simulator/simulator.ts';
 
 const WHISPER = '/var/lib/callbridge/tts/whisper-summary.wav';
 const CALL_ID = '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -34,16 +35,20 @@ interface Rig {
   options: (extra?: Partial<WarmTransferOptions>) => WarmTransferOptions;
 }
 
-async function rig(endpoints: Record<string, EndpointBehaviour>, callerHangsUpAfterMs?: number): Promise<Rig> {
+async function rig(
+  endpoints: Record<string, EndpointBehaviour>,
+  callerHangsUpAfterMs?: number,
+  simOptions: Partial<SimulatorOptions> = {},
+): Promise<Rig> {
   // 1/50 time: a 20 s ring lasts 400 ms, the 2 s whisper 40 ms.
-  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.02, heartbeatMs: 0, endpoints });
+  sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.02, heartbeatMs: 0, endpoints, ...simOptions });
   const { eslPort } = await sim.start();
   esl = new InboundEslClient({
     host: '127.0.0.1',
     port: eslPort,
     password: 'ClueCon',
     // What the transfer needs, plus what this test looks at.
-    events: ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'PLAYBACK_START', 'PLAYBACK_STOP', 'CHANNEL_ORIGINATE', 'CHANNEL_BRIDGE'],
+    events: ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'PLAYBACK_START', 'PLAYBACK_STOP', 'CHANNEL_ORIGINATE', 'CHANNEL_BRIDGE', 'CHANNEL_EXECUTE_COMPLETE'],
   });
   await esl.start();
   const connection = await esl.waitConnected({ timeoutMs: 5_000 });
@@ -72,6 +77,13 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 const originates = (events: EslEvent[]) => events.filter((e) => e.name === 'CHANNEL_ORIGINATE');
+/** How the caller's hold playback ended (the playback application's response), once it has. */
+const holdResponse = (events: EslEvent[], callerUuid: string) =>
+  events
+    .find((e) => e.name === 'CHANNEL_EXECUTE_COMPLETE' && e.uniqueId === callerUuid && e.headers.get('Application-Data') === DEFAULT_HOLD_AUDIO)
+    ?.headers.get('Application-Response');
+const holdStarted = (events: EslEvent[], callerUuid: string) =>
+  events.some((e) => e.name === 'PLAYBACK_START' && e.uniqueId === callerUuid && e.headers.get('Playback-File-Path') === DEFAULT_HOLD_AUDIO);
 
 describe('warm transfer against the simulator', () => {
   it('skips the agent who does not answer, whispers to the next, then bridges the caller to them', async () => {
@@ -133,8 +145,7 @@ describe('warm transfer against the simulator', () => {
       ],
     });
     expect(caller.playbacks).toEqual([]); // hold music still playing, for the group's fallback to take over
-    const holdStarted = events.some((e) => e.name === 'PLAYBACK_START' && e.uniqueId === caller.uuid && e.headers.get('Playback-File-Path') === 'local_stream://moh');
-    expect(holdStarted).toBe(true);
+    expect(holdStarted(events, caller.uuid)).toBe(true);
     expect(sim?.activeChannels).toBe(1);
   });
 
@@ -158,6 +169,34 @@ describe('warm transfer against the simulator', () => {
     const agentUuid = originates(events)[0]?.uniqueId;
     await until(() => events.some((e) => e.name === 'CHANNEL_HANGUP_COMPLETE' && e.uniqueId === agentUuid));
     expect(events.some((e) => e.name === 'CHANNEL_BRIDGE')).toBe(false);
+  });
+
+  it('plays the shipped music on hold to the caller while the agent rings, until the bridge', async () => {
+    // The streams of freeswitch/autoload_configs/local_stream.conf.xml (the simulator's default, spelled out).
+    const { caller, connection, events, options } = await rig(
+      { 'gateway/threecx/101': { kind: 'answer', answerAfterMs: 3000 } },
+      undefined,
+      { localStreams: SHIPPED_LOCAL_STREAMS },
+    );
+    const running = runWarmTransfer(options({ agents: [agent('101', 1)] }));
+    await until(() => holdStarted(events, caller.uuid));
+    // While the phone rings, the caller is a listener of the moh stream.
+    expect(await connection.api('local_stream show moh')).toMatch(/^ {2}total: {4}1$/m);
+    expect(await running).toMatchObject({ outcome: 'bridged', agent: { extension: '101' } });
+    expect(holdResponse(events, caller.uuid)).toBe('FILE PLAYED');
+    expect(caller.playbacks).toEqual([{ path: DEFAULT_HOLD_AUDIO, status: 'break', playedMs: expect.any(Number) }]);
+    // The music played for the whole ring (3 simulated seconds), not an instant.
+    expect(caller.playbacks[0]?.playedMs).toBeGreaterThan(1000);
+  });
+
+  it('with no moh stream on the switch (the defect seen on FreeSWITCH 1.10.12) the caller waits in silence', async () => {
+    // mod_local_stream without a configuration does not load: local_stream://moh cannot be opened.
+    const { caller, events, options } = await rig({ 'gateway/threecx/101': { kind: 'answer', answerAfterMs: 3000 } }, undefined, { localStreams: [] });
+    const result = await runWarmTransfer(options({ agents: [agent('101', 1)] }));
+    expect(result.outcome).toBe('bridged');
+    expect(holdResponse(events, caller.uuid)).toBe('FILE NOT FOUND');
+    expect(holdStarted(events, caller.uuid)).toBe(false);
+    expect(caller.playbacks).toEqual([]);
   });
 
   it('never rings past the overall deadline', async () => {
