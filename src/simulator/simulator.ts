@@ -18,6 +18,8 @@
 // Callers: a call placed with `say` speaks sentences into an audio fork (spoken-audio.ts), silent in between;
 // without it the caller sends a 400 Hz tone. `SimulatedCall.playbacks` records what the caller heard.
 // Recordings (record_session, uuid_record) are real WAV files with both of these in them (recorder.ts).
+// Music on hold: `local_stream://<name>` plays only a stream of `opts.localStreams` (default the shipped `moh`);
+// any other name fails with FILE NOT FOUND, as on a FreeSWITCH without that stream (local-streams.ts).
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { SimApi } from './api.ts';
