@@ -12,14 +12,13 @@
 //  10. the DID's mode                                               → AI first, or its ring group
 // Safety rules come first (a blocked number never reaches anyone; an emergency is never held up by hours),
 // then what the system can do at all, then time, then who is calling, then the number's own preference.
-import { localTime } from './local-time.ts';
+import { momentAt, onCallFor, urgentOfferPrompt } from './after-hours.ts';
 import { isAnonymous, maskNumber, normalizeNumber } from './phone.ts';
-import type { LocationConfig, MinuteRange, NumberConfig, RoutingConfig } from './schema.ts';
+import type { LocationConfig, NumberConfig, RoutingConfig } from './schema.ts';
 import { resolveTarget, ringGroupTarget, type TargetContext } from './targets.ts';
 import type { CallFacts, RouteTarget, RoutingDecision } from './types.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const DAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
 
 /** A path into the routing document, written the way an admin reads it: `numbers.+17045550100.mode`. */
 export function rulePath(segments: readonly (string | number)[]): string {
@@ -58,6 +57,7 @@ export function route(config: RoutingConfig, facts: CallFacts): RoutingDecision 
     location: locationId,
     // Nothing is answered on a reject, so nothing is recorded.
     recording: target.kind === 'reject' ? { enabled: false, announcement: null } : recording,
+    language: ctx.language,
     reason,
     rule: rulePath(rule),
   });
@@ -110,25 +110,8 @@ export function route(config: RoutingConfig, facts: CallFacts): RoutingDecision 
 
   // 5-6. Time at the DID's location; a holiday replaces the weekday's hours for that date.
   const location = config.locations[did.location] as LocationConfig;
-  const local = localTime(facts.at, location.timezone);
-  const holidayIndex = location.holidays.findIndex((h) => h.date === local.date);
-  const when = `${DAY_NAMES[local.weekday]} ${local.date} ${local.hhmm} at ${location.name}`;
-  if (holidayIndex >= 0) {
-    const holiday = location.holidays[holidayIndex]!;
-    if (!isOpen(holiday.hours ?? [], local.minutes)) {
-      const hours = holiday.hours === undefined ? 'closed all day' : `open only ${formatRanges(holiday.hours)}`;
-      return afterHours(`It is ${when}: ${holiday.name} (${hours}).`, ['locations', did.location, 'holidays', holidayIndex]);
-    }
-  } else {
-    const ranges = location.hours[local.weekday];
-    if (!isOpen(ranges ?? [], local.minutes)) {
-      const hours = ranges === undefined || ranges.length === 0 ? 'closed that day' : `open ${formatRanges(ranges)}`;
-      return afterHours(
-        `It is ${when}, outside business hours (${hours}).`,
-        ranges === undefined ? ['locations', did.location, 'hours'] : ['locations', did.location, 'hours', local.weekday],
-      );
-    }
-  }
+  const { when, closed } = momentAt(location, did.location, facts.at);
+  if (closed !== null) return afterHours(closed.why, closed.rule);
 
   // 7. VIP callers skip the AI.
   const vipIndex = anonymous ? -1 : config.callers.vip.findIndex((v) => v.number === from);
@@ -167,34 +150,32 @@ export function route(config: RoutingConfig, facts: CallFacts): RoutingDecision 
   function afterHours(why: string, closedRule: (string | number)[]): RoutingDecision {
     const d = did as NumberConfig;
     const own = location.after_hours;
-    if (config.after_hours.urgent_digits !== '' && digits.endsWith(config.after_hours.urgent_digits)) {
-      const onCall = own?.on_call ?? config.after_hours.on_call;
+    const urgent = config.after_hours.urgent_digits;
+    if (urgent !== '' && digits.endsWith(urgent)) {
+      const onCall = onCallFor(config, d.location);
       return decide(
         resolveTarget(ctx, { action: 'external', number: onCall.number, via: onCall.via }),
         `${why} The caller chose urgent clinical, so the on-call provider is called.`,
-        own?.on_call ? ['locations', d.location, 'after_hours', 'on_call'] : ['after_hours', 'urgent_digits'],
+        onCall.rule,
       );
     }
+    // Whoever takes the call after hours, the caller first hears that urgent clinical questions can reach
+    // the on-call provider (a rejected call is never answered, so it hears nothing).
+    const offered = (decision: RoutingDecision): RoutingDecision =>
+      urgent === '' || decision.target.kind === 'reject' ? decision : { ...decision, urgentOffer: { digits: urgent, prompt: urgentOfferPrompt(ctx.language, urgent) } };
     if (facts.mode === 'ai-down') {
-      return decide(
-        resolveTarget(ctx, config.modes['ai-down'].after_hours),
-        `${why} The AI engine is down, so the ai-down after-hours target is used.`,
-        ['modes', 'ai-down', 'after_hours'],
+      return offered(
+        decide(
+          resolveTarget(ctx, config.modes['ai-down'].after_hours),
+          `${why} The AI engine is down, so the ai-down after-hours target is used.`,
+          ['modes', 'ai-down', 'after_hours'],
+        ),
       );
     }
     const spec = own?.target ?? config.after_hours.target;
     const source = own?.target ? `locations.${d.location}.after_hours.target` : 'after_hours.target';
-    return decide(resolveTarget(ctx, spec), `${why} Closed, so ${source} applies.`, closedRule);
+    return offered(decide(resolveTarget(ctx, spec), `${why} Closed, so ${source} applies.`, closedRule));
   }
-}
-
-function isOpen(ranges: readonly MinuteRange[], minutes: number): boolean {
-  return ranges.some((r) => minutes >= r.start && minutes < r.end);
-}
-
-function formatRanges(ranges: readonly MinuteRange[]): string {
-  const hhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-  return ranges.map((r) => `${hhmm(r.start)}-${hhmm(r.end)}`).join(', ');
 }
 
 function matchesCaller(entry: string, from: string): boolean {

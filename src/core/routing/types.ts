@@ -78,8 +78,15 @@ export interface RoutingDecision {
   /** The location the DID belongs to, or null for an unknown DID. */
   location: string | null;
   recording: { enabled: boolean; announcement: string | null };
+  /** The dialled number's language (en-US for an unknown number): whatever the caller is told is said in it. */
+  language: string;
   /** A sentence an admin understands: why this target. */
   reason: string;
   /** Which rule matched, as a path into the routing document (e.g. `callers.blocked`, `numbers[2].after_hours`). */
   rule: string;
+  /**
+   * After hours: what the caller hears before anything else (`prompt`, in the number's language) and the
+   * digits that take them to the on-call provider (`after_hours.urgent_digits`). Absent during opening hours.
+   */
+  urgentOffer?: { digits: string; prompt: string };
 }

@@ -4,8 +4,11 @@ import { transferDial } from '../../../src/core/call-plan.ts';
 import { resolveTransfer } from '../../../src/core/routing/transfer.ts';
 import { CHARLOTTE_MAIN, DALLAS_MAIN, practice } from './helpers.ts';
 
+// During opening hours at both locations (after hours: after-hours.test.ts).
+const WED_OPEN = new Date('2026-12-23T10:00:00-05:00');
+
 const request = (name: string, over: Partial<Parameters<typeof resolveTransfer>[1]> = {}) =>
-  resolveTransfer(practice, { name, handoffRingGroup: 'scheduling', to: CHARLOTTE_MAIN, mode: 'normal', ...over });
+  resolveTransfer(practice, { name, handoffRingGroup: 'scheduling', to: CHARLOTTE_MAIN, mode: 'normal', at: WED_OPEN, ...over });
 
 describe('resolveTransfer', () => {
   it('sends "operator" to the call\'s hand-off group and a named group to that group', () => {
