@@ -1,6 +1,8 @@
 // Dialplan applications the simulator implements. Each returns its Application-Response the way
 // FreeSWITCH reports it (`_none_`, `FILE PLAYED`, `PLAYBACK ERROR`, …). Events and their order follow the
 // traces (see test/fixtures/README.md).
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LocalStreams } from './local-streams.ts';
 import { playbackDurationMs, playbackFileType, wavFileDurationMs } from './media.ts';
 import type { AppCall, CallSession } from './session.ts';
@@ -10,6 +12,11 @@ export interface AppContext {
   fileDurationMs: number;
   /** Music on hold: the streams a `local_stream://<name>` playback can open. */
   localStreams: LocalStreams;
+  /**
+   * FreeSWITCH's own view of the file system (SimulatorOptions.fileRoot): a file played by absolute path `/x`
+   * is `<fileRoot>/x`, and one that is not there fails. Undefined: any file "plays" (see fileDurationMs).
+   */
+  fileRoot?: string;
   /** The `bridge` application: dial `dest` and stay bridged until one side ends. */
   bridge(session: CallSession, dest: string): Promise<string>;
   /** The `socket` application (outbound ESL to the controller). */
@@ -39,6 +46,14 @@ export function markPreAnswered(session: CallSession): void {
 
 const LOCAL_STREAM = 'local_stream://';
 
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function playback(session: CallSession, arg: string, ctx: AppContext): Promise<string> {
   const ch = session.ch;
   if (!ch.isUp) return 'PLAYBACK ERROR';
@@ -48,6 +63,13 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
   if (arg.startsWith(LOCAL_STREAM)) {
     closeStream = ctx.localStreams.open(arg.slice(LOCAL_STREAM.length), ch.readCodec?.rate ?? 8000);
     if (closeStream === undefined) return 'FILE NOT FOUND';
+  }
+  // switch_ivr_play_file opens the file before anything is announced: one FreeSWITCH cannot see (another
+  // mount, another machine) fails FILE NOT FOUND with no PLAYBACK_START, like an unknown stream.
+  let localPath = arg;
+  if (ctx.fileRoot !== undefined && arg.startsWith('/')) {
+    localPath = join(ctx.fileRoot, arg);
+    if (!(await isFile(localPath))) return 'FILE NOT FOUND';
   }
   const file: Array<[string, string]> = [
     ['Playback-File-Type', playbackFileType(arg)],
@@ -61,7 +83,7 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
   let duration = Number.POSITIVE_INFINITY;
   let timer: { cancel(): void } | undefined;
   let stopped = false;
-  const played = wavFileDurationMs(arg).then(
+  const played = wavFileDurationMs(localPath).then(
     (wavMs) =>
       new Promise<void>((resolve) => {
         duration = playbackDurationMs(arg, wavMs ?? ctx.fileDurationMs);
@@ -84,9 +106,12 @@ async function playback(session: CallSession, arg: string, ctx: AppContext): Pro
   ch.setVar('playback_seconds', String(Math.floor(playedMs / 1000)));
   ch.setVar('playback_ms', String(Math.round(playedMs)));
   ch.setVar('playback_samples', String(samples));
-  // A hangup still reports `done` (the traces show it), with PLAYBACK ERROR as the app response.
+  // A hangup still reports `done` (the traces show it), with PLAYBACK ERROR as the app response. So does a
+  // controller letting go with `resume`: FreeSWITCH resets the channel (CS_RESET), the channel is no longer
+  // ready and the playback gives up as it does on a hangup.
+  const gaveUp = outcome === 'hangup' || outcome === 'leave';
   ch.fire('PLAYBACK_STOP', { post: [...file, ['Playback-Status', outcome === 'break' ? 'break' : 'done']] });
-  return outcome === 'hangup' ? 'PLAYBACK ERROR' : 'FILE PLAYED';
+  return gaveUp ? 'PLAYBACK ERROR' : 'FILE PLAYED';
 }
 
 export async function runApp(session: CallSession, call: AppCall, ctx: AppContext): Promise<string> {

@@ -69,6 +69,11 @@ export class EslConnection implements EventSink {
   linger: number | undefined;
   lingerNoticeSent = false;
   private resume = false;
+  /** Outbound: the controller has sent `connect` (mod_event_socket's LFLAG_CONNECTED). */
+  connected = false;
+  private announceConnected: () => void = () => {};
+  /** Outbound: resolves when the controller sends `connect`; never, if the socket closes first. */
+  readonly whenConnected = new Promise<void>((resolve) => (this.announceConnected = resolve));
   closed = false;
   private chain: Promise<void> = Promise.resolve();
 
@@ -199,6 +204,8 @@ export class EslConnection implements EventSink {
         return this.reply('+OK');
       case 'connect':
         if (!outbound || this.opts.controlled === undefined) return this.reply('-ERR command not found');
+        this.connected = true;
+        this.announceConnected();
         return this.write(channelDataReply(this.opts.controlled.ch.channelDataHeaders()));
       case 'getvar':
         if (!outbound || this.opts.controlled === undefined) return this.reply('-ERR command not found');

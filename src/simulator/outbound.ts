@@ -1,6 +1,8 @@
 // The `socket <host:port> async full` application: FreeSWITCH connects to the controller, answers its
 // commands on that socket, runs its sendmsg messages one after another, and ends the connection with the
-// linger / disconnect notices in the order the traces show (README rules 8, 9, 17).
+// linger / disconnect notices in the order the traces show (README rules 8, 9, 17). Until the controller
+// sends `connect` the channel is not parked: if the socket dies first, the caller stays in this
+// application, ringing, until they hang up (mod_event_socket 1.10's socket_function).
 import { connect, type Socket } from 'node:net';
 import type { SimCore } from './core.ts';
 import { EslConnection, type ApiRunner } from './connection.ts';
@@ -73,6 +75,10 @@ export async function runSocketApp(deps: OutboundDeps, session: CallSession, arg
     onClose: (c) => {
       deps.connections.delete(c);
       closed();
+      // Before `connect` nothing changes for the channel: socket_function keeps waiting for the connect
+      // while the channel is ready, so the caller stays here, unanswered, until they hang up (or a
+      // uuid_transfer takes the channel away).
+      if (!c.connected) return;
       // The controller went away while the call is up: FreeSWITCH hangs the call up, unless the
       // controller said `resume`, in which case the dialplan goes on after the socket application.
       if (session.ch.isUp && c.wantsResume) session.leaveSocket();
@@ -92,7 +98,10 @@ export async function runSocketApp(deps: OutboundDeps, session: CallSession, arg
     },
     gate,
   });
-  const outcome = await session.serveMessages();
+  session.enterSocket();
+  // The channel is parked (and runs the controller's messages) only once the controller said `connect`.
+  const handshake = await session.wait(Number.POSITIVE_INFINITY, { breakable: false, until: conn.whenConnected });
+  const outcome = handshake === 'elapsed' ? await session.serveMessages() : handshake;
   if (outcome === 'leave') {
     deps.engine.holders.delete(session.ch.uuid);
   } else {

@@ -179,6 +179,11 @@ export class CallSession {
     for (const r of this.answerWaiters.splice(0)) r(answered);
   }
 
+  /** A `socket` application starts: a controller that let go of an earlier one no longer counts. */
+  enterSocket(): void {
+    this.leaving = false;
+  }
+
   /** The `socket` application ends and the dialplan goes on (controller closed with `resume` set). */
   leaveSocket(): void {
     this.leaving = true;
@@ -340,6 +345,8 @@ export class CallSession {
   /** park / socket: serve queued messages until hangup or transfer. */
   async serveMessages(): Promise<StopReason> {
     for (;;) {
+      // The controller can let go (connect, resume, exit) before the channel is parked.
+      if (this.leaving) return 'leave';
       const outcome = await this.wait(Number.POSITIVE_INFINITY, { breakable: false, wantsMessages: true });
       if (outcome === 'hangup' || outcome === 'transfer' || outcome === 'leave') return outcome;
       await this.drainMessages();
