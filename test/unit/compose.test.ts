@@ -2,14 +2,17 @@
 // only show at `docker compose up` on the practice's server: a variable nobody documented, a volume or
 // dependency that does not exist, ports that drifted from the controller's defaults, FreeSWITCH and the
 // controller looking for recordings in different places.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.ts';
 import { interpolate } from '../support/compose-env.ts';
+import { configParam, envVariableOf, freeswitchGlobals } from '../support/freeswitch-vars.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
@@ -80,7 +83,7 @@ describe('docker-compose.yml', () => {
     const declaredVolumes = Object.keys(compose.volumes ?? {});
     const declaredNetworks = Object.keys(compose.networks ?? {});
     for (const [name, service] of Object.entries(compose.services)) {
-      for (const volume of service.volumes ?? []) {
+      for (const volume of (service.volumes ?? []).map((v) => interpolate(v, REQUIRED))) {
         const source = volume.split(':')[0]!;
         // Bind mounts start with . or /; a bare container path is an anonymous volume.
         if (source.startsWith('.') || source.startsWith('/') || !volume.includes(':')) continue;
@@ -114,7 +117,7 @@ describe('docker-compose.yml', () => {
     const vars = readFileSync(join(root, 'freeswitch', 'vars.xml'), 'utf8');
     const varDefault = (name: string) => new RegExp(`cmd="set" data="${name}=(\\d+)"`).exec(vars)?.[1];
     const fs = envOf('freeswitch');
-    const ports = compose.services.freeswitch!.ports ?? [];
+    const ports = (compose.services.freeswitch!.ports ?? []).map((p) => interpolate(p, REQUIRED));
     expect(fs.FREESWITCH_RTP_START_PORT).toBe(varDefault('rtp_start_port'));
     expect(fs.FREESWITCH_RTP_END_PORT).toBe(varDefault('rtp_end_port'));
     const range = `${fs.FREESWITCH_RTP_START_PORT}-${fs.FREESWITCH_RTP_END_PORT}`;
@@ -165,6 +168,217 @@ describe('docker-compose.yml', () => {
       expect(refused.stderr).toMatch(/FREESWITCH_ESL_PASSWORD|POSTGRES_PASSWORD|CALLBRIDGE_API_TOKEN/);
     },
   );
+});
+
+// Issue 12: what `docker compose up` on the practice's server actually publishes, mounts, builds and probes.
+type PortSpec = string | { published?: string | number; target?: string | number; protocol?: string };
+interface Deployed {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string[] | string;
+  environment?: Record<string, string | number | null>;
+  volumes?: (string | { source?: string; target?: string; read_only?: boolean; type?: string })[];
+  ports?: PortSpec[];
+  healthcheck?: { test?: string[] };
+}
+
+/** Each published port as `host->container/protocol`, ranges expanded (compose's short and long forms). */
+function publishedPorts(ports: readonly PortSpec[], env: Record<string, string>): Set<string> {
+  const out = new Set<string>();
+  const add = (host: string, container: string, protocol: string) => {
+    const [hs, he = hs] = host.split('-').map(Number) as [number, number?];
+    const [cs] = container.split('-').map(Number) as [number];
+    for (let i = 0; i <= he - hs; i++) out.add(`${hs + i}->${cs + i}/${protocol}`);
+  };
+  for (const port of ports) {
+    if (typeof port === 'string') {
+      const m = /^(?:[\d.]+:)?(\d+(?:-\d+)?):(\d+(?:-\d+)?)(?:\/(udp|tcp))?$/.exec(interpolate(port, env));
+      if (!m) throw new Error(`unreadable port mapping ${port}`);
+      add(m[1]!, m[2]!, m[3] ?? 'tcp');
+    } else {
+      add(String(port.published), String(port.target), port.protocol ?? 'tcp');
+    }
+  }
+  return out;
+}
+
+const range = (start: number, end: number) => Array.from({ length: end - start + 1 }, (_, i) => start + i);
+
+/** `docker compose config` of the stack with .env.example and these variables, parsed. */
+function rendered(env: Record<string, string>): { services: Record<string, Deployed> } {
+  const [cmd, ...args] = binary!;
+  const result = spawnSync(cmd!, [...args, '--env-file', '.env.example', '-f', 'docker-compose.yml', 'config'], {
+    cwd: root,
+    env: { ...REQUIRED, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  expect(result.status, result.stderr).toBe(0);
+  return parseYaml(result.stdout) as { services: Record<string, Deployed> };
+}
+
+const deployed = compose.services as unknown as Record<string, Deployed>;
+const envExample = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(exampleText)?.[1];
+
+/** The Dockerfile as stages of instructions (continuation lines joined, comments dropped). */
+function dockerfileStages(text: string): { from: string; instructions: { op: string; args: string }[] }[] {
+  const stages: { from: string; instructions: { op: string; args: string }[] }[] = [];
+  const logical = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  for (const line of logical) {
+    const [op, ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    if (op!.toUpperCase() === 'FROM') stages.push({ from: args, instructions: [] });
+    else stages.at(-1)?.instructions.push({ op: op!.toUpperCase(), args });
+  }
+  return stages;
+}
+
+describe('docker-compose.yml deployment: ports, RTP capacity, TLS certificates, readiness, image', () => {
+  // Not the defaults, so a port that ignores its variable shows.
+  const MOVED = {
+    FREESWITCH_SIP_PORT: '5090',
+    FREESWITCH_TLS_PORT: '5091',
+    FREESWITCH_RTP_START_PORT: '30000',
+    FREESWITCH_RTP_END_PORT: '30999',
+  };
+
+  const checkMovedPorts = (published: Set<string>, fsEnv: Record<string, unknown>) => {
+    for (const p of ['5090->5090/udp', '5090->5090/tcp', '5091->5091/tcp']) expect(published, p).toContain(p);
+    const rtp = range(30000, 30999).filter((port) => published.has(`${port}->${port}/udp`));
+    expect(rtp.length).toBe(1000);
+    // Nothing is still published on the defaults.
+    expect([...published].filter((p) => /^(5080|5081|20\d{3})->/.test(p))).toEqual([]);
+    // …and FreeSWITCH is told the same ports, so it binds and advertises (SDP) what the host forwards.
+    const env = Object.fromEntries(Object.entries(fsEnv).map(([k, v]) => [k, String(v)]));
+    expect(freeswitchGlobals(env).get('sip_port')).toBe('5090');
+    expect(freeswitchGlobals(env).get('tls_port')).toBe('5091');
+    expect(configParam('sip_profiles/threecx.xml', 'sip-port', env)).toBe('5090');
+    expect(configParam('autoload_configs/switch.conf.xml', 'rtp-start-port', env)).toBe('30000');
+    expect(configParam('autoload_configs/switch.conf.xml', 'rtp-end-port', env)).toBe('30999');
+  };
+
+  it('publishes SIP, SIP over TLS and the RTP range on the ports FREESWITCH_* name, host port = container port', () => {
+    const env = { ...REQUIRED, ...MOVED };
+    const fsEnv = Object.fromEntries(Object.entries(deployed.freeswitch!.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), env)]));
+    checkMovedPorts(publishedPorts(deployed.freeswitch!.ports ?? [], env), fsEnv);
+  });
+
+  it.skipIf(binary === undefined)('renders those ports with `docker compose config` (skipped without a docker compose binary)', () => {
+    const fs = rendered(MOVED).services.freeswitch!;
+    checkMovedPorts(publishedPorts(fs.ports ?? [], {}), fs.environment ?? {});
+  });
+
+  it('sizes the default RTP range for 150 bridged calls, the same range FreeSWITCH allocates from', () => {
+    const fsEnv = envOf('freeswitch');
+    const start = Number(fsEnv.FREESWITCH_RTP_START_PORT);
+    const end = Number(fsEnv.FREESWITCH_RTP_END_PORT);
+    // A bridged call has two legs (caller, 3CX agent); each leg takes an RTP and an RTCP port.
+    expect(end - start + 1).toBeGreaterThanOrEqual(150 * 2 * 2);
+    // FreeSWITCH reads the range from its own configuration: with the compose environment, with the values an
+    // operator copies from .env.example, and started outside compose with no environment at all.
+    for (const env of [fsEnv, { FREESWITCH_RTP_START_PORT: envExample('FREESWITCH_RTP_START_PORT'), FREESWITCH_RTP_END_PORT: envExample('FREESWITCH_RTP_END_PORT') }, {}]) {
+      expect(configParam('autoload_configs/switch.conf.xml', 'rtp-start-port', env)).toBe(String(start));
+      expect(configParam('autoload_configs/switch.conf.xml', 'rtp-end-port', env)).toBe(String(end));
+    }
+    const publishedUdp = [...publishedPorts(deployed.freeswitch!.ports ?? [], REQUIRED)].filter((p) => p.endsWith('/udp')).map((p) => Number(p.split('->')[0]));
+    expect(range(start, end).every((port) => publishedUdp.includes(port))).toBe(true);
+  });
+
+  it('mounts the TLS certificates read-only at the directory the threecx profile reads agent.pem and cafile.pem from', () => {
+    const fsEnv = envOf('freeswitch');
+    const certDir = configParam('sip_profiles/threecx.xml', 'tls-cert-dir', { ...fsEnv, FREESWITCH_SIP_TLS: 'true' });
+    expect(certDir).toMatch(/^\//);
+    const mount = (deployed.freeswitch!.volumes ?? []).map((v) => interpolate(String(v), REQUIRED)).find((v) => v.split(':')[1] === certDir);
+    expect(mount, `no volume mounted at ${certDir}`).toBeDefined();
+    expect(mount).toMatch(/:ro$/);
+    // The directory is the operator's: a variable names it and .env.example documents it.
+    const source = /^\$\{([A-Z0-9_]+):-([^}]+)\}:/.exec(String(deployed.freeswitch!.volumes!.find((v) => String(v).includes(`:${certDir}:`))));
+    expect(source?.[1]).toBeDefined();
+    expect(documented).toContain(source![1]);
+    // FreeSWITCH outside compose keeps its own default directory.
+    expect(envVariableOf('tls_cert_dir')).toBeDefined();
+    expect(configParam('sip_profiles/threecx.xml', 'tls-cert-dir', {})).toBe('/usr/local/freeswitch/certs');
+  });
+
+  it('marks the controller healthy only while /ready answers 200, not merely while the process is alive', async () => {
+    const test = deployed.controller!.healthcheck?.test ?? [];
+    expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    const script = test[3]!;
+    const httpPort = envOf('controller').HTTP_PORT;
+    expect(script).toContain(`http://127.0.0.1:${httpPort}/`);
+    let readyStatus = 200;
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === '/ready' ? readyStatus : req.url === '/health' ? 200 : 404;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const probe = () =>
+      new Promise<number>((resolve) => {
+        execFile(process.execPath, ['-e', script.replace(`127.0.0.1:${httpPort}`, `127.0.0.1:${port}`)], { timeout: 10_000 }, (error) =>
+          resolve(error ? Number((error as { code?: number }).code ?? 1) : 0),
+        );
+      });
+    try {
+      expect(await probe()).toBe(0);
+      readyStatus = 503;
+      expect(await probe()).not.toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('runs the controller and the worker from an image built once, with no npm ci at start and no source mount', () => {
+    for (const name of ['controller', 'worker']) {
+      const service = deployed[name]!;
+      expect(service.build, `${name} is not built from the Dockerfile`).toBeDefined();
+      const command = [service.command ?? []].flat().join(' ');
+      expect(command, name).not.toMatch(/npm (ci|install|i\b)/);
+      const mounts = (service.volumes ?? []).map(String);
+      expect(mounts.filter((m) => /^\.\/?:/.test(m) || m.split(':')[1] === '/app'), name).toEqual([]);
+      expect(mounts.filter((m) => m.startsWith('/app/node_modules')), name).toEqual([]);
+    }
+    expect(deployed.worker!.image).toBe(deployed.controller!.image);
+  });
+
+  it('builds that image in stages: npm ci once at build time, run by a non-root user on node 20', () => {
+    expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
+    const stages = dockerfileStages(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of stages) expect(stage.from).toMatch(/^node:20[-.\w]*(\s+AS\s+\w+)?$/i);
+    const final = stages.at(-1)!;
+    const builders = stages.slice(0, -1);
+    expect(builders.some((s) => s.instructions.some((i) => i.op === 'RUN' && /npm ci\b/.test(i.args)))).toBe(true);
+    expect(final.instructions.filter((i) => i.op === 'RUN' && /npm (ci|install)/.test(i.args))).toEqual([]);
+    expect(final.instructions.some((i) => i.op === 'COPY' && /--from=\w+/.test(i.args) && i.args.includes('node_modules'))).toBe(true);
+    const user = final.instructions.filter((i) => i.op === 'USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+    // What the controller reads at run time is in the image.
+    const copied = final.instructions.filter((i) => i.op === 'COPY' && !i.args.includes('--from')).map((i) => i.args).join(' ');
+    for (const path of ['bin', 'src', 'sql', 'dialplan', 'package.json']) expect(copied, path).toMatch(new RegExp(`(^|\\s)\\.?/?${path}/?(\\s|$)`));
+    expect(final.instructions.find((i) => i.op === 'CMD')?.args).toContain('bin/callbridge.mjs');
+    // The named volumes the services mount start out owned by that user (Docker copies the image's ownership
+    // into an empty volume); otherwise the non-root controller cannot write recordings or the TTS cache.
+    const run = final.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
+    const env = envOf('controller');
+    for (const dir of [env.RECORDINGS_DIR, env.TTS_CACHE_DIR, env.RECORDING_STORAGE_DIR]) expect(run, dir).toContain(dir);
+    expect(run).toMatch(/chown/);
+  });
+
+  it('keeps dependencies, history, recordings and secrets out of the image build context (.dockerignore)', () => {
+    expect(existsSync(join(root, '.dockerignore'))).toBe(true);
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim().replace(/^\/|\/$/g, '').replace(/^\*\*\//, ''))
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    for (const entry of ['node_modules', '.git', '.env', 'data', 'certs']) expect(ignored, entry).toContain(entry);
+  });
 });
 
 describe('.env.example', () => {
