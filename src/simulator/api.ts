@@ -6,6 +6,7 @@ import type { Engine } from './engine.ts';
 import { markAnswered } from './apps.ts';
 import type { AudioForks } from './audio-fork.ts';
 import { uuidBridge } from './bridging.ts';
+import type { SwitchState } from './switch-state.ts';
 
 function localTime(micros: number): string {
   const d = new Date(Math.floor(micros / 1000));
@@ -56,11 +57,13 @@ export class SimApi implements ApiRunner {
   private readonly engine: Engine;
 
   private readonly forks: AudioForks;
+  private readonly state: SwitchState;
 
-  constructor(core: SimCore, engine: Engine, forks: AudioForks) {
+  constructor(core: SimCore, engine: Engine, forks: AudioForks, state: SwitchState) {
     this.core = core;
     this.engine = engine;
     this.forks = forks;
+    this.state = state;
   }
 
   fireApiEvent(command: string, args: string): void {
@@ -125,6 +128,8 @@ export class SimApi implements ApiRunner {
     const a = command === 'originate' ? splitQuoted(args) : args.split(/\s+/).filter((w) => w !== '');
     const e = this.engine;
     const session = (uuid: string | undefined) => (uuid === undefined ? undefined : e.get(uuid));
+    // A command of a module that is not loaded does not exist (e.g. uuid_audio_fork without mod_audio_fork).
+    if (!this.state.provides(command)) return `-ERR ${command} Command not found!\n`;
     switch (command) {
       case 'version':
         return `${VERSION}\n`;
@@ -258,6 +263,10 @@ export class SimApi implements ApiRunner {
         }
         return `+OK ${s.ch.uuid} received DTMF ${spec}.\n`;
       }
+      case 'module_exists':
+        return this.state.moduleExists(args);
+      case 'global_getvar':
+        return this.state.globalGetvar(args);
       case 'sofia':
         return this.engine.opts.gateways.command(a);
       case 'local_stream':

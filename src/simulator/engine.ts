@@ -31,6 +31,8 @@ export interface EngineOptions {
   fileDurationMs: number;
   /** mod_local_stream's streams (music on hold). */
   localStreams: LocalStreams;
+  /** FreeSWITCH's view of the file system for playbacks by absolute path (SimulatorOptions.fileRoot). */
+  fileRoot?: string;
   socketApp(session: CallSession, arg: string): Promise<string>;
   /** Called when any channel hangs up (media bugs such as audio forks detach here). */
   onHangup?(session: CallSession): void;
@@ -61,6 +63,7 @@ export class Engine {
     this.appCtx = {
       fileDurationMs: opts.fileDurationMs,
       localStreams: opts.localStreams,
+      fileRoot: opts.fileRoot,
       bridge: (s, dest) => bridgeApp(this, s, dest),
       socket: (s, arg) => opts.socketApp(s, arg),
     };

@@ -27,6 +27,8 @@ interface GatewayRecord {
 }
 
 const RULE = '='.repeat(97);
+/** The SIP profile of freeswitch/sip_profiles/threecx.xml, which holds both gateways. */
+const PROFILE = 'threecx';
 
 export class SimGateways {
   private readonly core: SimCore;
@@ -62,15 +64,38 @@ export class SimGateways {
     record.failedCallsOut += failed ? 1 : 0;
   }
 
-  /** `sofia status|xmlstatus gateway <name>`; any other sofia command is not simulated and says so. */
+  /**
+   * `sofia status` (the profile and gateway summary) and `sofia status|xmlstatus gateway <name>`; any other
+   * sofia command is not simulated and says so.
+   */
   command(args: string[]): string {
     const [what, kind, name] = args;
+    if (what === 'status' && args.length === 1) return this.summary();
     if ((what !== 'status' && what !== 'xmlstatus') || kind !== 'gateway' || name === undefined) {
       return `-ERR the simulator does not implement "sofia ${args.join(' ')}"\n`;
     }
     const record = this.records.get(name);
     if (record === undefined) return 'Invalid Gateway!\n';
     return what === 'xmlstatus' ? this.xml(name, record) : this.plain(name, record);
+  }
+
+  /**
+   * `sofia status` as cmd_status prints it with no arguments: `%25s\t%s\t  %40s\t%s` rows under a header, the
+   * running profile first (`RUNNING (<calls in use>)`), then each of its gateways as `<profile>::<gateway>` with
+   * its registration state (NOREG for these register=false trunks; the summary does not show UP/DOWN), between
+   * two lines of 97 '=', then the profile and alias count. Profiles that are not running are not listed at all.
+   * In use is 0: the simulated calls from 3CX come in on another profile.
+   */
+  private summary(): string {
+    const row = (a: string, type: string, data: string, state: string): string => `${a.padStart(25)}\t${type}\t  ${data.padStart(40)}\t${state}\n`;
+    const gateways = [...this.records].map(([name, record]) => row(`${PROFILE}::${name}`, 'gateway', `sip:callbridge@${record.config.host}`, 'NOREG'));
+    return (
+      row('Name', '   Type', 'Data', 'State') +
+      `${RULE}\n` +
+      row(PROFILE, 'profile', 'sip:mod_sofia@127.0.0.1:5080', 'RUNNING (0)') +
+      gateways.join('') +
+      `${RULE}\n1 profile 0 aliases\n`
+    );
   }
 
   private fields(name: string, record: GatewayRecord) {
@@ -95,7 +120,7 @@ export class SimGateways {
   private plain(name: string, record: GatewayRecord): string {
     const f = this.fields(name, record);
     const lines = [
-      ['Name    ', name], ['Profile ', 'threecx'], ['Scheme  ', 'Digest'], ['Realm   ', f.realm], ['Username', f.username],
+      ['Name    ', name], ['Profile ', PROFILE], ['Scheme  ', 'Digest'], ['Realm   ', f.realm], ['Username', f.username],
       ['Password', 'no'], ['From    ', f.from], ['Contact ', f.contact], ['Exten   ', 'callbridge'], ['To      ', f.to],
       ['Proxy   ', f.proxy], ['Context ', 'public'], ['Expires ', '3600'], ['Freq    ', '3600'], ['Ping    ', f.ping],
       ['PingFreq', f.pingfreq], ['PingTime', f.pingtime], ['PingState', `1/${f.pingcount}/1`], ['State   ', 'NOREG'],
@@ -109,7 +134,7 @@ export class SimGateways {
     const f = this.fields(name, record);
     const amp = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     const elements: Array<[string, string]> = [
-      ['name', name], ['profile', 'threecx'], ['scheme', 'Digest'], ['realm', f.realm], ['username', f.username],
+      ['name', name], ['profile', PROFILE], ['scheme', 'Digest'], ['realm', f.realm], ['username', f.username],
       ['password', 'no'], ['from', amp(f.from)], ['contact', amp(f.contact)], ['exten', 'callbridge'], ['to', f.to],
       ['proxy', f.proxy], ['context', 'public'], ['expires', '3600'], ['freq', '3600'], ['ping', f.ping],
       ['pingfreq', f.pingfreq], ['pingmin', '1'], ['pingcount', f.pingcount], ['pingmax', '1'], ['pingtime', f.pingtime],

@@ -52,6 +52,7 @@ export async function dial(engine: Engine, opts: { dial: string; caller?: CallSe
   const { dial: target, vars } = splitVars(opts.dial.trim());
   const timeoutSec = Number(vars.originate_timeout ?? 60);
   if (target.startsWith('loopback/')) return dialLoopback(engine, target.slice('loopback/'.length), opts.caller, vars);
+  if (target.startsWith('null/')) return dialNull(engine, target.slice('null/'.length), opts.caller, vars);
   if (!target.startsWith('sofia/')) return { cause: 'CHAN_NOT_IMPLEMENTED' };
   const rest = target.slice('sofia/'.length);
   const eps = engine.opts.endpoints;
@@ -102,7 +103,7 @@ function outgoingLeg(
   name: string,
   dest: string,
   caller: CallSession | undefined,
-  kind: 'sofia' | 'loopback',
+  kind: 'sofia' | 'loopback' | 'null',
   vars: Record<string, string>,
 ): CallSession {
   // {origination_uuid=…} picks the leg's uuid (controllers use it to know the uuid before the reply).
@@ -113,6 +114,11 @@ function outgoingLeg(
   // Loopback legs get their codec before anything else (CODEC ×2 precede CHANNEL_OUTGOING): the caller's
   // codec when bridged, L16 for an api originate. A SIP leg gets one only once answered.
   if (kind === 'loopback') fireCodecs(ch, caller === undefined ? L16 : PCMU, 'set');
+  // A null channel is L16 at its `rate` (8000 unless a multiple of 8000 is asked for), set up as it is made.
+  if (kind === 'null') {
+    const rate = Number(vars.rate);
+    fireCodecs(ch, { ...L16, ...(rate > 0 && rate % 8000 === 0 ? { rate, bitRate: rate * 16 } : {}) }, 'set');
+  }
   // With a caller (bridge) the leg inherits its identity; an api originate has none: 0000000000.
   const cid = vars.origination_caller_id_number ?? from?.callerIdNumber ?? '0000000000';
   ch.profile = {
@@ -129,7 +135,7 @@ function outgoingLeg(
     networkAddr: from?.networkAddr ?? '',
     ani: from?.ani ?? cid,
     destinationNumber: dest,
-    source: kind === 'loopback' ? 'mod_loopback' : from === undefined ? 'src/switch_ivr_originate.c' : 'mod_sofia',
+    source: kind === 'sofia' ? (from === undefined ? 'src/switch_ivr_originate.c' : 'mod_sofia') : 'mod_loopback',
     context: 'default',
   };
   if (caller !== undefined) {
@@ -227,4 +233,24 @@ async function dialLoopback(engine: Engine, ext: string, caller: CallSession | u
   }
   markAnswered(a);
   return { session: a };
+}
+
+/**
+ * `null/<dest>`, the endpoint mod_loopback also provides: a channel with no far end that reads silence and
+ * answers at once (unless `null_enable_auto_answer=false`, which leaves it ringing until the originate times
+ * out). `null_hangup_cause=<CAUSE>` or a destination `cause-<CAUSE>` refuses it with that cause. Operators'
+ * checks use it to make FreeSWITCH play a file without a caller: `originate null/x &playback(<path>)`.
+ */
+async function dialNull(engine: Engine, dest: string, caller: CallSession | undefined, vars: Record<string, string>): Promise<DialResult> {
+  const refused = vars.null_hangup_cause ?? (dest.startsWith('cause-') ? dest.slice('cause-'.length) : undefined);
+  if (refused !== undefined) return { cause: refused };
+  const s = outgoingLeg(engine, `null/${dest}`, dest, caller, 'null', vars);
+  if (vars.null_enable_auto_answer === 'false') {
+    const out = await s.wait(Number(vars.originate_timeout ?? 60) * 1000, { breakable: false });
+    if (s.ch.isUp) s.hangup(out === 'elapsed' ? 'NO_ANSWER' : (s.ch.hangupCause ?? 'ORIGINATOR_CANCEL'));
+    await s.ended;
+    return { cause: s.ch.hangupCause ?? 'NO_ANSWER' };
+  }
+  markAnswered(s);
+  return { session: s };
 }

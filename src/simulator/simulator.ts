@@ -20,6 +20,9 @@
 // Recordings (record_session, uuid_record) are real WAV files with both of these in them (recorder.ts).
 // Music on hold: `local_stream://<name>` plays only a stream of `opts.localStreams` (default the shipped `moh`);
 // any other name fails with FILE NOT FOUND, as on a FreeSWITCH without that stream (local-streams.ts).
+// Operator checks: `module_exists` and `global_getvar` answer from `opts.modules` / `opts.globals`
+// (switch-state.ts), `sofia status` lists the profile and gateways, `originate null/…` makes a channel with no
+// far end, and `opts.fileRoot` gives FreeSWITCH its own view of the files it plays.
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { SimApi } from './api.ts';
@@ -30,6 +33,7 @@ import { Engine, type EndpointBehaviour } from './engine.ts';
 import { SimGateways } from './gateways.ts';
 import { LocalStreams, SHIPPED_LOCAL_STREAMS, type LocalStreamConfig } from './local-streams.ts';
 import { runSocketApp } from './outbound.ts';
+import { SHIPPED_MODULES, SwitchState } from './switch-state.ts';
 import type { SaidUtterance } from './caller-voice.ts';
 import type { AppCall, CallSession, ExecutedApp, HeardPlayback } from './session.ts';
 
@@ -60,6 +64,23 @@ export interface SimulatorOptions {
    * mod_local_stream did not load (no `local_stream` API either).
    */
   localStreams?: readonly LocalStreamConfig[];
+  /**
+   * Loaded modules, default those freeswitch/autoload_configs/modules.conf.xml loads (SHIPPED_MODULES).
+   * `module_exists` answers from this list, and the API commands of a missing module do not exist.
+   */
+  modules?: readonly string[];
+  /**
+   * Global variables (`global_getvar`), over the vars.xml ones the simulator derives: controller_host and
+   * controller_port from `socketTarget` (what the dialplan's `socket` dials).
+   */
+  globals?: Readonly<Record<string, string>>;
+  /**
+   * FreeSWITCH's own view of the file system. Unset, a playback of any file path plays (for fileDurationMs
+   * when it is not a WAV on disk). Set, a file played by absolute path `/x` is read from `<fileRoot>/x` and
+   * fails FILE NOT FOUND when it is not there: `'/'` is a FreeSWITCH that shares the test's mounts, an empty
+   * directory one whose volumes are mounted elsewhere.
+   */
+  fileRoot?: string;
   maxSessions?: number;
   /** HEARTBEAT period in simulated ms (FreeSWITCH: 20 s); 0 disables it. */
   heartbeatMs?: number;
@@ -233,6 +254,9 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
     });
     this.gateways = new SimGateways(this.core, opts.gateways ?? ['threecx', 'twilio']);
     const target = opts.socketTarget;
+    // mod_local_stream refuses to load without a stream: with none configured it is not loaded either.
+    const streams = opts.localStreams ?? SHIPPED_LOCAL_STREAMS;
+    const modules = (opts.modules ?? SHIPPED_MODULES).filter((m) => m !== 'mod_local_stream' || streams.length > 0);
     const socketArg = target === undefined ? undefined : `${target.host}:${target.port} async full`;
     this.engine = new Engine(this.core, {
       dialplan: {
@@ -250,7 +274,8 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
       endpoints: { ...TRACE_ENDPOINTS, ...opts.endpoints },
       defaultEndpoint: opts.defaultEndpoint ?? { kind: 'answer', answerAfterMs: 500 },
       fileDurationMs: opts.fileDurationMs ?? 2000,
-      localStreams: new LocalStreams(opts.localStreams ?? SHIPPED_LOCAL_STREAMS),
+      localStreams: new LocalStreams(modules.includes('mod_local_stream') ? streams : []),
+      fileRoot: opts.fileRoot,
       onHangup: (session) => this.forks.stop(session),
       socketApp: (session, arg) =>
         runSocketApp(
@@ -276,7 +301,8 @@ export class FreeSwitchSimulator extends EventEmitter<SimulatorEvents> {
         ),
     });
     this.forks = new AudioForks(this.core, { onFrame: opts.onForkFrame, paceByClock: opts.forkFramesOnClock });
-    this.api = new SimApi(this.core, this.engine, this.forks);
+    const globals: Record<string, string> = target === undefined ? {} : { controller_host: target.host, controller_port: String(target.port) };
+    this.api = new SimApi(this.core, this.engine, this.forks, new SwitchState({ modules, globals: { ...globals, ...opts.globals } }));
   }
 
   async start(): Promise<{ eslPort: number }> {

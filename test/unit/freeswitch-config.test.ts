@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.ts';
 import { DEFAULT_HOLD_AUDIO } from '../../src/app/warm-transfer.ts';
 import { SHIPPED_LOCAL_STREAMS } from '../../src/simulator/local-streams.ts';
+import { SHIPPED_MODULES } from '../../src/simulator/switch-state.ts';
 import { parseWav } from '../../src/voice/tts/wav.ts';
 import { interpolate } from '../support/compose-env.ts';
 
@@ -363,6 +364,12 @@ describe('FreeSWITCH music on hold', () => {
       };
     });
     expect(SHIPPED_LOCAL_STREAMS).toEqual(configured);
+  });
+
+  it('gives the simulator the modules modules.conf.xml loads (its default modules, what `module_exists` answers)', () => {
+    const { configuration } = documentOf({});
+    const loaded = children(children(configuration('modules.conf'), 'modules')[0], 'load').map((l) => attr(l, 'module'));
+    expect(SHIPPED_MODULES).toEqual(loaded);
   });
 
   it('ships the hold music bin/hold-music.mjs generates', () => {
