@@ -14,6 +14,7 @@ import { registerRecordingsCommands } from './recordings-commands.ts';
 import { registerAccessCommands } from './access-commands.ts';
 import { registerJobsCommands } from './jobs-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
+import { registerFreeswitchCommands } from './freeswitch-commands.ts';
 import { wholeNumber } from './options.ts';
 import type { SystemMode } from '../core/routing/types.ts';
 
@@ -157,6 +158,7 @@ registerRecordingsCommands(program, workerConfig);
 registerAccessCommands(program, workerConfig);
 registerJobsCommands(program, workerConfig);
 registerKeysCommands(program, workerConfig);
+registerFreeswitchCommands(program, workerConfig);
 
 try {
   await program.parseAsync(process.argv);

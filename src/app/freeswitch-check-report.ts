@@ -1,0 +1,38 @@
+// The result of `callbridge freeswitch check` and how it is shown: a table for people, JSON for scripts, and
+// the exit code (0 only when every check passed). Pure: the report in, text out.
+import { textTable } from './cli-format.ts';
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface CheckResult {
+  /** Stable key for scripts: `esl`, `module:mod_audio_fork`, `gateway:threecx`, `dir:recordings` … */
+  id: string;
+  /** What the operator reads in the table. */
+  name: string;
+  status: CheckStatus;
+  /** One line: what was seen, and for a failure what it breaks or what to fix. */
+  detail: string;
+}
+
+export interface FreeswitchCheckReport {
+  /** True when every check passed (a skipped one is not a pass). */
+  ok: boolean;
+  freeswitch: { host: string; port: number };
+  checks: CheckResult[];
+}
+
+export function formatCheckTable(report: FreeswitchCheckReport): string {
+  const rows = report.checks.map((c) => [c.status.toUpperCase(), c.name, c.detail]);
+  const count = (status: CheckStatus): number => report.checks.filter((c) => c.status === status).length;
+  const skipped = count('skip');
+  const totals = `${count('pass')} passed, ${count('fail')} failed${skipped > 0 ? `, ${skipped} not checked` : ''}`;
+  return `FreeSWITCH at ${report.freeswitch.host}:${report.freeswitch.port}\n${textTable(['RESULT', 'CHECK', 'DETAIL'], rows)}\n${totals}\n`;
+}
+
+export function formatCheckJson(report: FreeswitchCheckReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+export function checkExitCode(report: FreeswitchCheckReport): number {
+  return report.ok ? 0 : 1;
+}
