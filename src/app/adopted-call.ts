@@ -40,9 +40,17 @@ export class AdoptedCall implements RegisteredCall {
   }
 
 
-  /** Records the adoption itself as the call's next event. */
-  adopted(how: 'adopted' | 'reattached'): void {
-    this.#event(how, this.record.state, this.record.state, {});
+  /**
+   * Records the adoption itself as the call's next event; `observed.state` is where FreeSWITCH says the call
+   * is now, when that differs from its row (the row is updated).
+   */
+  adopted(how: 'adopted' | 'reattached', observed: { state?: CallState; data?: Record<string, unknown> } = {}): void {
+    const from = this.record.state;
+    const to = observed.state ?? from;
+    this.#event(how, from, to, observed.data ?? {});
+    if (to === from) return;
+    this.record.state = to;
+    this.#options.journal.update(this.callId, { state: to });
   }
 
   /** FreeSWITCH reported the channel gone. */

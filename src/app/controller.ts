@@ -51,6 +51,7 @@ import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { resync } from './resync.ts';
+import { rescueStrandedCalls } from './stranded-calls.ts';
 import type { RecordingCaptureOptions } from './recording-capture.ts';
 
 export interface ControllerOptions {
@@ -76,6 +77,8 @@ const GREETING_TIMEOUT_MS = 5 * 60 * 1000;
 /** How far back caller history is loaded at start; the repeat-caller rule's own window is in routing. */
 const CALLER_HISTORY_DAYS = 30;
 const LINGER_GRACE_MS = 2000;
+/** Longer than an outbound handshake may take (the outbound server's connect timeout, 5 s). */
+const STRANDED_GRACE_MS = 6000;
 /** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness, and the
  * end of a whisper played to an agent during a warm transfer. */
 const INBOUND_EVENTS = ['BACKGROUND_JOB', 'CHANNEL_HANGUP_COMPLETE', 'HEARTBEAT', 'PLAYBACK_STOP'];
@@ -565,19 +568,27 @@ export class Controller {
       const eslLink = new EslLinkStatus(inbound, logger, { host: config.freeswitch.eslHost, port: config.freeswitch.eslPort });
       let resolveFirstResync!: () => void;
       const firstResync = new Promise<void>((resolve) => (resolveFirstResync = resolve));
+      // Calls stranded in `socket` by a controller that went away before `connect` (see stranded-calls.ts).
+      const strandedWatch = new AbortController();
+      service('stranded calls', async () => strandedWatch.abort());
       inbound.on('resync', () => {
         inbound
           .showChannels()
-          .then((rows) =>
-            resync(rows, {
+          .then(async (rows) => {
+            await resync(rows, {
               store,
               journal,
               registry,
               clock,
               logger,
               onAdoptedEnded: (call: AdoptedCall) => onEnded('adopted', call),
-            }),
-          )
+            });
+            const stranded = { store, registry, logger, graceMs: STRANDED_GRACE_MS, signal: strandedWatch.signal };
+            const api = (command: string): Promise<string> => inbound.current()?.api(command) ?? Promise.reject(new Error('inbound ESL connection is down'));
+            rescueStrandedCalls(rows, { ...stranded, showChannels: () => inbound.showChannels(), api }).catch(
+              (error: unknown) => logger.error({ err: error }, 'looking for calls stranded in the socket application failed'),
+            );
+          })
           .then(() => metrics.activeCalls.set(registry.size))
           .catch((error: unknown) => logger.error({ err: error }, 'resync with FreeSWITCH failed'))
           .finally(resolveFirstResync);

@@ -2,7 +2,7 @@
 // The decision is pure (core/reconcile.ts); this file gathers the inputs and carries the plan out.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { planReconcile, stateFromChannelCallState, type LiveChannel } from '../core/reconcile.ts';
+import { planReconcile, stateFromChannelApplication, stateFromChannelCallState, type LiveChannel } from '../core/reconcile.ts';
 import type { CallStore, Clock } from '../core/ports.ts';
 import type { CallRecord, CallState } from '../core/call.ts';
 import type { ChannelRow } from '../esl/channels.ts';
@@ -31,6 +31,7 @@ export function toLiveChannel(row: ChannelRow): LiveChannel {
     direction: row.direction === 'outbound' ? 'outbound' : 'inbound',
     callState: row.callstate,
     application: row.application ?? '',
+    applicationData: row.application_data ?? '',
     fromNumber: row.cid_num,
     toNumber: row.dest,
   };
@@ -92,7 +93,13 @@ export async function resync(rows: readonly ChannelRow[], deps: ResyncDeps): Pro
       onEnded: deps.onAdoptedEnded,
     });
     registry.add(adopted);
-    adopted.adopted('reattached');
+    // The controller that had it may be gone (killed mid-call): FreeSWITCH's dialplan then took the caller
+    // on to its fallback. Its word on where the caller is now replaces the state that controller recorded.
+    const observed = stateFromChannelApplication(channel);
+    adopted.adopted('reattached', {
+      state: observed,
+      data: { application: channel.application, applicationData: channel.applicationData ?? '', callState: channel.callState },
+    });
   }
 
   for (const channel of plan.adopt) {

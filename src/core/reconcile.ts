@@ -9,6 +9,8 @@ export interface LiveChannel {
   callState: string;
   /** The dialplan application the channel is running (`socket` = handed to a controller). */
   application: string;
+  /** Its argument (for a `bridge`, where the caller is being connected). */
+  applicationData?: string;
   fromNumber: string;
   toNumber: string;
 }
@@ -67,6 +69,16 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   );
 
   return { vanished, reattach, adopt, cause: VANISHED_CAUSE };
+}
+
+/**
+ * Where a call we knew is now, by FreeSWITCH, when no controller drives it any more: a channel running the
+ * dialplan's `bridge` (the fallback after `socket`) is being connected to people, or is talking to them.
+ * Undefined: nothing to learn (the state we recorded stands).
+ */
+export function stateFromChannelApplication(channel: Pick<LiveChannel, 'application' | 'callState'>): 'transferring' | 'bridged' | undefined {
+  if (channel.application !== 'bridge') return undefined;
+  return channel.callState === 'ACTIVE' ? 'bridged' : 'transferring';
 }
 
 /** The call state we can infer for an adopted channel from FreeSWITCH's call state. */
