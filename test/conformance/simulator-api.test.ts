@@ -98,7 +98,9 @@ describe('FreeSwitchSimulator API', () => {
     });
     sim = new FreeSwitchSimulator({ password: 'ClueCon', timeScale: 0.01, socketTarget: { host: '127.0.0.1', port } });
     await sim.start();
-    const call = sim.placeCall({ from: '+15550100', to: '+15550199', callerHangsUpAfterMs: 2000 });
+    // 100 s of simulated time (1 s real at this scale): the caller must still be there when the controller's
+    // `resume` and close arrive, however busy the machine is.
+    const call = sim.placeCall({ from: '+15550100', to: '+15550199', callerHangsUpAfterMs: 100_000 });
     expect(await call.ended).toBe('NORMAL_CLEARING');
     expect(call.applications.map((a) => a.app)).toEqual(['socket', 'bridge']);
     expect(call.answered).toBe(true);
