@@ -59,7 +59,9 @@ export async function withCliSession<T>(
   options: CliOptions = {},
 ): Promise<T> {
   return withCliDatabase(config, options, async (context) => {
-    const principal = await authenticateCliToken(context.database, token, permission, { bootstrapToken: config.http.apiToken });
+    // Without --token, the operator's token is CALLBRIDGE_API_TOKEN: one name for the controller and the CLI.
+    // As the controller's own bootstrap token it acts as an admin; as an issued token, as that token.
+    const principal = await authenticateCliToken(context.database, token ?? config.http.apiToken, permission, { bootstrapToken: config.http.apiToken });
     return run({ ...context, principal });
   });
 }

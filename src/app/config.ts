@@ -153,6 +153,10 @@ const DEFAULT_RECONNECT_MIN_MS = 500;
 const DEFAULT_RECONNECT_MAX_MS = 30_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+// Variables that were renamed. Still set, the old name is refused with the new one: ignoring it would leave
+// the operator believing it is in force (the CLI once read its token from CALLBRIDGE_TOKEN).
+const RENAMED: Readonly<Record<string, string>> = { CALLBRIDGE_TOKEN: 'CALLBRIDGE_API_TOKEN' };
+
 // Compose files pass `VAR=${VAR:-}`, so an empty value means "not set", never "set to nothing".
 const blankToUndefined = (value: unknown): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -362,6 +366,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   const minMs = Number(blankToUndefined(env.ESL_RECONNECT_MIN_MS) ?? DEFAULT_RECONNECT_MIN_MS);
   const maxMs = Number(blankToUndefined(env.ESL_RECONNECT_MAX_MS) ?? DEFAULT_RECONNECT_MAX_MS);
   if (minMs > maxMs) problems.push(`ESL_RECONNECT_MIN_MS: must not exceed ESL_RECONNECT_MAX_MS (${minMs} > ${maxMs})`);
+  for (const [old, name] of Object.entries(RENAMED)) {
+    if (blankToUndefined(env[old]) !== undefined) problems.push(`${old}: renamed to ${name}; set ${name} instead and remove ${old}`);
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const e = parsed.data;

@@ -1,5 +1,5 @@
 // `callbridge recordings …` and `callbridge retention run`: the same access rules as the HTTP API, for
-// operators at a shell. Every run authenticates an API token (--token or CALLBRIDGE_TOKEN) for the one
+// operators at a shell. Every run authenticates an API token (--token or CALLBRIDGE_API_TOKEN) for the one
 // permission it needs, and plays, exports and reads go through RecordingsService, so they are audited
 // (actor = the token's name, with the stated reason) before a byte is decrypted. Decrypted audio goes only
 // where the operator says: a pipe (never a terminal) or a new file of their naming, mode 0600.

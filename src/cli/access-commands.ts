@@ -1,5 +1,5 @@
 // `callbridge tokens create|list|revoke` and `callbridge audit verify|list`. Every one needs an API token
-// (--token, or CALLBRIDGE_TOKEN in the environment; the bootstrap CALLBRIDGE_API_TOKEN works as an admin):
+// (--token, or CALLBRIDGE_API_TOKEN in the environment: an issued token, or the bootstrap token as an admin):
 // tokens:manage for tokens, audit:read for the audit trail.
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseRoles, Roles, type Role } from '../core/access.ts';

@@ -1,9 +1,12 @@
 // Option parsers and options shared by several `callbridge` subcommands, so each reads and says the same.
 import { InvalidArgumentError, Option } from 'commander';
 
-/** --token, falling back to CALLBRIDGE_TOKEN (commander reads it, so the secret need not be on the command line). */
+/**
+ * --token; without it the command uses CALLBRIDGE_API_TOKEN, read with the rest of the configuration (so the
+ * secret need not be on the command line, and the CLI and the controller share one name).
+ */
 export function tokenOption(): Option {
-  return new Option('--token <token>', 'API token (default: CALLBRIDGE_TOKEN)').env('CALLBRIDGE_TOKEN');
+  return new Option('--token <token>', 'API token (default: CALLBRIDGE_API_TOKEN)');
 }
 
 /** A whole number from `min` to `max` (no upper bound when `max` is omitted). */

@@ -1,6 +1,6 @@
 // `callbridge recordings list|play|export|transcript|hold|release` and `callbridge retention run`. Options
 // are checked here (ids, the stated reason); the work, authentication and audit are in
-// src/app/recordings-command.ts. The token comes from --token or CALLBRIDGE_TOKEN (kept out of shell history).
+// src/app/recordings-command.ts. The token comes from --token or CALLBRIDGE_API_TOKEN (kept out of shell history).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessReason } from '../core/access-reason.ts';
 import type { Config } from '../app/config.ts';

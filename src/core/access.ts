@@ -54,6 +54,14 @@ export interface Principal {
   kind: 'token' | 'bootstrap';
 }
 
+// What `callbridge tokens create` hands out: `cbt_` + base64url of 32 random bytes.
+const ISSUED_TOKEN_SHAPE = /^cbt_[A-Za-z0-9_-]{43}$/;
+
+/** True for a secret shaped like an issued API token (whether or not it exists, is expired or revoked). */
+export function isIssuedTokenShape(secret: string): boolean {
+  return ISSUED_TOKEN_SHAPE.test(secret);
+}
+
 /** CALLBRIDGE_API_TOKEN from the environment: an admin, for the first setup and for automation. */
 export const BOOTSTRAP_PRINCIPAL: Principal = Object.freeze({ id: 'bootstrap', name: 'bootstrap', roles: Object.freeze(['admin'] as const), kind: 'bootstrap' });
 

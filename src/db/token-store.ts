@@ -3,14 +3,13 @@
 // index: an equality lookup on a digest reveals nothing useful through timing about the secret itself.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { asc, eq, isNull, and, lt, or } from 'drizzle-orm';
-import { isRole, type Principal, type Role } from '../core/access.ts';
+import { isIssuedTokenShape, isRole, type Principal, type Role } from '../core/access.ts';
 import type { DrizzleDb } from './database.ts';
 import { translateDbError } from './db-errors.ts';
 import { apiTokens } from './schema.ts';
 
+// `cbt_` + base64url of 32 bytes (43 characters, no padding): the shape core/access.ts recognises.
 const TOKEN_PREFIX = 'cbt_';
-// `cbt_` + base64url of 32 bytes (43 characters, no padding).
-const TOKEN_SHAPE = /^cbt_[A-Za-z0-9_-]{43}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** lastUsedAt is for "is this token still in use?", not an access log: one write a minute per token is plenty. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -63,7 +62,7 @@ export class DrizzleTokenStore {
 
   /** The principal a secret stands for; undefined when unknown, expired or revoked (callers answer alike). */
   async authenticate(secret: string): Promise<Principal | undefined> {
-    if (!TOKEN_SHAPE.test(secret)) return undefined;
+    if (!isIssuedTokenShape(secret)) return undefined;
     const [row] = await this.#run(() => this.#db.select().from(apiTokens).where(eq(apiTokens.tokenHash, hashToken(secret))));
     const now = this.#now();
     if (row === undefined || row.revokedAt !== null || row.expiresAt.getTime() <= now.getTime()) return undefined;

@@ -9,7 +9,7 @@
 // a valid token without the permission; the bodies say nothing more, and no token is ever logged.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { BOOTSTRAP_PRINCIPAL, can, permissionsOf, type Permission, type Principal } from '../core/access.ts';
+import { BOOTSTRAP_PRINCIPAL, can, isIssuedTokenShape, permissionsOf, type Permission, type Principal } from '../core/access.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -45,9 +45,15 @@ export function tokenMatches(offered: string, expected: string): boolean {
   return timingSafeEqual(digest(offered), digest(expected));
 }
 
-/** Who `offered` is: the bootstrap admin when it matches CALLBRIDGE_API_TOKEN, else whatever the token store says. */
+/**
+ * Who `offered` is: the bootstrap admin when it matches CALLBRIDGE_API_TOKEN, else whatever the token store
+ * says. An issued token (`cbt_…`) is only ever judged by the store: the CLI takes the operator's own token
+ * from CALLBRIDGE_API_TOKEN, the same variable that holds the bootstrap token, so a staff member's token there
+ * (even a revoked one) must not pass for the bootstrap admin.
+ */
 export async function resolveToken(offered: string, options: AccessControlOptions): Promise<Principal | undefined> {
-  if (options.bootstrapToken !== undefined && tokenMatches(offered, options.bootstrapToken)) return BOOTSTRAP_PRINCIPAL;
+  const bootstrap = isIssuedTokenShape(offered) ? undefined : options.bootstrapToken;
+  if (bootstrap !== undefined && tokenMatches(offered, bootstrap)) return BOOTSTRAP_PRINCIPAL;
   return options.tokens?.authenticate(offered);
 }
 

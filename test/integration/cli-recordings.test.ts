@@ -61,7 +61,7 @@ describe('callbridge recordings / retention CLI', () => {
   it('exports the decrypted WAV to a new 0600 file, audited with the token name and reason; never overwrites', async () => {
     const { row, wav } = await kit.record({ ms: 3000 });
     const out = join(dir, 'export.wav');
-    const exported = await run(['recordings', 'export', row.id, '--reason', REASON, '--out', out], { CALLBRIDGE_TOKEN: tokens.manager });
+    const exported = await run(['recordings', 'export', row.id, '--reason', REASON, '--out', out], { CALLBRIDGE_API_TOKEN: tokens.manager });
     expect(exported.stderr).toContain(`wrote ${wav.length} bytes`);
     expect(exported.code).toBe(0);
     expect((await readFile(out)).equals(wav)).toBe(true);
@@ -78,14 +78,14 @@ describe('callbridge recordings / retention CLI', () => {
 
   it('plays the decrypted WAV to a pipe, and prints the transcript', async () => {
     const { row, wav } = await kit.record({ ms: 1500 });
-    const played = await run(['recordings', 'play', row.id, '--reason', REASON], { CALLBRIDGE_TOKEN: tokens.manager });
+    const played = await run(['recordings', 'play', row.id, '--reason', REASON], { CALLBRIDGE_API_TOKEN: tokens.manager });
     expect(played.stderr).toBe('');
     expect(played.code).toBe(0);
     expect(played.stdout.equals(wav)).toBe(true);
 
     const words = { results: [{ type: 'word', alternatives: [{ content: 'hello' }] }] };
     await kit.vault.saveTranscript(row.id, words, { language: 'en', wordCount: 1, stats: {}, providerJobId: null }, []);
-    const shown = await run(['recordings', 'transcript', row.id, '--reason', REASON], { CALLBRIDGE_TOKEN: tokens.manager });
+    const shown = await run(['recordings', 'transcript', row.id, '--reason', REASON], { CALLBRIDGE_API_TOKEN: tokens.manager });
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout.toString('utf8'))).toEqual(words);
     const entries = (await audit.list({ limit: 50 })).filter((e) => e.targetId === row.id).reverse();
@@ -95,7 +95,7 @@ describe('callbridge recordings / retention CLI', () => {
   it('refuses without a token and with a role that may not play: exit 1, no file, no audio, no audit entry', async () => {
     const { row } = await kit.record();
     const out = join(dir, 'denied.wav');
-    const noToken = await run(['recordings', 'export', row.id, '--reason', REASON, '--out', out]);
+    const noToken = await run(['recordings', 'export', row.id, '--reason', REASON, '--out', out], { CALLBRIDGE_API_TOKEN: '' });
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain('An API token is required');
     const agent = await run(['recordings', 'play', row.id, '--reason', REASON, '--token', tokens.agent]);
@@ -110,29 +110,29 @@ describe('callbridge recordings / retention CLI', () => {
     const expired = await kit.record({ recordedAt: new Date('2015-01-01T10:00:00Z') });
     const held = await kit.record({ recordedAt: new Date('2015-01-01T11:00:00Z') });
 
-    const listed = await run(['recordings', 'list', '--json'], { CALLBRIDGE_TOKEN: tokens.auditor });
+    const listed = await run(['recordings', 'list', '--json'], { CALLBRIDGE_API_TOKEN: tokens.auditor });
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout.toString('utf8')) as { id: string }[]).map((r) => r.id)).toEqual(expect.arrayContaining([expired.row.id, held.row.id]));
 
-    const hold = await run(['recordings', 'hold', held.row.id, '--reason', 'Litigation hold, case 2026-CV-114'], { CALLBRIDGE_TOKEN: tokens.manager });
+    const hold = await run(['recordings', 'hold', held.row.id, '--reason', 'Litigation hold, case 2026-CV-114'], { CALLBRIDGE_API_TOKEN: tokens.manager });
     expect(hold.code).toBe(0);
     expect(hold.stdout.toString('utf8')).toContain('legal hold on');
     expect((await kit.store.get(held.row.id))?.legalHold).toBe(true);
 
-    const dry = await run(['retention', 'run', '--dry-run'], { CALLBRIDGE_TOKEN: BOOTSTRAP });
+    const dry = await run(['retention', 'run', '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout.toString('utf8')).toContain(`would delete ${expired.row.id}`);
     expect(dry.stdout.toString('utf8')).not.toContain(held.row.id);
     expect(await kit.store.get(expired.row.id)).toBeDefined();
 
-    const real = await run(['retention', 'run'], { CALLBRIDGE_TOKEN: BOOTSTRAP });
+    const real = await run(['retention', 'run']);
     expect(real.code).toBe(0);
     expect(real.stdout.toString('utf8')).toContain(`deleted ${expired.row.id}`);
     expect(await kit.store.get(expired.row.id)).toBeUndefined();
     expect(await kit.storage.exists(expired.row.storageKey)).toBe(false);
     expect(await kit.store.get(held.row.id)).toBeDefined();
 
-    const release = await run(['recordings', 'release', held.row.id, '--reason', 'Case 2026-CV-114 closed by counsel'], { CALLBRIDGE_TOKEN: tokens.manager });
+    const release = await run(['recordings', 'release', held.row.id, '--reason', 'Case 2026-CV-114 closed by counsel'], { CALLBRIDGE_API_TOKEN: tokens.manager });
     expect(release.code).toBe(0);
     expect((await kit.store.get(held.row.id))?.legalHold).toBe(false);
     const actions = (await audit.list({ limit: 100 })).filter((e) => e.targetId === held.row.id || e.targetId === expired.row.id).reverse();
@@ -142,5 +142,6 @@ describe('callbridge recordings / retention CLI', () => {
       ['cli-manager', 'recording.legal_hold_released'],
     ]);
     expect(await audit.verify()).toMatchObject({ ok: true });
-  });
+    // Six CLI processes one after another: more than the default 20 s on a busy machine.
+  }, 90_000);
 });

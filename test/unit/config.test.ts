@@ -154,6 +154,15 @@ describe('loadConfig', () => {
     expect(short[0]).toMatch(/^CALLBRIDGE_API_TOKEN: must be at least 16 characters/);
   });
 
+  it('refuses the renamed CALLBRIDGE_TOKEN in every mode, naming CALLBRIDGE_API_TOKEN, without echoing it', () => {
+    for (const mode of ['production', 'worker', 'demo'] as const) {
+      const problems = problemsOf(() => loadConfig({ ...production, CALLBRIDGE_TOKEN: 'old-name-secret-0123' }, { mode }));
+      expect(problems).toEqual(['CALLBRIDGE_TOKEN: renamed to CALLBRIDGE_API_TOKEN; set CALLBRIDGE_API_TOKEN instead and remove CALLBRIDGE_TOKEN']);
+    }
+    // Empty (compose's `${VAR:-}`) means unset.
+    expect(loadConfig({ ...production, CALLBRIDGE_TOKEN: '' }, { mode: 'worker' }).http.apiToken).toBe('a-long-enough-api-token');
+  });
+
   it('needs nothing in demo mode: ClueCon, pretty logs, a generated API token', () => {
     const a = loadConfig({}, { mode: 'demo' });
     const b = loadConfig({}, { mode: 'demo' });
