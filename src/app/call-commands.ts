@@ -22,6 +22,8 @@ export interface CallCommandContext {
   bridgeReturned: (cause: string) => void;
   /** The call is over: release what it holds. */
   ended: () => void;
+  /** After hours: say the on-call offer and listen for its digits (the session reports the choice). */
+  urgentOffer: (offer: { prompt: string; digits: string }) => void;
   background: (what: string, promise: Promise<unknown>) => void;
   failed: (what: string, error: unknown) => void;
 }
@@ -84,6 +86,9 @@ export function performCallCommand(command: CallCommand, ctx: CallCommandContext
       return;
     case 'release':
       ctx.ended();
+      return;
+    case 'urgent_offer':
+      ctx.urgentOffer({ prompt: command.prompt, digits: command.digits });
       return;
   }
 }

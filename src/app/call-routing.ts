@@ -16,12 +16,13 @@ export interface CallRoutingOptions {
   mode: () => SystemMode;
 }
 
-export type RouteCall = (facts: { from: string; to: string; at: Date }) => { decision: RoutingDecision; plan: CallPlan };
+/** A call's facts: who, which number, when, and the digits pressed for the after-hours offer (if any). */
+export type RouteCall = (facts: { from: string; to: string; at: Date; digits?: string }) => { decision: RoutingDecision; plan: CallPlan };
 
 export function createRouteCall(options: CallRoutingOptions): RouteCall {
-  return ({ from, to, at }) => {
+  return ({ from, to, at, digits }) => {
     const history = options.history.get(from);
-    const decision = options.routing.decide({ from, to, at, mode: options.mode(), ...(history ? { history } : {}) });
+    const decision = options.routing.decide({ from, to, at, mode: options.mode(), ...(history ? { history } : {}), ...(digits ? { digits } : {}) });
     const target = decision.target;
     options.history.record(from, { at, ringGroup: target.kind === 'ring_group' ? target.ringGroup : null });
     return { decision, plan: planCall(decision, options.gateways) };

@@ -20,8 +20,9 @@ import type { CallJournal } from './call-journal.ts';
 import type { Conversation, ConversationHooks, HandOffRequest } from './conversation.ts';
 import type { RegisteredCall } from './call-registry.ts';
 import { performCallCommand, startRecording } from './call-commands.ts';
-import { inputData, summarizeDecision } from './call-session-journal.ts';
+import { announcement, inputData, summarizeDecision } from './call-session-journal.ts';
 import { CallHandOffs, type EscalationResult, type HandOffPolicy, type TransferEnded } from './call-handoffs.ts';
+import { UrgentOfferListener } from './urgent-offer.ts';
 
 export type { EmergencyEscalation, EscalationResult, HandOffDial, TransferRecorder, WarmPlan, WarmTransferRunner } from './call-handoffs.ts';
 
@@ -36,6 +37,8 @@ export interface CallSessionSettings {
   voiceQualityThreshold: number;
   /** False when recordings cannot be encrypted (no key): the call is then not recorded at all. Default true. */
   recordCalls?: boolean;
+  /** After hours: how long the caller has to press the on-call digits once the offer was said (ms). Default 5 s. */
+  urgentOfferTimeoutMs?: number;
 }
 
 export type CallOutcome = 'completed' | 'abandoned' | 'failed' | 'handed_to_dialplan';
@@ -87,8 +90,11 @@ export interface OutboundCalls {
 export interface CallSessionOptions extends Omit<HandOffPolicy, 'onTransfer'> {
   connection: EslConnection;
   channelData: EslEvent;
-  /** Decides where the call goes from its facts (the live routing); called once, when the call arrives. */
-  routeCall: (facts: { from: string; to: string; at: Date }) => { decision: RoutingDecision; plan: CallPlan };
+  /**
+   * Decides where the call goes from its facts (the live routing): when the call arrives, and again with the
+   * digits the caller pressed for the after-hours on-call offer.
+   */
+  routeCall: (facts: { from: string; to: string; at: Date; digits?: string }) => { decision: RoutingDecision; plan: CallPlan };
   /** performance.now() (the system clock's monotonic source) when FreeSWITCH's socket was accepted. */
   acceptedAtMs: number;
   journal: CallJournal;
@@ -136,6 +142,8 @@ export class CallSession implements RegisteredCall {
   #bridges = 0;
   #decision: RoutingDecision | undefined;
   #conversation: Conversation | undefined;
+  /** The after-hours on-call offer listening for the caller's digits (calls without the AI). */
+  #urgentOffer: UrgentOfferListener | undefined;
   readonly #offeredAtMs: number;
   readonly #channelData: EslEvent['headers'];
   readonly #channelDataAtMs: number;
@@ -285,6 +293,7 @@ export class CallSession implements RegisteredCall {
         if (this.#machine.state === 'transferring' && bridge === this.#bridges) this.#apply({ type: 'transfer_failed', cause });
       },
       ended: () => this.#afterEnd(),
+      urgentOffer: (offer) => this.#offerOnCall(offer),
       background: (what, promise) => this.#background(what, promise),
       failed: (what, error) => this.#backgroundFailed(what, error),
     });
@@ -318,6 +327,9 @@ export class CallSession implements RegisteredCall {
         }
         return;
       case 'DTMF':
+        this.#urgentOffer?.digit(headers.get('DTMF-Digit') ?? '');
+        this.#conversation?.onEslEvent(event);
+        return;
       case 'PLAYBACK_START':
       case 'CUSTOM':
         this.#conversation?.onEslEvent(event);
@@ -374,6 +386,7 @@ export class CallSession implements RegisteredCall {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#handOffs.stop();
+    this.#urgentOffer?.stop();
     await this.#conversation?.stop(reason);
     const connection = this.#connection;
     connection.off('event', this.#onEvent);
@@ -425,6 +438,53 @@ export class CallSession implements RegisteredCall {
         onEmergency: (trigger) => void this.escalate(trigger),
       },
     });
+  }
+
+  /** After hours, before people or a mailbox take the call: the on-call offer is said, the digits collected. */
+  #offerOnCall(offer: { prompt: string; digits: string }): void {
+    this.#journalEvent('urgent_offer', this.state, this.state, { digits: offer.digits });
+    this.#urgentOffer = new UrgentOfferListener({
+      connection: this.#connection,
+      fsUuid: this.fsUuid,
+      offer,
+      sentence: (text) => Promise.resolve(announcement(text)),
+      timeoutMs: this.#settings.urgentOfferTimeoutMs ?? 5000,
+      logger: this.#logger,
+      collected: (digits) => this.#urgentOfferAnswered(digits),
+    });
+    this.#urgentOffer.start();
+  }
+
+  /**
+   * The caller's digits go back to routing as a fact: the urgent digits give the on-call provider (the
+   * after-hours target stays the fallback if nobody answers), the emergency escape an emergency, anything
+   * else (or nothing) the after-hours target the call was routed to.
+   */
+  #urgentOfferAnswered(digits: string): void {
+    if (this.#machine.state !== 'answered' || this.#connection.closed) return;
+    const plan = this.#machine.plan;
+    let routed: ReturnType<CallSessionOptions['routeCall']> | undefined;
+    if (digits !== '') {
+      try {
+        routed = this.#routeCall({ from: this.record.fromNumber, to: this.record.toNumber, at: this.record.startedAt, digits });
+      } catch (error) {
+        this.#logger.error({ err: error }, 'routing the urgent digits failed; connecting as first routed');
+      }
+    }
+    const next = routed?.decision;
+    if (next === undefined || next.urgentOffer !== undefined || routed?.plan.kind !== 'connect' || plan?.kind !== 'connect') {
+      this.#journalEvent('urgent_offer_choice', this.state, this.state, { choice: 'declined', digits: digits.length });
+      this.#apply({ type: 'urgent_offer_declined' });
+      return;
+    }
+    if (next.rule === 'emergency.dtmf_escape') {
+      this.#journalEvent('urgent_offer_choice', this.state, this.state, { choice: 'emergency', digits: digits.length });
+      void this.escalate({ kind: 'dtmf' });
+      return;
+    }
+    this.#journalEvent('urgent_offer_choice', this.state, this.state, { choice: 'urgent', digits: digits.length, route: summarizeDecision(next) });
+    this.#decision = next;
+    this.#apply({ type: 'transfer_requested', target: routed.plan.dial, reason: 'urgent clinical (on-call provider)', fallback: plan.dial }, { to: 'on_call' });
   }
 
   /**

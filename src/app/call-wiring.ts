@@ -48,6 +48,7 @@ export function newConversation(
     operatorDigit: routing.operator.digit,
     emergencyEscape: routing.emergency.dtmf_escape,
     emergencyPhrases: new EmergencyPhrases(routing.emergency.phrases),
+    ...(decision.urgentOffer === undefined ? {} : { urgentOffer: decision.urgentOffer }),
     ...(deps.sendSms ? { sendSms: deps.sendSms } : {}),
     ...(deps.answeringMachine ? { answeringMachine: deps.answeringMachine } : {}),
     clock: deps.clock,
@@ -57,16 +58,19 @@ export function newConversation(
   });
 }
 
-/** Dial strings for the agent's hand-off, from the routing live now (a group's agents may have changed). */
+/**
+ * Dial strings for the agent's hand-off, from the routing live now (a group's agents may have changed) at
+ * `deps.at` (after hours a person means the after-hours target, not the closed group).
+ */
 export function handOffDial(
   request: HandOffRequest,
   call: { decision: RoutingDecision; toNumber: string },
-  deps: { routing: RoutingService; gateways: Config['gateways']; mode: SystemMode },
+  deps: { routing: RoutingService; gateways: Config['gateways']; mode: SystemMode; at: Date },
 ): HandOffDial {
   const config = deps.routing.config;
   const target = call.decision.target;
   const handoffRingGroup = target.kind === 'ai_agent' ? target.handoffRingGroup : config.operator.ring_group;
-  const resolved = resolveTransfer(config, { name: request.name, handoffRingGroup, to: call.toNumber, mode: deps.mode });
+  const resolved = resolveTransfer(config, { name: request.name, handoffRingGroup, to: call.toNumber, mode: deps.mode, at: deps.at });
   // resolveTransfer only returns ring groups and numbers, which always have a dial string.
   const dial = transferDial(resolved.target, deps.gateways) ?? { dial: '', fallbackDial: null };
   const group = resolved.target;

@@ -419,7 +419,7 @@ export class Controller {
         return newConversation(call, { voice, routing, clock, ...(sendSms ? { sendSms } : {}), ...(answeringMachine ? { answeringMachine } : {}) });
       };
       const resolveHandOff = (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }): HandOffDial => {
-        const handOff = handOffDial(request, call, { routing, gateways: config.gateways, mode: mode() });
+        const handOff = handOffDial(request, call, { routing, gateways: config.gateways, mode: mode(), at: clock.now() });
         metrics.aiHandOffsTotal.inc({ to: handOff.resolvedAs.split(':')[0] ?? 'unknown' });
         const headers = contextHeaders(call.callId, request.name);
         return {

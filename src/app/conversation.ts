@@ -62,6 +62,11 @@ export interface ConversationOptions {
   /** Spotted in partial and final transcripts alike. */
   emergencyPhrases: EmergencyPhrases;
   /**
+   * After hours (routing's urgentOffer): the agent's first words end with `prompt`, whatever engine answers,
+   * and pressing `digits` hands the caller to the on-call provider at once.
+   */
+  urgentOffer?: { digits: string; prompt: string };
+  /**
    * An outbound call: the agent waits for this detector's verdict before speaking; an answering machine gets
    * `machineMessage` and the call ends.
    */
@@ -163,7 +168,7 @@ export class Conversation {
   }
 
   #greet(): void {
-    this.#ask(0, 0, () => this.#o.pipeline.engine.start(this.#o.start));
+    this.#ask(0, 0, () => this.#o.pipeline.engine.start(this.#o.start).then((reply) => withOffer(reply, this.#o.urgentOffer?.prompt)));
   }
 
   #classifyAnswerer(frame: Buffer): void {
@@ -381,6 +386,14 @@ export class Conversation {
       this.#emergency({ kind: 'dtmf' });
       return;
     }
+    const urgent = this.#o.urgentOffer?.digits;
+    if (urgent !== undefined && this.#escape.endsWith(urgent)) {
+      this.#o.journal('dtmf', { kind: 'urgent' });
+      // Like the operator digit, it cuts the agent off; the on-call provider is dialled without a word more.
+      this.#breakPlayback();
+      this.#handOff({ name: 'on_call', reason: 'caller pressed the urgent digits after hours', summary: 'Urgent clinical question after hours.' });
+      return;
+    }
     this.#o.journal('dtmf', { kind: digit === this.#o.operatorDigit ? 'operator' : 'digit' });
     this.#step({ type: 'dtmf', digit });
     // Digits end the caller's turn at once, unless the agent asked for several and more are coming.
@@ -521,6 +534,18 @@ export class Conversation {
       if (!this.#ended && !this.#o.connection.closed) this.#o.logger.warn({ err: error, command: command.split(' ')[0] }, 'conversation command failed');
     });
   }
+}
+
+/** The agent's first words with the on-call offer after them (inside the SSML when the reply is SSML). */
+function withOffer(reply: AgentReply, offer: string | undefined): AgentReply {
+  if (offer === undefined) return reply;
+  if (reply.say.trim() === '') return { ...reply, say: offer, ssml: false };
+  if (reply.ssml === true) {
+    const escaped = offer.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const closing = reply.say.lastIndexOf('</speak>');
+    if (closing >= 0) return { ...reply, say: `${reply.say.slice(0, closing)} ${escaped}${reply.say.slice(closing)}` };
+  }
+  return { ...reply, say: `${reply.say.trim()} ${offer}` };
 }
 
 function basename(path: string): string {

@@ -4,7 +4,7 @@
 // the caller, and the state stays as it was. Real FreeSWITCH event orders are messy (a caller can hang up
 // while we are still answering, an unbridge can race a hangup), so robustness here is a requirement.
 import type { CallState } from './call.ts';
-import type { CallPlan } from './call-plan.ts';
+import type { CallPlan, UrgentOffer } from './call-plan.ts';
 
 export type CallInput =
   /** FreeSWITCH handed us the call and routing made its plan. */
@@ -31,7 +31,9 @@ export type CallInput =
   /** The controller decided to end the call (time limit, policy). */
   | { type: 'hangup_requested'; cause: string }
   /** CHANNEL_HANGUP / HANGUP_COMPLETE, or the socket vanished: the call is over. */
-  | { type: 'hung_up'; cause: string };
+  | { type: 'hung_up'; cause: string }
+  /** The caller let the on-call offer pass (no digits, other digits): connect them as the plan says. */
+  | { type: 'urgent_offer_declined' };
 
 export type CallCommand =
   | { type: 'answer' }
@@ -39,6 +41,8 @@ export type CallCommand =
   /** A notice played before anything else (the recording announcement); does not wait for its end. */
   | { type: 'announce'; sound: string }
   | { type: 'play_greeting' }
+  /** Say the on-call offer and listen for its digits; the controller reports a decline or transfers. */
+  | ({ type: 'urgent_offer' } & UrgentOffer)
   | { type: 'hold' }
   | { type: 'bridge'; target: string }
   | { type: 'hangup'; cause: string }
@@ -89,7 +93,9 @@ export function transition(current: CallMachineState, input: CallInput): Transit
       return move('ringing', offerCommands(input.plan), { plan: input.plan });
     case 'answered':
       if (from !== 'ringing') return illegal('the call is already answered');
-      // A call for people is connected once FreeSWITCH confirms the answer (after the announcement).
+      // A call for people is connected once FreeSWITCH confirms the answer (after the announcement); after
+      // hours the caller first hears the on-call offer and the call waits, answered, for their choice.
+      if (current.plan?.kind === 'connect' && current.plan.offer !== undefined) return move('answered', [{ type: 'urgent_offer', ...current.plan.offer }]);
       if (current.plan?.kind === 'connect') return move('transferring', [{ type: 'bridge', target: current.plan.dial }]);
       return move('answered', []);
     case 'greeting_finished':
@@ -119,6 +125,9 @@ export function transition(current: CallMachineState, input: CallInput): Transit
       return move(from, [{ type: 'hangup', cause: input.cause }]);
     case 'hung_up':
       return move('ended', [{ type: 'release' }], { hangupCause: input.cause });
+    case 'urgent_offer_declined':
+      if (from !== 'answered' || current.plan?.kind !== 'connect' || current.plan.offer === undefined) return illegal('no urgent offer was waiting');
+      return move('transferring', [{ type: 'bridge', target: current.plan.dial }]);
   }
 }
 

@@ -7,8 +7,17 @@ export type CallPlan =
   | { kind: 'reject'; cause: string }
   /** Answer, greet, and keep the caller with the controller (the AI conversation, issue 5). */
   | { kind: 'converse'; record: boolean; announcement: string | null }
-  /** Answer, then connect the caller to people or a number; `fallback` when nobody answers. */
-  | { kind: 'connect'; record: boolean; announcement: string | null; dial: string; fallbackDial: string | null; reason: string };
+  /**
+   * Answer, then connect the caller to people or a number; `fallback` when nobody answers. With `offer` (after
+   * hours) the caller first hears the on-call offer and may press its digits before being connected.
+   */
+  | { kind: 'connect'; record: boolean; announcement: string | null; dial: string; fallbackDial: string | null; reason: string; offer?: UrgentOffer };
+
+/** "Press 1 for the on-call provider": the sentence and the digits (routing's urgentOffer). */
+export interface UrgentOffer {
+  prompt: string;
+  digits: string;
+}
 
 export interface Gateways {
   /** FreeSWITCH gateway to the 3CX trunk (extensions, ring groups, numbers through 3CX). */
@@ -36,6 +45,7 @@ export function planCall(decision: RoutingDecision, gateways: Gateways): CallPla
         dial: dialString(target, gateways),
         fallbackDial: target.kind === 'ring_group' ? fallbackDial(target.fallback, gateways) : null,
         reason: decision.reason,
+        ...(decision.urgentOffer === undefined ? {} : { offer: { prompt: decision.urgentOffer.prompt, digits: decision.urgentOffer.digits } }),
       };
   }
 }

@@ -183,6 +183,37 @@ describe('call state machine', () => {
     expect(result.commands).toEqual([{ type: 'hangup', cause: 'NORMAL_CLEARING' }]);
   });
 
+  it('after hours, makes the urgent offer before connecting, then connects to the plan\'s target when it is declined', () => {
+    const offer = { prompt: 'If this is an urgent clinical question, press 1 for the on-call provider.', digits: '1' };
+    const voicemail: CallPlan = { ...connect, dial: 'sofia/gateway/threecx/850', fallbackDial: null, offer };
+    const { state, results } = run([{ type: 'offered', plan: voicemail }, { type: 'answered' }, { type: 'urgent_offer_declined' }]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    // No bridge until the caller had the chance to choose.
+    expect(results[1]!.next.state).toBe('answered');
+    expect(results[1]!.commands).toEqual([{ type: 'urgent_offer', ...offer }]);
+    expect(results[2]!.commands).toEqual([{ type: 'bridge', target: 'sofia/gateway/threecx/850' }]);
+    expect(state.state).toBe('transferring');
+  });
+
+  it('connects the urgent caller elsewhere (the on-call number), with the after-hours target as its fallback', () => {
+    const voicemail: CallPlan = { ...connect, dial: 'sofia/gateway/threecx/850', fallbackDial: null, offer: { prompt: 'p', digits: '1' } };
+    const { state, results } = run([
+      { type: 'offered', plan: voicemail },
+      { type: 'answered' },
+      { type: 'transfer_requested', target: 'sofia/gateway/threecx/+17045550190', reason: 'urgent clinical', fallback: 'sofia/gateway/threecx/850' },
+      { type: 'transfer_failed', cause: 'NO_ANSWER' },
+    ]);
+    expect(results.map((r) => r.commands)).toEqual([
+      [{ type: 'answer' }, { type: 'start_recording' }, { type: 'announce', sound: 'ivr/this-call-is-recorded.wav' }],
+      [{ type: 'urgent_offer', prompt: 'p', digits: '1' }],
+      [{ type: 'bridge', target: 'sofia/gateway/threecx/+17045550190' }],
+      [{ type: 'bridge', target: 'sofia/gateway/threecx/850' }],
+    ]);
+    expect(state.state).toBe('transferring');
+    // Declining makes no sense once the caller is being connected.
+    expect(transition(state, { type: 'urgent_offer_declined' }).ok).toBe(false);
+  });
+
   it('does not transfer a call that is still ringing', () => {
     const result = transition(initialCallState, { type: 'transfer_requested', target: 't', reason: 'r' });
     expect(result.ok).toBe(false);
