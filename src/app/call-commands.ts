@@ -3,7 +3,7 @@
 // greeting and the bridge are awaited because their end moves the call on.
 import type { CallCommand } from '../core/call-machine.ts';
 import type { EslConnection } from '../esl/connection.ts';
-import { announcement } from './call-session-journal.ts';
+import type { Prompt } from './spoken-text.ts';
 
 export interface CallCommandContext {
   connection: EslConnection;
@@ -22,6 +22,8 @@ export interface CallCommandContext {
   bridgeReturned: (cause: string) => void;
   /** The call is over: release what it holds. */
   ended: () => void;
+  /** How the call says a sentence now: its TTS file, or FreeSWITCH's own voice when there is none. */
+  say: (text: string) => Prompt;
   /** After hours: say the on-call offer and listen for its digits (the session reports the choice). */
   urgentOffer: (offer: { prompt: string; digits: string }) => void;
   background: (what: string, promise: Promise<unknown>) => void;
@@ -50,7 +52,7 @@ export function performCallCommand(command: CallCommand, ctx: CallCommandContext
       startRecording(ctx);
       return;
     case 'announce':
-      ctx.background('announce', connection.executeAsync({ ...announcement(command.sound), eventLock: true }));
+      ctx.background('announce', connection.executeAsync({ ...ctx.say(command.sound), eventLock: true }));
       return;
     case 'play_greeting': {
       if (ctx.conversationGreets) return;

@@ -1,6 +1,7 @@
 // Small pure helpers of the per-call session: what its journal keeps, and how announcements are played.
 import type { CallInput } from '../core/call-machine.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
+import { fliteSpeech, isSound, type Prompt } from './spoken-text.ts';
 
 export function inputData(input: CallInput): Record<string, unknown> {
   const { type: _type, ...rest } = input;
@@ -8,13 +9,11 @@ export function inputData(input: CallInput): Record<string, unknown> {
 }
 
 /**
- * How FreeSWITCH plays an announcement from the routing file: a sound (a path or a `scheme://` source) is
- * played as is; plain text is spoken by FreeSWITCH's own text-to-speech (mod_flite) until the voice pipeline
- * (issue 5) renders it with the practice's voice.
+ * An announcement as FreeSWITCH alone plays it: a sound as is, text by its own voice (mod_flite, US English).
+ * A call says its sentences through SpokenText (spoken-text.ts), which uses this only when TTS cannot.
  */
-export function announcement(sound: string): { app: string; arg: string } {
-  const isSound = sound.startsWith('/') || sound.includes('://') || /\.(wav|mp3|r8|r16|ulaw|alaw)$/i.test(sound);
-  return isSound ? { app: 'playback', arg: sound } : { app: 'speak', arg: `flite|slt|${sound.replace(/[\r\n]+/g, ' ')}` };
+export function announcement(sound: string): Prompt {
+  return isSound(sound) ? { app: 'playback', arg: sound } : fliteSpeech(sound);
 }
 
 /** What the call's journal keeps of a routing decision: where, why, and by which rule (no phone numbers). */

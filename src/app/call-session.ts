@@ -21,6 +21,7 @@ import type { Conversation, ConversationHooks, HandOffRequest } from './conversa
 import type { RegisteredCall } from './call-registry.ts';
 import { performCallCommand, startRecording } from './call-commands.ts';
 import { announcement, inputData, summarizeDecision } from './call-session-journal.ts';
+import { ANNOUNCEMENT_WAIT_MS, SpokenText, type TtsVoice } from './spoken-text.ts';
 import { CallHandOffs, type EscalationResult, type HandOffPolicy, type TransferEnded } from './call-handoffs.ts';
 import { UrgentOfferListener } from './urgent-offer.ts';
 
@@ -76,6 +77,8 @@ export interface ConversationCall {
   logger: Logger;
   journal: (type: string, data: Record<string, unknown>) => void;
   hooks: ConversationHooks;
+  /** How this call says sentences: TTS in its language, FreeSWITCH's own voice only as the last resort. */
+  speech: SpokenText;
   /** Set for a call our dialer placed (the conversation first tells person from answering machine). */
   outboundId?: string;
 }
@@ -105,6 +108,8 @@ export interface CallSessionOptions extends Omit<HandOffPolicy, 'onTransfer'> {
   /** The AI conversation of a call routed to the agent; absent (or undefined) without a voice pipeline. */
   startConversation?: (call: ConversationCall) => Conversation | undefined;
   outbound?: OutboundCalls;
+  /** TTS for what the caller is told (the routing file's announcements); without it FreeSWITCH's own voice says it. */
+  tts?: TtsVoice | undefined;
 }
 
 const HANGUP_EVENTS = new Set(['CHANNEL_HANGUP', 'CHANNEL_HANGUP_COMPLETE']);
@@ -141,6 +146,8 @@ export class CallSession implements RegisteredCall {
   /** Bridges sent so far: a bridge that returns after a newer one was sent says nothing about the newer one. */
   #bridges = 0;
   #decision: RoutingDecision | undefined;
+  readonly #tts: TtsVoice | undefined;
+  #speech: SpokenText | undefined;
   #conversation: Conversation | undefined;
   /** The after-hours on-call offer listening for the caller's digits (calls without the AI). */
   #urgentOffer: UrgentOfferListener | undefined;
@@ -164,6 +171,7 @@ export class CallSession implements RegisteredCall {
     this.#routeCall = options.routeCall;
     this.#startConversation = options.startConversation;
     this.#outbound = options.outbound;
+    this.#tts = options.tts;
     const outboundId = options.channelData.headers.get('variable_callbridge_outbound_id');
     this.#outboundId = outboundId !== undefined && /^[0-9a-f-]{36}$/i.test(outboundId) ? outboundId : undefined;
     this.#offeredAtMs = options.acceptedAtMs;
@@ -234,6 +242,18 @@ export class CallSession implements RegisteredCall {
     const { decision, plan } = routed;
     this.#decision = decision;
     this.record.location = decision.location;
+    // The announcement is said before anything else. When its TTS file is not cached yet (TTS was down when
+    // routing loaded), the answer waits for it, briefly: FreeSWITCH runs what we send in order, so the
+    // greeting or the bridge sent after it still follows it.
+    const notice = plan.kind === 'reject' || this.#settings.recordCalls === false ? null : plan.announcement;
+    if (notice === null || this.#spoken().now(notice) !== undefined) return this.#offer(decision, plan);
+    void this.#spoken().prompt(notice, ANNOUNCEMENT_WAIT_MS).then(() => {
+      // The caller may have hung up (or staff ended the call) meanwhile.
+      if (this.#machine.state === 'ringing' && this.#machine.plan === null && !this.#connection.closed) this.#offer(decision, plan);
+    });
+  }
+
+  #offer(decision: RoutingDecision, plan: CallPlan): void {
     // Prepared before the answer goes out: the STT handshake and the agent's greeting overlap the answer.
     if (plan.kind === 'converse' && decision.target.kind === 'ai_agent') this.#conversation = this.#newConversation(decision);
     this.#conversation?.prepare();
@@ -241,6 +261,17 @@ export class CallSession implements RegisteredCall {
     if (decision.location !== null) this.#journal.update(this.callId, { location: decision.location });
     // A leg we originated reaches us already answered: no CHANNEL_ANSWER will come.
     if (this.#channelVariable('Answer-State', false) === 'answered') this.#onAnswered();
+  }
+
+  /** The call's way of saying sentences, in the dialled number's language. */
+  #spoken(): SpokenText {
+    this.#speech ??= new SpokenText({
+      voice: this.#tts,
+      language: this.#decision?.language ?? 'en-US',
+      logger: this.#logger,
+      onFlite: (reason) => this.#journalEvent('tts_fallback', this.state, this.state, { reason }),
+    });
+    return this.#speech;
   }
 
   /**
@@ -293,6 +324,7 @@ export class CallSession implements RegisteredCall {
         if (this.#machine.state === 'transferring' && bridge === this.#bridges) this.#apply({ type: 'transfer_failed', cause });
       },
       ended: () => this.#afterEnd(),
+      say: (text) => this.#spoken().ready(text),
       urgentOffer: (offer) => this.#offerOnCall(offer),
       background: (what, promise) => this.#background(what, promise),
       failed: (what, error) => this.#backgroundFailed(what, error),
@@ -427,6 +459,7 @@ export class CallSession implements RegisteredCall {
       fromNumber: this.record.fromNumber,
       toNumber: this.record.toNumber,
       logger: this.#logger,
+      speech: this.#spoken(),
       journal: (type, data) => this.#journalEvent(type, this.state, this.state, data),
       hooks: {
         onFirstPromptSent: () => this.#reportPickup(),

@@ -37,6 +37,7 @@ export function newConversation(
     fsUuid: call.fsUuid,
     connection: call.connection,
     pipeline: deps.voice,
+    speech: call.speech,
     start: {
       callId: call.callId,
       caller: isAnonymous(call.fromNumber) || !caller.startsWith('+') ? '' : caller,

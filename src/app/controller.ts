@@ -267,6 +267,7 @@ export class Controller {
             target: { kind: 'ai_agent', language: 'en-US', messageOnly: false, handoffRingGroup: routing.config.operator.ring_group },
             location: null,
             recording: { enabled: true, announcement: null },
+            language: 'en-US',
             reason: `Follow-up call placed by the practice (${purpose.replace(/[^a-z_]/g, '')}).`,
             rule: 'outbound',
           };
@@ -390,7 +391,13 @@ export class Controller {
             });
       if (prober) service('health probes', async () => prober.close());
       if (voice) opened.push(voice);
-      else logger.warn('voice pipeline off (no SPEECHMATICS_API_KEY, or no GOOGLE_TTS_API_KEY / GOOGLE_APPLICATION_CREDENTIALS): AI calls are greeted and held');
+      else logger.warn("voice pipeline off (no SPEECHMATICS_API_KEY, or no GOOGLE_TTS_API_KEY / GOOGLE_APPLICATION_CREDENTIALS): AI calls are greeted and held, and announcements are spoken by FreeSWITCH's own voice (mod_flite, US English only)");
+      // An edited announcement is synthesized as soon as the edit is live, not when the next caller waits for it.
+      if (voice) {
+        routing.onChange((changed) => {
+          void voice.prewarmAnnouncements(changed).then((result) => logger.info({ ...result }, 'announcements of the new routing cached'));
+        });
+      }
       const sendSms = sms && ((request: { to: string; template: string; values: Record<string, string>; callId: string }): void => {
         const body = appointmentSms(request.template, request.values, routing.config.practice);
         void sms.send({ to: request.to, body, purpose: 'appointment', callId: request.callId }).then((result) => {
@@ -518,6 +525,7 @@ export class Controller {
             recordCalls: recordingCapture !== undefined,
           },
           startConversation,
+          tts: voice,
           resolveHandOff,
           emergency,
           transfers,

@@ -18,7 +18,7 @@ import type { EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice/answering-machine.ts';
 import { CallAudio } from './call-audio.ts';
-import { announcement } from './call-session-journal.ts';
+import type { Prompt, SpokenText } from './spoken-text.ts';
 import type { VoicePipeline } from './voice-pipeline.ts';
 
 export interface HandOffRequest {
@@ -55,6 +55,8 @@ export interface ConversationOptions {
   connection: EslConnection;
   pipeline: VoicePipeline;
   start: ConversationStart;
+  /** The call's way of saying fixed sentences (its TTS voice; FreeSWITCH's own only as the last resort). */
+  speech: SpokenText;
   /** Asks for a person at any time. */
   operatorDigit: string;
   /** Digits that are an emergency at any time (routing's emergency escape). */
@@ -85,8 +87,6 @@ interface TurnTiming {
   replyMs?: number;
   readyMs?: number;
 }
-
-type Prompt = { app: string; arg: string };
 
 const PLAYBACK_TIMEOUT_MS = 10 * 60 * 1000;
 /** Longest an emergency waits for its "connecting you" sentence before using FreeSWITCH's own voice. */
@@ -324,7 +324,8 @@ export class Conversation {
         this.#play({ app: 'playback', arg: command.path }, () => this.#step({ type: 'playback_finished' }));
         return;
       case 'play_fallback_prompt':
-        this.#play(pipeline.fallbackPrompt(this.#o.start.language), () => this.#step({ type: 'playback_finished' }));
+        // The recorded prompt if there is one, else the holding phrase (cached at start, in the call's voice).
+        this.#play(pipeline.fallbackPrompt() ?? this.#o.speech.ready(pipeline.holdingPhrase(this.#o.start.language)), () => this.#step({ type: 'playback_finished' }));
         return;
       case 'perform':
         for (const action of command.actions) this.#act(action);
@@ -501,17 +502,7 @@ export class Conversation {
    * voice saying the same words.
    */
   #sentencePrompt(sentence: string, waitMs?: number): Promise<Prompt> {
-    const { pipeline } = this.#o;
-    const language = this.#o.start.language;
-    const request = { text: sentence, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate };
-    const known = pipeline.tts.knownPath(request);
-    if (known !== undefined) return Promise.resolve({ app: 'playback', arg: known });
-    const spoken = pipeline.tts.synthesize(request).then(
-      (speech): Prompt => ({ app: 'playback', arg: speech.path }),
-      (): Prompt => announcement(sentence),
-    );
-    if (waitMs === undefined) return spoken;
-    return Promise.race([spoken, new Promise<Prompt>((resolve) => setTimeout(() => resolve(announcement(sentence)), waitMs).unref())]);
+    return this.#o.speech.prompt(sentence, waitMs);
   }
 
   #recordTurnTiming(): void {

@@ -51,6 +51,7 @@ export class RoutingService {
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #reloading: Promise<void> = Promise.resolve();
+  readonly #changeListeners: ((config: RoutingConfig) => void)[] = [];
 
   private constructor(options: RoutingServiceOptions, config: RoutingConfig, hash: string) {
     this.#options = options;
@@ -93,6 +94,11 @@ export class RoutingService {
     this.#watcher.on('error', (error) => this.#options.logger.error({ err: error }, 'routing file watch failed'));
   }
 
+  /** Called with each new version once it is live (not for the version loaded at start). */
+  onChange(listener: (config: RoutingConfig) => void): void {
+    this.#changeListeners.push(listener);
+  }
+
   /** Reads the file again now; resolves when done. Reloads never overlap. */
   reload(): Promise<void> {
     this.#reloading = this.#reloading.then(() => this.#reload());
@@ -131,5 +137,12 @@ export class RoutingService {
       lastError: null,
     };
     logger.info({ version: this.#status.version, hash: result.hash.slice(0, 12) }, 'routing reloaded');
+    for (const listener of this.#changeListeners) {
+      try {
+        listener(result.config);
+      } catch (error) {
+        logger.error({ err: error }, 'a routing change listener failed');
+      }
+    }
   }
 }

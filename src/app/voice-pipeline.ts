@@ -12,7 +12,7 @@ import type { Metrics } from '../http/metrics.ts';
 import { AudioForkServer } from '../voice/audio-fork/index.ts';
 import { loadVocabulary, SpeechmaticsStt, type VocabularyTerm } from '../voice/stt/index.ts';
 import { CachedTts, GoogleTts, type PrewarmResult } from '../voice/tts/index.ts';
-import { announcement } from './call-session-journal.ts';
+import { announcementTexts } from './spoken-text.ts';
 import { reportingEngine, reportingStt, reportingSynthesizer, type HealthProbes, type HealthReport } from './service-health.ts';
 import type { VoiceConfig } from './config.ts';
 
@@ -35,14 +35,18 @@ export interface VoicePipeline {
   vocabulary: readonly VocabularyTerm[];
   voiceFor: (language: string) => string;
   sampleRate: 8000 | 16000;
-  /** What plays when a sentence could not be synthesized (the recorded prompt, or FreeSWITCH's own voice). */
-  fallbackPrompt: (language: string) => { app: string; arg: string };
+  /** The recorded prompt (TTS_FALLBACK_PROMPT) played when a reply could not be synthesized, if configured. */
+  fallbackPrompt: () => { app: string; arg: string } | undefined;
+  /** Said when a reply could not be synthesized and no recorded prompt is configured (cached at start). */
+  holdingPhrase: (language: string) => string;
   phrases: (language: string) => VoicePhrases;
   maxForkRestarts: number;
   bargeInMinSpeechMs: number;
   metrics: Metrics;
-  /** Resolves when every fixed prompt is in the cache (or failed to be). */
+  /** Resolves when every fixed prompt and the routing file's announcements are in the cache (or failed to be). */
   prewarmed: Promise<PrewarmResult>;
+  /** Puts what a routing file has the controller say in the cache (after a reload): the first caller does not wait. */
+  prewarmAnnouncements: (routing: RoutingConfig) => Promise<PrewarmResult>;
   /** Light checks of each service, for failover to see a failing one come back. */
   probes: HealthProbes;
   close(): Promise<void>;
@@ -118,12 +122,22 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
   const voiceFor = (language: string): string => config.tts.voices[primary(language)];
   const sampleRate = config.tts.sampleRate;
 
-  // Everything the agent can say word for word, in every language, is synthesized before the first call.
+  // Everything the agent can say word for word, in every language, and everything the routing file has the
+  // controller say is synthesized before the first call. A call asks in its number's language tag (es-US),
+  // and the tag is part of the cache key: each sentence is warmed under every tag the routing file uses.
   const request = (language: string, text: string): SpeechRequest => ({ text, voice: voiceFor(language), language, sampleRate });
-  const fixed = [
-    ...builtIn.fixedPrompts().map((p) => request(p.language, p.text)),
-    ...Object.entries(PHRASES).flatMap(([language, p]) => [request(language, p.cannotHear), request(language, p.connecting), request(language, p.emergency)]),
-  ];
+  const routingSentences = (config: RoutingConfig): SpeechRequest[] => {
+    const tags = [...new Set(['en-US', ...Object.values(config.numbers).map((n) => n.language)])];
+    return [
+      ...builtIn.fixedPrompts().flatMap((p) => tags.filter((tag) => builtIn.languageFor(tag) === p.language).map((tag) => request(tag, p.text))),
+      ...tags.flatMap((tag) => {
+        const p = PHRASES[primary(tag)];
+        return [request(tag, p.cannotHear), request(tag, p.connecting), request(tag, p.emergency)];
+      }),
+      ...announcementTexts(config).map((a) => request(a.language, a.text)),
+    ];
+  };
+  const fixed = routingSentences(routing);
   const started = performance.now();
   const prewarmed = tts.prewarm(fixed).then((result) => {
     logger.info({ ...result, ms: Math.round(performance.now() - started) }, 'prompt cache warmed');
@@ -161,13 +175,15 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
     vocabulary,
     voiceFor,
     sampleRate,
-    fallbackPrompt: (language) =>
-      config.tts.fallbackPrompt === undefined ? announcement(builtIn.holdingPhrase(language)) : { app: 'playback', arg: config.tts.fallbackPrompt },
+    fallbackPrompt: () => (config.tts.fallbackPrompt === undefined ? undefined : { app: 'playback', arg: config.tts.fallbackPrompt }),
+    holdingPhrase: (language) => builtIn.holdingPhrase(language),
     phrases: (language) => PHRASES[primary(language)],
     maxForkRestarts: config.audioFork.maxRestarts,
     bargeInMinSpeechMs: config.bargeInMinSpeechMs,
     metrics: options.metrics,
     prewarmed,
+    // Sentences already cached are only looked up again (a file read each).
+    prewarmAnnouncements: (config) => tts.prewarm(routingSentences(config)),
     close: async () => {
       await forks.close();
       await external?.close();

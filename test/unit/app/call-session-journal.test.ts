@@ -24,6 +24,7 @@ describe('what the journal keeps of a routing decision', () => {
       },
       location: 'charlotte',
       recording: { enabled: false, announcement: null },
+      language: 'en-US',
       reason: 'Open; this number rings people straight away.',
       rule: 'numbers.+17045550102.mode',
     });

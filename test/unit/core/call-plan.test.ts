@@ -7,6 +7,7 @@ const decision = (target: RoutingDecision['target'], recording = { enabled: true
   target,
   location: 'downtown',
   recording,
+  language: 'en-US',
   reason: 'because',
   rule: 'numbers[0]',
 });
