@@ -10,7 +10,9 @@ export function explainDecision(decision: RoutingDecision, facts: CallFacts): st
     `Call to ${maskNumber(facts.to)} from ${maskNumber(facts.from)} at ${facts.at.toISOString()} (system mode ${facts.mode}${digits}).`,
   );
   lines.push(`Location: ${decision.location ?? 'none (the dialled number is not in the routing file)'}.`);
-  lines.push(`Goes to: ${describeTarget(decision.target)}`);
+  const offer = decision.urgentOffer;
+  if (offer !== undefined) lines.push(`First: the caller hears "${offer.prompt}" Pressing ${offer.digits} calls the on-call provider.`);
+  lines.push(`Goes to: ${describeTarget(decision.target, offer !== undefined)}`);
   lines.push(`Why: ${decision.reason}`);
   lines.push(`Rule: ${decision.rule}`);
   const rec = decision.recording;
@@ -22,10 +24,14 @@ export function explainDecision(decision: RoutingDecision, facts: CallFacts): st
   return lines.join('\n');
 }
 
-function describeTarget(target: RouteTarget): string {
+function describeTarget(target: RouteTarget, afterHours: boolean): string {
   switch (target.kind) {
-    case 'ai_agent':
-      return `${target.messageOnly ? 'the AI agent, taking a message only' : 'the AI agent'} (language ${target.language}); when it cannot help it hands the caller to ring group "${target.handoffRingGroup}".`;
+    case 'ai_agent': {
+      const agent = `${target.messageOnly ? 'the AI agent, taking a message only' : 'the AI agent'} (language ${target.language})`;
+      // The ring groups are closed too: a person means the after-hours people (docs/routing.md, after_hours).
+      if (afterHours) return `${agent}; a caller who asks for a person goes to the after-hours people (modes.ai-down.after_hours), not to a closed ring group.`;
+      return `${agent}; when it cannot help it hands the caller to ring group "${target.handoffRingGroup}".`;
+    }
     case 'ring_group': {
       const order = target.agents.map((a) => `${a.name} (ext ${a.extension}, priority ${a.priority})`).join(', then ');
       const how = target.strategy === 'simultaneous' ? 'all at once' : 'one after another';

@@ -12,6 +12,10 @@ describe('explainDecision', () => {
     expect(text).toContain('Location: charlotte.');
     expect(text).toMatch(/AI agent, taking a message only/);
     expect(text).toMatch(/Christmas Eve \(open only 08:00-12:00\)/);
+    // After hours: the offer comes first, and a person is not the closed ring group.
+    expect(text).toContain('First: the caller hears "If this is an urgent clinical question, press 1 for the on-call provider." Pressing 1 calls the on-call provider.');
+    expect(text).toMatch(/asks for a person goes to the after-hours people/);
+    expect(text).not.toMatch(/ring group "scheduling"/);
     expect(text).toContain('Rule: locations.charlotte.holidays[1]');
     expect(text).toContain('Recording: on, after the announcement "This call may be recorded for quality and training."');
   });
