@@ -20,7 +20,7 @@ import type { CallJournal } from './call-journal.ts';
 import type { Conversation, ConversationHooks, HandOffRequest } from './conversation.ts';
 import type { RegisteredCall } from './call-registry.ts';
 import { performCallCommand, startRecording } from './call-commands.ts';
-import { announcement, inputData, summarizeDecision } from './call-session-journal.ts';
+import { inputData, summarizeDecision } from './call-session-journal.ts';
 import { ANNOUNCEMENT_WAIT_MS, SpokenText, type TtsVoice } from './spoken-text.ts';
 import { CallHandOffs, type EscalationResult, type HandOffPolicy, type TransferEnded } from './call-handoffs.ts';
 import { UrgentOfferListener } from './urgent-offer.ts';
@@ -480,7 +480,8 @@ export class CallSession implements RegisteredCall {
       connection: this.#connection,
       fsUuid: this.fsUuid,
       offer,
-      sentence: (text) => Promise.resolve(announcement(text)),
+      // In the number's language and the practice's voice (cached when routing loaded), like the announcements.
+      sentence: (text) => this.#spoken().prompt(text, ANNOUNCEMENT_WAIT_MS),
       timeoutMs: this.#settings.urgentOfferTimeoutMs ?? 5000,
       logger: this.#logger,
       collected: (digits) => this.#urgentOfferAnswered(digits),

@@ -69,12 +69,17 @@ describe('after hours, a call the AI takes messages on', () => {
 });
 
 describe('after hours, a call for a voicemail box (no AI on the line)', () => {
-  const offered = (call: SimulatedCall): boolean => call.applications.some((a) => (a.arg ?? '').includes(OFFER));
+  /** The offer as the caller hears it: its file in the TTS cache, in the practice's voice. */
+  const offered = (h: Harness, call: SimulatedCall): boolean => {
+    const voice = h.controller.voice;
+    const path = voice?.tts.knownPath({ text: OFFER, voice: voice.voiceFor('en-US'), language: 'en-US', sampleRate: voice.sampleRate });
+    return path !== undefined && call.applications.some((a) => a.app === 'playback' && a.arg === path);
+  };
 
   it('speaks the offer before connecting; pressing 1 dials the on-call number instead of the mailbox', async () => {
     const h = await suite.start();
     const call = h.simulator.placeCall({ from: CALLER, to: MAILBOX_LINE });
-    await eventually(() => offered(call), 'the offer spoken');
+    await eventually(() => offered(h, call), 'the offer spoken');
     expect(bridges(call)).toEqual([]);
     call.sendDtmf('1');
     await eventually(() => bridges(call).length > 0, 'a bridge');
@@ -88,7 +93,7 @@ describe('after hours, a call for a voicemail box (no AI on the line)', () => {
   it('connects the caller to the mailbox when they press something else', async () => {
     const h = await suite.start();
     const call = h.simulator.placeCall({ from: CALLER, to: MAILBOX_LINE });
-    await eventually(() => offered(call), 'the offer spoken');
+    await eventually(() => offered(h, call), 'the offer spoken');
     call.sendDtmf('2');
     await eventually(() => sessions[0]?.state === 'bridged', 'the caller with the mailbox');
     expect(bridges(call)).toEqual(['sofia/gateway/threecx/850']);
