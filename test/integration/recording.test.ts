@@ -208,7 +208,9 @@ describe('call recording (pglite)', () => {
     const routing = join(d.spool, 'routing.yaml');
     const original = await readFile(TEST_ROUTING_FILE, 'utf8');
     await writeFile(routing, original.replace('recording: { enabled: true }', `recording: { enabled: true, announcement: "${ANNOUNCEMENT}" }`));
-    const announced = (c: SimulatedCall) => c.applications.some((a) => a.arg?.includes(ANNOUNCEMENT) === true);
+    // Said with the practice's voice (the cached TTS file), or by FreeSWITCH's own when TTS cannot.
+    const announcement = (h: Harness) => h.controller.voice!.tts.pathFor({ text: ANNOUNCEMENT, voice: 'en-US-Neural2-F', language: 'en-US', sampleRate: 16000 });
+    const announced = (c: SimulatedCall, h: Harness) => c.applications.some((a) => a.arg === announcement(h) || a.arg?.includes(ANNOUNCEMENT) === true);
 
     const keyed = await start({ database, ...d, env: { ROUTING_FILE: routing } });
     const heard = keyed.harness.simulator.placeCall({ from: CALLER, to: RECORDED_AI_LINE, say: [] });
@@ -216,7 +218,7 @@ describe('call recording (pglite)', () => {
     heard.hangup();
     await eventually(() => keyed.sessions.length === 1, 'the session');
     await keyed.sessions[0]!.done;
-    expect(announced(heard)).toBe(true);
+    expect(announced(heard, keyed.harness)).toBe(true);
     await keyed.harness.close();
 
     const s = await start({ database, ...d, env: { ROUTING_FILE: routing, CALL_RECORDING_ENCRYPTION_KEY: '' } });
@@ -227,7 +229,7 @@ describe('call recording (pglite)', () => {
     await eventually(() => s.sessions.length === 1, 'the session');
     await s.sessions[0]!.done;
     expect(call.applications.map((a) => a.app)).not.toContain('record_session');
-    expect(announced(call)).toBe(false);
+    expect(announced(call, s.harness)).toBe(false);
     expect(await wavsIn(s.spool)).toEqual([]);
     const events = (await s.harness.controller.store.getCall(s.sessions[0]!.callId))?.events ?? [];
     expect(events.find((e) => e.type === 'recording_skipped')?.data).toMatchObject({ reason: 'no_encryption_key' });

@@ -6,6 +6,7 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { urgentOfferPrompt } from '../../src/core/routing/after-hours.ts';
 import type { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 import { eventually, TEST_ROUTING_FILE, type Harness } from '../support/controller-harness.ts';
@@ -14,6 +15,8 @@ import { useVoiceHarness } from '../support/voice-peers.ts';
 const CALLER = '+15557770123';
 const SPANISH_AI_LINE = '+15559870400';
 const SPANISH_PEOPLE_LINE = '+15559870500';
+/** A Spanish line of a location that is always closed: after hours its callers hear the on-call offer. */
+const SPANISH_CLOSED_LINE = '+15559870600';
 // Each test has texts of its own: the TTS cache is shared by the file's tests, like a controller's restarts.
 const NOTICE = 'Esta llamada puede ser grabada para control de calidad.';
 const PEOPLE_NOTICE = 'Esta llamada puede ser grabada. Le comunicamos con nuestro equipo.';
@@ -33,7 +36,9 @@ async function writeRouting(aiNotice: string, peopleNotice: string): Promise<voi
   const spanish = (mode: string, notice: string) =>
     `    location: clinic\n    mode: ${mode}\n    ring_group: front\n    language: es-US\n    recording: { enabled: true, announcement: "${notice}" }\n`;
   const lines = `  "${SPANISH_AI_LINE}":\n${spanish('ai_first', aiNotice)}  "${SPANISH_PEOPLE_LINE}":\n${spanish('humans_first', peopleNotice)}`;
-  await writeFile(routingFile, original.replace('numbers:\n', `numbers:\n${lines}`));
+  const closedLine = `  "${SPANISH_CLOSED_LINE}":\n${spanish('humans_first', peopleNotice).replace('location: clinic', 'location: closed')}`;
+  const closed = '  closed:\n    name: Closed Clinic\n    timezone: America/New_York\n    hours: {}\n    after_hours:\n      target: { action: voicemail, mailbox: main }\n';
+  await writeFile(routingFile, original.replace('numbers:\n', `numbers:\n${lines}${closedLine}`).replace('locations:\n', `locations:\n${closed}`));
 }
 
 beforeAll(async () => {
@@ -153,5 +158,27 @@ describe('announcements on a Spanish line', { timeout: 60_000 }, () => {
     expect(call.playbacks[0]).toMatchObject({ path: call.applications[4]!.arg, status: 'done' });
     expect(requestsFor(LATE_NOTICE).map((r) => r.voice.languageCode)).toEqual(['es-US', 'es-US']);
     expect(h.logLines.some((l) => l.includes('TTS could not say this call'))).toBe(false);
+  });
+
+  it('after hours, a Spanish line hears the announcement and then the on-call offer in Spanish, from the cache', async () => {
+    tts.requests.length = 0;
+    const { h, cacheDir } = await start(NOTICE, PEOPLE_NOTICE);
+    const offer = urgentOfferPrompt('es-US', '1');
+    expect(offer).toMatch(/proveedor de guardia/);
+    const file = h.controller.voice!.tts.pathFor({ text: offer, voice: 'es-US-Neural2-A', language: 'es-US', sampleRate: 16000 });
+    expect(file.startsWith(cacheDir)).toBe(true);
+    const asked = tts.requests.length;
+    const call = h.simulator.placeCall({ from: CALLER, to: SPANISH_CLOSED_LINE, say: [] });
+    await eventually(() => call.applications.some((a) => a.arg === file), 'the on-call offer played', 10_000);
+    call.sendDtmf('2');
+    await eventually(() => suite.sessions[0]?.state === 'bridged', 'the caller with the mailbox', 10_000);
+    call.hangup();
+    await suite.sessions[0]!.done;
+
+    const played = call.applications.filter((a) => a.app === 'playback').map((a) => a.arg);
+    expect(played.slice(0, 2)).toEqual([h.controller.voice!.tts.pathFor({ text: PEOPLE_NOTICE, voice: 'es-US-Neural2-A', language: 'es-US', sampleRate: 16000 }), file]);
+    expect(spoken(call)).toEqual([]);
+    // Both were in the cache before the call: Google was not asked during it.
+    expect(tts.requests.length).toBe(asked);
   });
 });
