@@ -224,7 +224,8 @@ describe('post-call queue on Redis', () => {
     }
     const out: string[] = [];
     const io = { out: (text: string) => void out.push(text), prefix };
-    expect(await listJobs(config, { token: undefined, state: 'failed', queue: 'post-call' }, io).catch((e: Error) => e.name)).toBe('UnauthenticatedError');
+    // Without --token the CLI would take CALLBRIDGE_API_TOKEN (set here to the bootstrap admin); a wrong one is refused.
+    expect(await listJobs(config, { token: 'not-our-token', state: 'failed', queue: 'post-call' }, io).catch((e: Error) => e.name)).toBe('UnauthenticatedError');
     expect(await listJobs(config, { token: ADMIN_TOKEN, state: 'failed', queue: 'post-call' }, io)).toBe(0);
     const listed = out.join('');
     expect(listed).toContain(recording.id);
