@@ -11,6 +11,8 @@ export interface ReferenceProblem {
   message: string;
 }
 
+const RESERVED_HANDOFF_NAMES = ['operator', 'emergency', 'on_call'] as const;
+
 export function checkReferences(config: RoutingConfig): ReferenceProblem[] {
   const problems: ReferenceProblem[] = [];
   const add = (path: RoutingPath, message: string): void => {
@@ -63,6 +65,14 @@ export function checkReferences(config: RoutingConfig): ReferenceProblem[] {
   }
 
   known('ring group', config.ring_groups, config.operator.ring_group, ['operator', 'ring_group']);
+
+  // The AI's hand-offs name these destinations themselves (transfer.ts): a ring group of the same id could
+  // never be reached by a hand-off.
+  for (const reserved of RESERVED_HANDOFF_NAMES) {
+    if (Object.hasOwn(config.ring_groups, reserved)) {
+      add(['ring_groups', reserved], `"${reserved}" is a hand-off name of its own (${RESERVED_HANDOFF_NAMES.join(', ')}); give the ring group another id`);
+    }
+  }
 
   for (const [did, number] of Object.entries(config.numbers)) {
     known('location', config.locations, number.location, ['numbers', did, 'location']);

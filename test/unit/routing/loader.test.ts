@@ -275,6 +275,13 @@ describe('reference errors point at the reference', () => {
     expect(errors[1]).toMatchObject(positionOf(text, 'spanglish'));
   });
 
+  it('a ring group named like a hand-off destination of its own (on_call) is refused: a hand-off could never reach it', () => {
+    const text = edit('ring_groups:\n  scheduling:', 'ring_groups:\n  on_call:');
+    const errors = errorsOf(text).filter((e) => /hand-off name/.test(e.message));
+    // The error points into the group (its first key), as other errors about a whole entry do.
+    expect(errors).toEqual([expect.objectContaining({ line: positionOf(text, 'ring_groups:').line + 2, message: expect.stringMatching(/^ring_groups\.on_call: "on_call" is a hand-off name/) })]);
+  });
+
   it('a 3cx-down number for a location that does not exist points at the key', () => {
     const text = edit('      denver: "+13035550180"', '      boulder: "+13035550180"');
     expect(errorsOf(text)).toEqual([expect.objectContaining(positionOf(text, '"+13035550180"'))]);
