@@ -664,12 +664,15 @@ export class Controller {
   }
 
   async #close(): Promise<void> {
+    // The calls go back to the dialplan first, and their audio forks are closed (bounded) before the HTTP
+    // server: a fork's WebSocket is an upgraded connection of that server, which Fastify's close does not
+    // force, so closing HTTP first waited for the live calls' forks forever.
     const steps: [string, () => Promise<unknown>][] = [
-      ['http', () => this.#http.close()],
       ['calls', () => this.registry.closeAll('controller shutdown')],
       ['outbound socket', () => this.#outbound.close()],
       ...this.#services.map((s): [string, () => Promise<unknown>] => [s.name, s.close]),
       ['voice pipeline', async () => this.#voice?.close()],
+      ['http', () => this.#http.close()],
       ['inbound ESL', () => this.#inbound.stop()],
       ['routing watch', async () => this.routing.close()],
     ];

@@ -357,14 +357,20 @@ async function runFailoverPhase(config: Config, options: Omit<PhaseOptions, 'aiE
   }
 }
 
+/**
+ * Every scripted caller dials the Charlotte main line, whose recording notice (a synthesized WAV file like the
+ * agent's own prompts) plays before the agent says anything: the agent's prompts are the WAV files after it.
+ */
+const NOTICES_BEFORE_AGENT = 1;
+
 /** The caller has heard `count` of the agent's prompts (synthesized WAV files) to their end or a break. */
 async function promptsPlayed(call: SimulatedCall, count: number): Promise<void> {
-  await until(() => call.playbacks.filter((p) => p.path.endsWith('.wav')).length >= count);
+  await until(() => call.playbacks.filter((p) => p.path.endsWith('.wav')).length >= NOTICES_BEFORE_AGENT + count);
 }
 
 /** The agent's `count`th prompt has started playing. */
 async function promptStarted(call: SimulatedCall, count: number): Promise<void> {
-  await until(() => call.applications.filter((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true).length >= count);
+  await until(() => call.applications.filter((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true).length >= NOTICES_BEFORE_AGENT + count);
 }
 
 async function until(check: () => boolean): Promise<void> {

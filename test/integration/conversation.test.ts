@@ -260,4 +260,22 @@ describe('AI conversation', () => {
       await engine.close();
     }
   });
+  it('shuts down with a caller mid-conversation: the open audio fork does not hold the controller up, and the caller goes to the dialplan fallback', async () => {
+    const h = await start();
+    const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+    await heardPrompts(call, 1);
+    await eventually(() => h.controller.voice?.forks.stats.connected === 1, 'the audio fork connected');
+
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      h.controller.close().then(() => 'closed'),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still closing'), 10_000))),
+    ]);
+    clearTimeout(timer);
+    expect(closed).toBe('closed');
+    // FreeSWITCH's dialplan went on after the socket application, to the humans.
+    await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the fallback bridge');
+    expect(h.logLines.some((line) => line.includes('handing the call back to the FreeSWITCH dialplan'))).toBe(true);
+    call.hangup();
+  });
 });
