@@ -81,6 +81,21 @@ export interface ConversationTurn {
   partial: boolean;
   /** Digits pressed since the last turn. */
   dtmf?: string;
+  /**
+   * Contract v2: the caller spoke over the previous reply, and this is what of it they really heard (so the
+   * engine's memory of what it said matches the caller's). Absent when the previous reply was heard whole.
+   */
+  interrupted?: InterruptedReply;
+}
+
+/** What the caller heard of a reply they interrupted (contract v2). */
+export interface InterruptedReply {
+  /** The sentences played to their end, in order. */
+  played: string[];
+  /** The sentence that was playing when the caller interrupted, and how much of it they heard. */
+  cut: { text: string; playedMs: number } | null;
+  /** How many sentences of the reply were never played (including any not yet received). */
+  unplayed: number;
 }
 
 export type AgentAction =
@@ -98,8 +113,23 @@ export interface AgentReply {
   actions: AgentAction[];
 }
 
+/**
+ * One piece of a streamed reply (contract v2), in the order the engine sends them: sentences as they are
+ * generated, then the actions (at most one `actions` piece), then `done`. A stream that ends without `done`
+ * failed: what was already said stands, the actions are not run.
+ */
+export type AgentReplyChunk =
+  | { type: 'sentence'; text: string; ssml?: boolean }
+  | { type: 'actions'; actions: AgentAction[] }
+  | { type: 'done' };
+
 export interface ConversationEngine {
   start(start: ConversationStart): Promise<AgentReply>;
   turn(callId: string, turn: ConversationTurn): Promise<AgentReply>;
+  /**
+   * Contract v2: the turn's reply sentence by sentence as the engine produces it. Engines without it are
+   * asked with `turn` (v1), and their whole reply is one sentence.
+   */
+  turnStream?(callId: string, turn: ConversationTurn): AsyncIterable<AgentReplyChunk>;
   end(callId: string, reason: string): Promise<void>;
 }
