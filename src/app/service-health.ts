@@ -21,19 +21,16 @@ export function reportingEngine(engine: ConversationEngine, report: HealthReport
         throw error;
       },
     );
-  // A streamed turn (contract v2) worked when its done arrives (its reader need not read on after it); a
-  // stream the reader leaves earlier says nothing.
+  // A streamed turn (contract v2) worked when its stream ended; a stream our reader left early says nothing.
   const stream = engine.turnStream?.bind(engine);
   async function* watchStream(chunks: AsyncIterable<AgentReplyChunk>): AsyncGenerator<AgentReplyChunk> {
     try {
-      for await (const chunk of chunks) {
-        if (chunk.type === 'done') report('ai_engine', true);
-        yield chunk;
-      }
+      yield* chunks;
     } catch (error) {
       report('ai_engine', false, error instanceof Error ? error.name : 'error');
       throw error;
     }
+    report('ai_engine', true);
   }
   return {
     start: (start) => watch(engine.start(start)),
