@@ -1,10 +1,11 @@
 // `npm run bench`: ESL parse throughput, call setup latency, memory per held call, a 1000-call burst, and
 // the voice pipeline (audio frames at 150 concurrent forks, end of utterance → playback command, the
-// controller's CPU), hand-offs (100 emergencies at once, 50 simultaneous warm transfers), and post-call
-// recordings (an hour encrypted, verified and decrypted as streams, with their memory), measured on
-// this machine and written to bench/results.json. Figures to read, never a pass/fail gate.
+// controller's CPU), streamed replies (AI engine contract v1 against v2: end of speech → first audio),
+// hand-offs (100 emergencies at once, 50 simultaneous warm transfers), and post-call recordings (an hour
+// encrypted, verified and decrypted as streams, with their memory), measured on this machine and written
+// to bench/results.json. Figures to read, never a pass/fail gate.
 //   --quick         small sizes, for checking that the benchmark itself works
-//   --parse-only / --calls-only / --voice-only / --handoffs-only / --recording-only
+//   --parse-only / --calls-only / --voice-only / --streaming-only / --handoffs-only / --recording-only
 //   (results.json is only written by a full run)
 //   --no-postgres   skip the second call run on a real Postgres server
 //   --postgres-url  admin URL of that server (default: the local one the test suite uses)
@@ -16,6 +17,8 @@ import { runHandoffBench, type HandoffBenchOutcome } from './handoffs/index.ts';
 import { runParseBench, type ParseBenchResult } from './parse/index.ts';
 import { runRecordingBench, type RecordingBenchOutcome } from './recording/index.ts';
 import { buildResults, renderTables } from './report.ts';
+import { runStreamingBench, type StreamingBenchOutcome } from './streaming/index.ts';
+import { streamingFigures, streamingTables } from './streaming/report.ts';
 import { runVoiceBench, type VoiceBenchOutcome } from './voice/index.ts';
 import { targetLines } from './targets.ts';
 
@@ -25,6 +28,7 @@ const { values: args } = parseArgs({
     'parse-only': { type: 'boolean', default: false },
     'calls-only': { type: 'boolean', default: false },
     'voice-only': { type: 'boolean', default: false },
+    'streaming-only': { type: 'boolean', default: false },
     'handoffs-only': { type: 'boolean', default: false },
     'recording-only': { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
@@ -38,7 +42,7 @@ const START = '<!-- results:start (written by npm run bench) -->';
 const END = '<!-- results:end -->';
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : args['handoffs-only'] ? 'handoffs' : args['recording-only'] ? 'recording' : undefined;
+const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : args['streaming-only'] ? 'streaming' : args['handoffs-only'] ? 'handoffs' : args['recording-only'] ? 'recording' : undefined;
 const startedAt = new Date();
 const started = performance.now();
 let parse: ParseBenchResult | undefined;
@@ -90,6 +94,21 @@ if (only === undefined || only === 'voice') {
   });
   if (!voice.ok) say(`  ${voice.reason}`);
 }
+let streaming: StreamingBenchOutcome | undefined;
+if (only === undefined || only === 'streaming') {
+  say('Streamed replies: AI engine contract v1 against v2 …');
+  streaming = await runStreamingBench({
+    // v2 joins once the AI engine stand-in streams (contract v2).
+    versions: ['v1'],
+    calls: args.quick ? 4 : 40,
+    missTurns: args.quick ? 1 : 3,
+    cachedTurns: args.quick ? 1 : 2,
+    sentences: 3,
+    generationMs: 300,
+    setupTimeoutMs: 60_000,
+  });
+  if (!streaming.ok) say(`  ${streaming.reason}`);
+}
 let handoffs: HandoffBenchOutcome | undefined;
 if (only === undefined || only === 'handoffs') {
   say('Hand-offs: emergencies at once, simultaneous transfers …');
@@ -109,9 +128,11 @@ if (only === undefined || only === 'recording') {
   if (!recording.ok) say(`  ${recording.reason}`);
 }
 const seconds = (performance.now() - started) / 1000;
-const results = buildResults(parse, calls, voice, handoffs, recording, startedAt, seconds);
+const results = { ...buildResults(parse, calls, voice, handoffs, recording, startedAt, seconds), streaming_replies: streaming && streamingFigures(streaming) };
+// The streaming part's table comes after the other parts' (bench/streaming/report.ts renders it).
+const tables = (format: 'text' | 'markdown'): string => [renderTables(parse, calls, voice, handoffs, recording, format), streaming && streamingTables(streaming, format)].filter(Boolean).join('\n\n');
 say('');
-say(renderTables(parse, calls, voice, handoffs, recording));
+say(tables('text'));
 say('');
 for (const line of targetLines(results)) say(line);
 if (args.quick || only !== undefined) {
@@ -126,7 +147,7 @@ if (args.quick || only !== undefined) {
     const machine =
       `Measured ${results.date.slice(0, 10)} on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.machine.memoryGiB} GiB; ` +
       `whole run ${results.durationSeconds} s; load average at the end ${results.machine.loadAverage.join(' / ')}.`;
-    const body = [machine, '', renderTables(parse, calls, voice, handoffs, recording, 'markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
+    const body = [machine, '', tables('markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
     await writeFile(README, `${readme.slice(0, from + START.length)}\n${body}\n${readme.slice(to)}`);
   }
   say(`\nWrote bench/results.json and the tables in bench/README.md (${seconds.toFixed(0)} s)`);

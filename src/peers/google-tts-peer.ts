@@ -15,6 +15,8 @@ export interface GoogleTtsPeerOptions {
   msPerChar?: number;
   /** Longest audio returned, in ms (default 3000; Infinity for no cap). */
   maxDurationMs?: number;
+  /** How long every synthesis takes before the answer goes out, in ms (default 0): the real service's work. */
+  latencyMs?: number;
 }
 
 export interface PeerRequest {
@@ -45,6 +47,7 @@ export class GoogleTtsPeer {
   readonly #apiKey: string | undefined;
   readonly #msPerChar: number;
   readonly #maxDurationMs: number;
+  readonly #latencyMs: number;
   #arrivalWaiters: { count: number; resolve: () => void }[] = [];
 
   private constructor(server: Server, options: GoogleTtsPeerOptions) {
@@ -52,6 +55,7 @@ export class GoogleTtsPeer {
     this.#apiKey = options.apiKey;
     this.#msPerChar = options.msPerChar ?? 40;
     this.#maxDurationMs = options.maxDurationMs ?? 3000;
+    this.#latencyMs = options.latencyMs ?? 0;
   }
 
   static async start(options: GoogleTtsPeerOptions = {}): Promise<GoogleTtsPeer> {
@@ -133,7 +137,10 @@ export class GoogleTtsPeer {
     this.requests.push(request);
     for (const waiter of this.#arrivalWaiters) if (this.requests.length >= waiter.count) waiter.resolve();
 
-    const answer = (): void => this.answer(request, res);
+    const answer = (): void => {
+      if (this.#latencyMs === 0) return this.answer(request, res);
+      setTimeout(() => res.destroyed || this.answer(request, res), this.#latencyMs).unref();
+    };
     if (this.#held !== null) this.#held.push(answer);
     else answer();
   }
