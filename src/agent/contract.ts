@@ -1,11 +1,21 @@
 // The AI engine's wire contract (docs/ai-engine-contract.md) as zod schemas. The shapes are exactly the
 // ports in src/core/voice-ports.ts; the type checks at the bottom fail to compile if the two drift apart.
 // Replies are parsed with these schemas: a reply that does not match is a failed request, never acted on.
+// Version 2 adds streamed turn replies (a chunk per sentence) and what the caller heard of an interrupted
+// reply; everything of version 1 stays valid under its own prefix.
 import { z } from 'zod';
-import type { AgentAction, AgentReply, ConversationStart, ConversationTurn } from '../core/voice-ports.ts';
+import type {
+  AgentAction,
+  AgentReply,
+  AgentReplyChunk,
+  ConversationStart,
+  ConversationTurn,
+  InterruptedReply,
+} from '../core/voice-ports.ts';
 
-/** Path prefix of this contract version; a breaking change gets a new prefix, never a changed meaning. */
-export const CONTRACT_VERSION = 'v1';
+/** Path prefixes of the contract versions; a breaking change gets a new prefix, never a changed meaning. */
+export const CONTRACT_VERSIONS = ['v1', 'v2'] as const;
+export type ContractVersion = (typeof CONTRACT_VERSIONS)[number];
 
 const text = (max: number) => z.string().max(max);
 
@@ -24,6 +34,16 @@ export const conversationTurnSchema = z.strictObject({
   partial: z.boolean(),
   dtmf: z.string().regex(/^[0-9*#A-D]{1,32}$/).optional(),
 });
+
+/** What the caller heard of the reply they spoke over (v2): bounded like the replies it comes from. */
+export const interruptedReplySchema = z.strictObject({
+  played: z.array(text(2000)).max(64),
+  cut: z.strictObject({ text: text(2000), playedMs: z.number().int().min(0).max(600_000) }).nullable(),
+  unplayed: z.number().int().min(0).max(1000),
+});
+
+/** A v2 turn: the v1 fields and, after a barge-in, what of the previous reply the caller heard. */
+export const conversationTurnV2Schema = conversationTurnSchema.extend({ interrupted: interruptedReplySchema.optional() });
 
 export const conversationEndSchema = z.strictObject({ reason: text(200) });
 
@@ -51,6 +71,16 @@ export const agentReplySchema = z.strictObject({
   actions: z.array(agentActionSchema).max(8),
 });
 
+/**
+ * One line (NDJSON) or event (SSE) of a streamed v2 turn reply. The order (sentences, at most one actions,
+ * done) is a rule of the stream, checked as it arrives (src/agent/reply-stream.ts), not of a single chunk.
+ */
+export const agentReplyChunkSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('sentence'), text: z.string().min(1).max(2000), ssml: z.boolean().optional() }),
+  z.strictObject({ type: z.literal('actions'), actions: z.array(agentActionSchema).max(8) }),
+  z.strictObject({ type: z.literal('done') }),
+]);
+
 /** The JSON Schemas published in docs/ai-engine-contract.md (a unit test keeps the document in step). */
 export function contractJsonSchemas(): Record<string, unknown> {
   return {
@@ -58,6 +88,8 @@ export function contractJsonSchemas(): Record<string, unknown> {
     ConversationTurn: z.toJSONSchema(conversationTurnSchema),
     ConversationEnd: z.toJSONSchema(conversationEndSchema),
     AgentReply: z.toJSONSchema(agentReplySchema),
+    ConversationTurnV2: z.toJSONSchema(conversationTurnV2Schema),
+    AgentReplyChunk: z.toJSONSchema(agentReplyChunkSchema),
   };
 }
 
@@ -68,5 +100,8 @@ const proofs: [
   Same<z.infer<typeof conversationTurnSchema>, ConversationTurn>,
   Same<z.infer<typeof agentActionSchema>, AgentAction>,
   Same<z.infer<typeof agentReplySchema>, AgentReply>,
-] = [true, true, true, true];
+  Same<z.infer<typeof interruptedReplySchema>, InterruptedReply>,
+  Same<z.infer<typeof conversationTurnV2Schema>, ConversationTurn>,
+  Same<z.infer<typeof agentReplyChunkSchema>, AgentReplyChunk>,
+] = [true, true, true, true, true, true, true];
 void proofs;

@@ -2,16 +2,21 @@
 // the whole operation a budget: a slow engine costs the caller at most `budgetMs`, then the resilient
 // engine speaks for us. Retries reuse the request's Idempotency-Key, so a turn the engine already handled
 // (its answer was merely late) is answered from the engine's record instead of being processed twice.
+// With contract v2 a turn's reply streams: the limits above hold until its first chunk, then each gap
+// between chunks has its own limit, and nothing is retried once a chunk has been handed on.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AiEngineBadReplyError, AiEngineUnavailableError, CallbridgeError } from '../core/errors.ts';
 import type {
   AgentReply,
+  AgentReplyChunk,
   ConversationEngine,
   ConversationStart,
   ConversationTurn,
 } from '../core/voice-ports.ts';
-import { agentReplySchema, CONTRACT_VERSION } from './contract.ts';
+import { agentReplySchema, type ContractVersion } from './contract.ts';
+import { ChunkReader } from './http-stream.ts';
 import { silentLogger, type AgentLogger } from './logger.ts';
+import { collectReply, replyChunks, streamFormatOf } from './reply-stream.ts';
 
 /** Per-operation limits: one attempt's timeout and the total time including retries and backoff. */
 export interface RequestLimits {
@@ -24,14 +29,23 @@ export interface HttpConversationEngineOptions {
   baseUrl: string;
   /** AI_ENGINE_TOKEN: sent as `Authorization: Bearer <token>`; omitted when empty. */
   token?: string;
+  /** AI_ENGINE_CONTRACT: v1 (whole replies) or v2 (streamed turn replies, interrupted-reply context). */
+  contract?: ContractVersion;
   start?: Partial<RequestLimits>;
   turn?: Partial<RequestLimits>;
   end?: Partial<RequestLimits>;
   /** First backoff between attempts; doubles each retry (capped at 4×). */
   backoffMs?: number;
-  /** Reply bodies larger than this are malformed (a reply is a sentence and a few actions). */
+  /** Reply bodies (v2: whole streams) larger than this are malformed (a reply is a few sentences and actions). */
   maxReplyBytes?: number;
+  /** v2: longest wait for each chunk after the first, and for the whole stream from the request on. */
+  stream?: Partial<StreamLimits>;
   logger?: AgentLogger;
+}
+
+export interface StreamLimits {
+  gapMs: number;
+  totalMs: number;
 }
 
 /** Least budget left for a retry to be worth sending. */
@@ -43,7 +57,12 @@ const DEFAULTS = {
   end: { attemptTimeoutMs: 1000, budgetMs: 2000 },
   backoffMs: 100,
   maxReplyBytes: 64 * 1024,
+  stream: { gapMs: 2000, totalMs: 30_000 },
+  /** After done, how long the rest of the body may take to end before the connection is dropped instead. */
+  drainMs: 1000,
 } as const;
+
+const STREAM_TYPES = 'application/x-ndjson, text/event-stream';
 
 type Operation = 'start' | 'turn' | 'end';
 
@@ -57,9 +76,18 @@ interface Attempt {
   expectsReply: boolean;
 }
 
+/** A v2 turn whose first chunk has arrived; `abort` ends the request (and with it the body). */
+interface OpenStream {
+  reader: ChunkReader;
+  first: AgentReplyChunk;
+  abort: AbortController;
+}
+
 export class HttpConversationEngine implements ConversationEngine {
   private readonly baseUrl: string;
   private readonly token: string;
+  private readonly contract: ContractVersion;
+  private readonly streamLimits: StreamLimits;
   private readonly limits: Record<Operation, RequestLimits>;
   private readonly backoffMs: number;
   private readonly maxReplyBytes: number;
@@ -77,6 +105,8 @@ export class HttpConversationEngine implements ConversationEngine {
     }
     this.baseUrl = url.href.replace(/\/+$/, '');
     this.token = options.token ?? '';
+    this.contract = options.contract ?? 'v1';
+    this.streamLimits = { ...DEFAULTS.stream, ...options.stream };
     this.limits = {
       start: { ...DEFAULTS.start, ...options.start },
       turn: { ...DEFAULTS.turn, ...options.turn },
@@ -93,7 +123,7 @@ export class HttpConversationEngine implements ConversationEngine {
       const reply = await this.request({
         op: 'start',
         callId: start.callId,
-        path: `/${CONTRACT_VERSION}/conversations`,
+        path: `/${this.contract}/conversations`,
         body: start,
         idempotencyKey: `${start.callId}:start`,
         expectsReply: true,
@@ -106,18 +136,23 @@ export class HttpConversationEngine implements ConversationEngine {
     }
   }
 
+  /** A turn's whole reply; on v2 the stream is read to its end and joined (see collectReply). */
   async turn(callId: string, turn: ConversationTurn): Promise<AgentReply> {
-    const seq = (this.turnCounts.get(callId) ?? 0) + 1;
-    this.turnCounts.set(callId, seq);
-    const reply = await this.request({
-      op: 'turn',
-      callId,
-      path: `/${CONTRACT_VERSION}/conversations/${encodeURIComponent(callId)}/turns`,
-      body: turn,
-      idempotencyKey: `${callId}:turn:${seq}`,
-      expectsReply: true,
-    });
+    if (this.contract === 'v2') {
+      const chunks: AgentReplyChunk[] = [];
+      for await (const chunk of this.streamTurn(callId, turn)) chunks.push(chunk);
+      return collectReply(chunks);
+    }
+    const reply = await this.request(this.turnAttempt(callId, turn));
     return reply as AgentReply;
+  }
+
+  /**
+   * A turn's reply chunk by chunk: on v2 as the engine streams it (rejecting midway when the stream breaks,
+   * stalls, is malformed or ends without done), on v1 the whole reply as one sentence, its actions, done.
+   */
+  turnStream(callId: string, turn: ConversationTurn): AsyncIterable<AgentReplyChunk> {
+    return this.contract === 'v2' ? this.streamTurn(callId, turn) : this.wholeTurn(callId, turn);
   }
 
   async end(callId: string, reason: string): Promise<void> {
@@ -125,7 +160,7 @@ export class HttpConversationEngine implements ConversationEngine {
     await this.request({
       op: 'end',
       callId,
-      path: `/${CONTRACT_VERSION}/conversations/${encodeURIComponent(callId)}/end`,
+      path: `/${this.contract}/conversations/${encodeURIComponent(callId)}/end`,
       body: { reason },
       idempotencyKey: `${callId}:end`,
       expectsReply: false,
@@ -141,18 +176,153 @@ export class HttpConversationEngine implements ConversationEngine {
     return Promise.resolve();
   }
 
+  /** The next turn of a call; v1 sends only v1's fields (its schema is closed), v2 adds `interrupted`. */
+  private turnAttempt(callId: string, turn: ConversationTurn): Attempt {
+    const seq = (this.turnCounts.get(callId) ?? 0) + 1;
+    this.turnCounts.set(callId, seq);
+    const body: ConversationTurn = { text: turn.text, confidence: turn.confidence, partial: turn.partial };
+    if (turn.dtmf !== undefined) body.dtmf = turn.dtmf;
+    if (this.contract === 'v2' && turn.interrupted !== undefined) body.interrupted = turn.interrupted;
+    return {
+      op: 'turn',
+      callId,
+      path: `/${this.contract}/conversations/${encodeURIComponent(callId)}/turns`,
+      body,
+      idempotencyKey: `${callId}:turn:${seq}`,
+      expectsReply: true,
+    };
+  }
+
   private async request(attempt: Attempt): Promise<AgentReply | undefined> {
     if (this.closed) throw new AiEngineUnavailableError('AI engine client closed');
     const operation = new AbortController();
     this.inFlight.add(operation);
     try {
-      return await this.attempts(attempt, operation.signal);
+      return await this.attempts(attempt, operation.signal, (signal) => this.once(attempt, signal));
     } finally {
       this.inFlight.delete(operation);
     }
   }
 
-  private async attempts(attempt: Attempt, cancelled: AbortSignal): Promise<AgentReply | undefined> {
+  private async *wholeTurn(callId: string, turn: ConversationTurn): AsyncGenerator<AgentReplyChunk> {
+    yield* replyChunks(await this.turn(callId, turn));
+  }
+
+  private async *streamTurn(callId: string, turn: ConversationTurn): AsyncGenerator<AgentReplyChunk> {
+    if (this.closed) throw new AiEngineUnavailableError('AI engine client closed');
+    const attempt = this.turnAttempt(callId, turn);
+    const operation = new AbortController();
+    this.inFlight.add(operation);
+    const startedAt = performance.now();
+    let open: OpenStream | undefined;
+    let chunks = 0;
+    try {
+      // Until the first chunk, a failed request is retried like any other (same Idempotency-Key).
+      open = await this.attempts(attempt, operation.signal, (signal) => this.openStream(attempt, signal, operation.signal));
+      // The total limit counts the time spent waiting on the engine, not the time our reader takes between
+      // chunks (it may be busy synthesising the previous sentence).
+      let waitedMs = performance.now() - startedAt;
+      for (let chunk: AgentReplyChunk | undefined = open.first; chunk !== undefined; ) {
+        chunks++;
+        yield chunk;
+        if (chunk.type === 'done') return;
+        const askedAt = performance.now();
+        try {
+          chunk = await this.nextChunk(open, this.streamLimits.totalMs - waitedMs);
+        } finally {
+          waitedMs += performance.now() - askedAt;
+        }
+      }
+      throw new AiEngineUnavailableError('AI engine stream ended before done');
+    } catch (error) {
+      const failure = this.classify(error);
+      if (chunks > 0) {
+        this.logger.warn(
+          { callId, op: 'turn', chunks, code: failure.code, elapsedMs: Math.round(performance.now() - startedAt) },
+          'AI engine stream failed midway',
+        );
+      }
+      throw failure;
+    } finally {
+      this.inFlight.delete(operation);
+      if (open !== undefined) this.release(open);
+    }
+  }
+
+  /** The next chunk under the gap limit, or under what is left (`leftMs`) of the stream's total. */
+  private async nextChunk(open: OpenStream, leftMs: number): Promise<AgentReplyChunk | undefined> {
+    const { gapMs, totalMs } = this.streamLimits;
+    const left = Math.max(0, leftMs);
+    const why = left < gapMs ? `AI engine stream took longer than ${totalMs} ms` : `AI engine sent no chunk for ${gapMs} ms`;
+    const timer = setTimeout(() => open.abort.abort(new AiEngineUnavailableError(why)), Math.min(gapMs, left));
+    try {
+      return await open.reader.next();
+    } catch (error) {
+      // The transport reports an abort in its own words; the reason we aborted for is the one that counts.
+      const reason: unknown = open.abort.signal.reason;
+      throw reason instanceof CallbridgeError ? reason : error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A finished stream's connection is kept if its body ends soon after done; anything else is dropped. */
+  private release(open: OpenStream): void {
+    if (!open.reader.complete) {
+      open.abort.abort();
+      return;
+    }
+    const timer = setTimeout(() => open.abort.abort(), DEFAULTS.drainMs);
+    this.inFlight.add(open.abort);
+    open.reader
+      .drain()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        this.inFlight.delete(open.abort);
+      });
+  }
+
+  /**
+   * One attempt of a v2 turn, up to its first chunk. The attempt's timeouts (`signal`) govern only this far;
+   * after it the request lives on under its own controller, which the stream's gap limit and close() abort.
+   */
+  private async openStream(attempt: Attempt, signal: AbortSignal, cancelled: AbortSignal): Promise<OpenStream> {
+    const abort = new AbortController();
+    const relay = (): void => abort.abort(signal.reason);
+    if (signal.aborted) relay();
+    else signal.addEventListener('abort', relay, { once: true });
+    try {
+      const response = await fetch(`${this.baseUrl}${attempt.path}`, {
+        method: 'POST',
+        headers: this.headers(attempt, STREAM_TYPES),
+        body: JSON.stringify(attempt.body),
+        signal: AbortSignal.any([abort.signal, cancelled]),
+      });
+      const status = response.status;
+      if (status < 200 || status >= 300) {
+        await response.body?.cancel();
+        throw statusError(status);
+      }
+      if (response.body === null) throw new AiEngineUnavailableError('AI engine stream ended before its first chunk', { status });
+      const format = streamFormatOf(response.headers.get('content-type'));
+      if (format === undefined) {
+        await response.body.cancel();
+        throw new AiEngineBadReplyError('AI engine answered a v2 turn with neither NDJSON nor an event stream', { status });
+      }
+      const reader = new ChunkReader(response.body, { format, maxBytes: this.maxReplyBytes, status });
+      const first = await reader.next();
+      if (first === undefined) throw new AiEngineUnavailableError('AI engine stream ended before its first chunk', { status });
+      return { reader, first, abort };
+    } catch (error) {
+      abort.abort();
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', relay);
+    }
+  }
+
+  private async attempts<T>(attempt: Attempt, cancelled: AbortSignal, once: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { attemptTimeoutMs, budgetMs } = this.limits[attempt.op];
     const startedAt = performance.now();
     const budget = AbortSignal.any([AbortSignal.timeout(budgetMs), cancelled]);
@@ -163,7 +333,7 @@ export class HttpConversationEngine implements ConversationEngine {
       if (budget.aborted || remaining < (n === 1 ? 1 : MIN_RETRY_MS)) break;
       const signal = AbortSignal.any([budget, AbortSignal.timeout(Math.ceil(Math.min(attemptTimeoutMs, remaining)))]);
       try {
-        const reply = await this.once(attempt, signal);
+        const reply = await once(signal);
         if (n > 1) this.logger.info({ callId: attempt.callId, op: attempt.op, attempts: n }, 'AI engine answered after retry');
         return reply;
       } catch (error) {
@@ -192,16 +362,20 @@ export class HttpConversationEngine implements ConversationEngine {
     throw lastError;
   }
 
-  private async once(attempt: Attempt, signal: AbortSignal): Promise<AgentReply | undefined> {
+  private headers(attempt: Attempt, accept: string): Record<string, string> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      accept: 'application/json',
+      accept,
       'idempotency-key': attempt.idempotencyKey,
     };
     if (this.token !== '') headers.authorization = `Bearer ${this.token}`;
+    return headers;
+  }
+
+  private async once(attempt: Attempt, signal: AbortSignal): Promise<AgentReply | undefined> {
     const response = await fetch(`${this.baseUrl}${attempt.path}`, {
       method: 'POST',
-      headers,
+      headers: this.headers(attempt, 'application/json'),
       body: JSON.stringify(attempt.body),
       signal,
     });
@@ -213,12 +387,7 @@ export class HttpConversationEngine implements ConversationEngine {
     }
     // Read the body under the same signal: a server that sends headers and then stalls is still slow.
     const raw = await response.arrayBuffer();
-    if (status >= 500 || status === 429 || status === 408) {
-      throw new AiEngineUnavailableError(`AI engine answered HTTP ${status}`, { status });
-    }
-    if (status < 200 || status >= 300) {
-      throw new AiEngineBadReplyError(`AI engine refused the request with HTTP ${status}`, { status });
-    }
+    if (status < 200 || status >= 300) throw statusError(status);
     if (!attempt.expectsReply) return undefined;
     if (raw.byteLength > this.maxReplyBytes) {
       throw new AiEngineBadReplyError(`AI engine reply is ${raw.byteLength} bytes (limit ${this.maxReplyBytes})`, { status });
@@ -249,4 +418,12 @@ export class HttpConversationEngine implements ConversationEngine {
     }
     return new AiEngineUnavailableError('AI engine unreachable', { cause: error });
   }
+}
+
+/** A non-2xx answer: the engine is unavailable (retried) or refused the request (a bug, not retried). */
+function statusError(status: number): CallbridgeError {
+  if (status >= 500 || status === 429 || status === 408) {
+    return new AiEngineUnavailableError(`AI engine answered HTTP ${status}`, { status });
+  }
+  return new AiEngineBadReplyError(`AI engine refused the request with HTTP ${status}`, { status });
 }

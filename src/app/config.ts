@@ -129,7 +129,13 @@ export interface VoiceConfig {
     readonly fallbackPrompt: string | undefined;
   };
   /** The external AI engine; without a URL the built-in scripted agent talks to callers. */
-  readonly aiEngine: { readonly url: string | undefined; readonly token: string | undefined; readonly deadlineMs: number };
+  readonly aiEngine: {
+    readonly url: string | undefined;
+    readonly token: string | undefined;
+    readonly deadlineMs: number;
+    /** Which version of docs/ai-engine-contract.md the engine speaks (v2: streamed turn replies). */
+    readonly contract: 'v1' | 'v2';
+  };
   readonly agentScriptFile: string;
   readonly vocabularyFile: string;
   /**
@@ -290,6 +296,7 @@ function envSchema(mode: RunMode) {
     AI_ENGINE_URL: optional(url(['https', 'http'])),
     AI_ENGINE_TOKEN: optional(z.string()),
     AI_ENGINE_DEADLINE_MS: positiveMs(3000),
+    AI_ENGINE_CONTRACT: optional(z.enum(['v1', 'v2'], { error: (issue) => `expected v1 or v2, got ${JSON.stringify(issue.input)}` })).transform((s) => s ?? 'v1'),
     AGENT_SCRIPT_FILE: optional(z.string()).transform((s) => s ?? './dialplan/agent.yaml'),
     VOCABULARY_FILE: optional(z.string()).transform((s) => s ?? './dialplan/vocabulary.yaml'),
     AUDIO_FORK_BASE_URL: optional(url(['ws', 'wss'])),
@@ -424,7 +431,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
         cacheDir: resolve(e.TTS_CACHE_DIR),
         fallbackPrompt: e.TTS_FALLBACK_PROMPT === undefined ? undefined : resolve(e.TTS_FALLBACK_PROMPT),
       },
-      aiEngine: { url: e.AI_ENGINE_URL, token: e.AI_ENGINE_TOKEN, deadlineMs: e.AI_ENGINE_DEADLINE_MS },
+      aiEngine: { url: e.AI_ENGINE_URL, token: e.AI_ENGINE_TOKEN, deadlineMs: e.AI_ENGINE_DEADLINE_MS, contract: e.AI_ENGINE_CONTRACT },
       agentScriptFile: e.AGENT_SCRIPT_FILE,
       vocabularyFile: e.VOCABULARY_FILE,
       audioFork: {

@@ -3,7 +3,7 @@
 // again every few seconds — in ai-down no caller reaches the AI, so without probes nothing would ever say
 // it is back.
 import type { HealthSource } from '../core/system-mode.ts';
-import type { ConversationEngine, SpeechToText } from '../core/voice-ports.ts';
+import type { AgentReplyChunk, ConversationEngine, ConversationTurn, SpeechToText } from '../core/voice-ports.ts';
 import type { SpeechSynthesizer, SynthesisInput } from '../voice/tts/index.ts';
 
 export type HealthReport = (source: HealthSource, healthy: boolean, detail?: string) => void;
@@ -21,9 +21,21 @@ export function reportingEngine(engine: ConversationEngine, report: HealthReport
         throw error;
       },
     );
+  // A streamed turn (contract v2) worked when its stream ended; a stream our reader left early says nothing.
+  const stream = engine.turnStream?.bind(engine);
+  async function* watchStream(chunks: AsyncIterable<AgentReplyChunk>): AsyncGenerator<AgentReplyChunk> {
+    try {
+      yield* chunks;
+    } catch (error) {
+      report('ai_engine', false, error instanceof Error ? error.name : 'error');
+      throw error;
+    }
+    report('ai_engine', true);
+  }
   return {
     start: (start) => watch(engine.start(start)),
     turn: (callId, turn) => watch(engine.turn(callId, turn)),
+    ...(stream === undefined ? {} : { turnStream: (callId: string, turn: ConversationTurn) => watchStream(stream(callId, turn)) }),
     end: (callId, reason) => engine.end(callId, reason),
   };
 }

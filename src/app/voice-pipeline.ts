@@ -89,7 +89,7 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
   const external =
     config.aiEngine.url === undefined
       ? undefined
-      : new HttpConversationEngine({ baseUrl: config.aiEngine.url, ...(config.aiEngine.token ? { token: config.aiEngine.token } : {}), logger: agentLogger });
+      : new HttpConversationEngine({ baseUrl: config.aiEngine.url, ...(config.aiEngine.token ? { token: config.aiEngine.token } : {}), contract: config.aiEngine.contract, logger: agentLogger });
   const watchedEngine = external === undefined ? undefined : reportingEngine(external, report);
   const engine: ConversationEngine =
     watchedEngine === undefined
