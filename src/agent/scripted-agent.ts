@@ -4,11 +4,13 @@
 import type {
   AgentAction,
   AgentReply,
+  AgentReplyChunk,
   ConversationEngine,
   ConversationStart,
   ConversationTurn,
 } from '../core/voice-ports.ts';
 import { normalize, PhraseSet } from '../core/phrases.ts';
+import { replyChunks } from './reply-stream.ts';
 import type { AgentScript, LanguagePrompts, ScriptIntent } from './script.ts';
 
 export interface ScriptedAgentOptions {
@@ -126,6 +128,14 @@ export class ScriptedAgent implements ConversationEngine {
 
   turn(callId: string, turn: ConversationTurn): Promise<AgentReply> {
     return Promise.resolve(this.step(callId, turn));
+  }
+
+  /**
+   * Contract v2: the same reply sentence by sentence, so the first sentence can be synthesised and played
+   * while the next is (an SSML reply stays whole), then its actions, then done.
+   */
+  async *turnStream(callId: string, turn: ConversationTurn): AsyncGenerator<AgentReplyChunk> {
+    yield* replyChunks(this.step(callId, turn), { split: true });
   }
 
   end(callId: string, _reason?: string): Promise<void> {
