@@ -1,14 +1,16 @@
 // One caller talking with the AI agent. The pure turn-taking machine (src/core/turn-taking.ts) decides;
-// this class feeds it what happened (speech, transcripts, replies, synthesized audio, playback ends, digits)
-// and performs what it asks for on the call's own ESL connection: `uuid_break <uuid> all` to stop talking
-// over the caller, the engine's turn, the synthesis, `playback <file>`, and the agent's actions.
+// this class feeds it what happened (speech, transcripts, reply sentences as the engine streams them,
+// synthesized audio, playback ends, digits) and performs what it asks for on the call's own ESL connection:
+// `uuid_break <uuid> all` to stop talking over the caller, the engine's turn, one synthesis per sentence,
+// `playback <file>` one sentence after the other, and the agent's actions once the last one was heard.
 //
 // What the caller hears is never silence: the engine answers within its deadline (a holding phrase, then
 // the built-in agent, then a person), a failed synthesis plays the generic prompt, and losing the caller's
 // audio (STT down, fork gone) hands the caller to a person with a sentence saying so.
 //
 // Transcripts are PHI: they go to the engine and nowhere else. The journal keeps lengths, turn numbers and
-// timings; logs keep none of the words.
+// timings; logs keep none of the words. The agent's side of the transcript (for the person taking over)
+// holds only the sentences the caller heard to their end.
 import type { Logger } from 'pino';
 import type { EmergencyPhrases, EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
@@ -17,6 +19,7 @@ import type { AgentAction, AgentReply, ConversationStart } from '../core/voice-p
 import type { EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice/answering-machine.ts';
+import { AgentReplies, basename, type PlaybackEnd } from './agent-replies.ts';
 import { CallAudio } from './call-audio.ts';
 import type { Prompt, SpokenText } from './spoken-text.ts';
 import type { VoicePipeline } from './voice-pipeline.ts';
@@ -81,13 +84,6 @@ export interface ConversationOptions {
   hooks: ConversationHooks;
 }
 
-interface TurnTiming {
-  turn: number;
-  endOfSpeechMs: number;
-  replyMs?: number;
-  readyMs?: number;
-}
-
 const PLAYBACK_TIMEOUT_MS = 10 * 60 * 1000;
 /** Longest an emergency waits for its "connecting you" sentence before using FreeSWITCH's own voice. */
 const EMERGENCY_PROMPT_WAIT_MS = 300;
@@ -98,15 +94,15 @@ export class Conversation {
   #turn: TurnState = { ...initialTurnState, phase: 'thinking' };
   /** The input whose commands are being performed. */
   #stepping: TurnInput['type'] | undefined;
+  /** Inputs that arrived while another was being performed (a cached sentence is ready at once). */
+  readonly #inbox: TurnInput[] = [];
   #ended = false;
   #playbackSeq = 0;
-  /** The playback the turn machine is waiting on; older completions (broken prompts) are ignored. */
+  /** The playback in progress (0: none, or it was broken); a broken one's end reports what it played. */
   #currentPlayback = 0;
   #firstPrompt: { path: string; heard: boolean } | undefined;
   #answeredAtMs: number | undefined;
-  #timing: TurnTiming | undefined;
-  /** Caller utterances sent to the agent so far (the journal's turn numbers; 0 is the greeting). */
-  #utterances = 0;
+  readonly #replies: AgentReplies;
   #escape = '';
   #collecting: { max: number; count: number; timeoutMs: number } | undefined;
   readonly #transcript: TranscriptLine[] = [];
@@ -117,6 +113,20 @@ export class Conversation {
     this.#o = options;
     const { pipeline } = options;
     this.#awaitingAnswerer = options.answeringMachine !== undefined;
+    this.#replies = new AgentReplies({
+      callId: options.callId,
+      pipeline,
+      language: options.start.language,
+      speech: options.speech,
+      clock: options.clock,
+      logger: options.logger,
+      journal: options.journal,
+      state: () => this.#turn,
+      step: (input) => this.#step(input),
+      play: (prompt, ended, journal) => this.#play(prompt, ended, journal),
+      over: () => this.#ended,
+      engineFailed: (error) => this.#engineFailed(error),
+    });
     this.#audio = new CallAudio({
       callId: options.callId,
       fsUuid: options.fsUuid,
@@ -150,7 +160,7 @@ export class Conversation {
             this.#step({ type: 'final', text: event.text, confidence: event.confidence });
             return;
           case 'end_of_utterance':
-            this.#timing = { turn: this.#turn.turn, endOfSpeechMs: this.#o.clock.monotonicMs() };
+            this.#replies.endOfSpeech(this.#turn.turn);
             this.#step({ type: 'end_of_utterance' });
             return;
         }
@@ -168,7 +178,7 @@ export class Conversation {
   }
 
   #greet(): void {
-    this.#ask(0, 0, () => this.#o.pipeline.engine.start(this.#o.start).then((reply) => withOffer(reply, this.#o.urgentOffer?.prompt)));
+    this.#replies.greet(() => this.#o.pipeline.engine.start(this.#o.start).then((reply) => withOffer(reply, this.#o.urgentOffer?.prompt)));
   }
 
   #classifyAnswerer(frame: Buffer): void {
@@ -230,7 +240,7 @@ export class Conversation {
    */
   async interruptForEmergency(trigger: EmergencyTrigger): Promise<void> {
     this.#ended = true;
-    clearTimeout(this.#digitTimer);
+    this.#clearTimers();
     this.#breakPlayback();
     void this.#audio.close();
     if (trigger.kind === 'agent') return;
@@ -247,7 +257,7 @@ export class Conversation {
   /** Staff moved the call elsewhere: the agent lets go at once, without a word. */
   release(): void {
     this.#ended = true;
-    clearTimeout(this.#digitTimer);
+    this.#clearTimers();
     this.#breakPlayback();
     void this.#audio.close();
   }
@@ -260,7 +270,7 @@ export class Conversation {
   /** The call is over (called once, when the session releases it): stop listening and tell the engine. */
   async stop(reason: string): Promise<void> {
     this.#ended = true;
-    clearTimeout(this.#digitTimer);
+    this.#clearTimers();
     await this.#audio.close();
     // The engine hears of the end even after a hand-off: it keeps per-call state until then.
     await this.#o.pipeline.engine.end(this.#o.callId, reason).catch((error: unknown) => this.#o.logger.debug({ err: error }, 'engine end failed'));
@@ -268,12 +278,19 @@ export class Conversation {
 
   #step(input: TurnInput): void {
     if (this.#ended) return;
-    const result = turnStep(this.#turn, input, { operatorDigit: this.#o.operatorDigit });
-    this.#turn = result.next;
-    if (result.dropped !== undefined) this.#o.journal('turn_input_dropped', { input: input.type, reason: result.dropped });
-    this.#stepping = input.type;
-    for (const command of result.commands) this.#perform(command);
-    this.#stepping = undefined;
+    // One input at a time: one that arrives while another's commands are performed waits for them.
+    this.#inbox.push(input);
+    if (this.#stepping !== undefined) return;
+    for (let next = this.#inbox.shift(); next !== undefined && !this.#ended; next = this.#inbox.shift()) {
+      const result = turnStep(this.#turn, next, { operatorDigit: this.#o.operatorDigit });
+      this.#turn = result.next;
+      if (result.dropped !== undefined) this.#o.journal('turn_input_dropped', { input: next.type, reason: result.dropped });
+      this.#stepping = next.type;
+      for (const command of result.commands) this.#perform(command);
+      this.#stepping = undefined;
+    }
+    this.#inbox.length = 0;
+    this.#replies.stepped();
   }
 
   #perform(command: TurnCommand): void {
@@ -283,49 +300,27 @@ export class Conversation {
         // The operator digit also stops playback; only the caller's voice is a barge-in.
         if (this.#stepping !== 'dtmf') {
           pipeline.metrics.bargeInsTotal.inc();
-          this.#o.journal('barge_in', { turn: this.#utterances + 1 });
+          this.#o.journal('barge_in', { turn: this.#replies.nextUtterance });
         }
         this.#breakPlayback();
         return;
-      case 'ask_agent': {
-        const utterance = ++this.#utterances;
-        this.#o.journal('caller_turn', { turn: utterance, chars: command.text.length, confidence: command.confidence, digits: command.dtmf.length });
-        this.#ask(command.turn, utterance, () =>
-          pipeline.engine.turn(this.#o.callId, { text: command.text, confidence: command.confidence, partial: false, ...(command.dtmf === '' ? {} : { dtmf: command.dtmf }) }),
-        );
+      case 'ask_agent':
+        this.#replies.ask(command.turn, { text: command.text, confidence: command.confidence, partial: false, ...(command.dtmf === '' ? {} : { dtmf: command.dtmf }) }, command.interrupted);
         return;
-      }
-      case 'synthesize': {
-        const language = this.#o.start.language;
-        const request = { text: command.text, ssml: command.ssml, voice: pipeline.voiceFor(language), language, sampleRate: pipeline.sampleRate };
-        // A prompt already in the cache plays at once, without waiting for the event loop to come round.
-        const known = pipeline.tts.knownPath(request);
-        if (known !== undefined) {
-          if (this.#timing?.turn === command.turn) this.#timing.readyMs = this.#o.clock.monotonicMs();
-          this.#step({ type: 'speech_ready', turn: command.turn, path: known });
-          return;
-        }
-        pipeline.tts
-          .synthesize(request)
-          .then(
-            (speech) => {
-              if (this.#timing?.turn === command.turn) this.#timing.readyMs = this.#o.clock.monotonicMs();
-              this.#step({ type: 'speech_ready', turn: command.turn, path: speech.path });
-            },
-            (error: unknown) => {
-              this.#o.logger.warn({ err: error }, 'speech synthesis failed; playing the generic prompt');
-              this.#step({ type: 'speech_failed', turn: command.turn });
-            },
-          );
+      case 'synthesize':
+        this.#replies.synthesize(command.turn, command.sentence, command.text, command.ssml);
         return;
-      }
       case 'play':
-        this.#recordTurnTiming();
-        this.#play({ app: 'playback', arg: command.path }, () => this.#step({ type: 'playback_finished' }));
+        this.#replies.play(command.turn, command.sentence, { app: 'playback', arg: command.path });
         return;
       case 'play_fallback_prompt':
-        // The recorded prompt if there is one, else the holding phrase (cached at start, in the call's voice).
-        this.#play(pipeline.fallbackPrompt() ?? this.#o.speech.ready(pipeline.holdingPhrase(this.#o.start.language)), () => this.#step({ type: 'playback_finished' }));
+        this.#replies.play(command.turn, command.sentence, undefined);
+        return;
+      case 'sentence_heard':
+        this.#transcript.push({ speaker: 'agent', text: command.text.trim(), atMs: this.#o.clock.monotonicMs() });
+        return;
+      case 'reply_spoken':
+        this.#o.journal('reply_spoken', { turn: this.#replies.utteranceOf(command.turn), sentences: command.sentences, heard: command.heard, end: command.end });
         return;
       case 'perform':
         for (const action of command.actions) this.#act(action);
@@ -333,21 +328,15 @@ export class Conversation {
     }
   }
 
-  /** Asks the engine (greeting or turn); the reply is dropped by the turn machine if the caller moved on. */
-  #ask(turn: number, utterance: number, request: () => Promise<AgentReply>): void {
-    request().then(
-      (reply) => {
-        if (this.#timing?.turn === turn) this.#timing.replyMs = this.#o.clock.monotonicMs();
-        this.#o.journal('agent_reply', { turn: utterance, chars: reply.say.length, actions: reply.actions.map((a) => a.type) });
-        if (reply.say.trim() !== '') this.#transcript.push({ speaker: 'agent', text: reply.say.trim(), atMs: this.#o.clock.monotonicMs() });
-        this.#step({ type: 'agent_reply', turn, say: reply.say, ssml: reply.ssml ?? false, actions: reply.actions });
-      },
-      (error: unknown) => {
-        // The resilient engine answers even when every engine fails; this is the last line of defence.
-        this.#o.logger.error({ err: error }, 'conversation engine failed');
-        this.#handOffWithExplanation({ name: 'operator', reason: 'the conversation engine failed', summary: '' }, this.#o.pipeline.phrases(this.#o.start.language).connecting);
-      },
-    );
+  #engineFailed(error: unknown): void {
+    // The resilient engine answers even when every engine fails; this is the last line of defence.
+    this.#o.logger.error({ err: error }, 'conversation engine failed');
+    this.#handOffWithExplanation({ name: 'operator', reason: 'the conversation engine failed', summary: '' }, this.#o.pipeline.phrases(this.#o.start.language).connecting);
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#digitTimer);
+    this.#replies.close();
   }
 
   #act(action: AgentAction): void {
@@ -415,28 +404,32 @@ export class Conversation {
   #digitsDone(): void {
     clearTimeout(this.#digitTimer);
     this.#collecting = undefined;
-    this.#timing = { turn: this.#turn.turn, endOfSpeechMs: this.#o.clock.monotonicMs() };
+    this.#replies.endOfSpeech(this.#turn.turn);
     this.#step({ type: 'end_of_utterance' });
   }
 
-  #play(prompt: Prompt, finished: () => void): void {
+  #play(prompt: Prompt, ended: (end: PlaybackEnd) => void, journal: Record<string, unknown>): void {
     const id = ++this.#playbackSeq;
     this.#currentPlayback = id;
     const first = this.#firstPrompt === undefined;
     if (first) this.#firstPrompt = { path: prompt.arg, heard: false };
-    this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined });
+    this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined, ...journal });
     const done = this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS });
     if (first) this.#o.hooks.onFirstPromptSent();
     done.then(
       (complete) => {
-        if (first) this.#o.hooks.onGreetingDone(complete.headers.get('Application-Response') !== 'FILE PLAYED' || this.#currentPlayback !== id);
-        if (!this.#ended && this.#currentPlayback === id) finished();
+        const broken = this.#currentPlayback !== id;
+        if (!broken) this.#currentPlayback = 0;
+        if (first) this.#o.hooks.onGreetingDone(complete.headers.get('Application-Response') !== 'FILE PLAYED' || broken);
+        if (!this.#ended) ended({ broken, playedMs: playedMsOf(complete) });
       },
       (error: unknown) => {
         if (this.#ended || this.#o.connection.closed) return;
         this.#o.logger.warn({ err: error }, 'prompt playback failed');
+        const broken = this.#currentPlayback !== id;
+        if (!broken) this.#currentPlayback = 0;
         if (first) this.#o.hooks.onGreetingDone(true);
-        if (this.#currentPlayback === id) finished();
+        ended({ broken, playedMs: undefined });
       },
     );
   }
@@ -444,6 +437,7 @@ export class Conversation {
   #breakPlayback(): void {
     if (this.#currentPlayback === 0) return;
     this.#currentPlayback = 0;
+    this.#replies.broke();
     this.#api(`uuid_break ${this.#o.fsUuid} all`);
   }
 
@@ -465,7 +459,7 @@ export class Conversation {
   #handOff(request: HandOffRequest): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#digitTimer);
+    this.#clearTimers();
     this.#o.journal('hand_off', { to: request.name, reason: request.reason, summaryChars: request.summary.length });
     void this.#audio.close();
     this.#o.hooks.onHandOff(request);
@@ -475,7 +469,7 @@ export class Conversation {
   #handOffWithExplanation(request: HandOffRequest, sentence: string): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#digitTimer);
+    this.#clearTimers();
     void this.#audio.close();
     this.#breakPlayback();
     const handOff = (): void => {
@@ -505,21 +499,6 @@ export class Conversation {
     return this.#o.speech.prompt(sentence, waitMs);
   }
 
-  #recordTurnTiming(): void {
-    const timing = this.#timing;
-    if (timing === undefined || timing.turn !== this.#turn.turn || timing.replyMs === undefined || timing.readyMs === undefined) return;
-    this.#timing = undefined;
-    const sentMs = this.#o.clock.monotonicMs();
-    const stages = {
-      agent: timing.replyMs - timing.endOfSpeechMs,
-      tts: timing.readyMs - timing.replyMs,
-      playback: sentMs - timing.readyMs,
-      total: sentMs - timing.endOfSpeechMs,
-    };
-    for (const [stage, ms] of Object.entries(stages)) this.#o.pipeline.metrics.turnStageSeconds.observe({ stage }, ms / 1000);
-    this.#o.journal('turn_timing', { turn: this.#utterances, ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}Ms`, Math.round(v * 1000) / 1000])) });
-  }
-
   #api(command: string): void {
     this.#o.connection.api(command).catch((error: unknown) => {
       if (!this.#ended && !this.#o.connection.closed) this.#o.logger.warn({ err: error, command: command.split(' ')[0] }, 'conversation command failed');
@@ -539,6 +518,14 @@ function withOffer(reply: AgentReply, offer: string | undefined): AgentReply {
   return { ...reply, say: `${reply.say.trim()} ${offer}` };
 }
 
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
+/**
+ * How much of a playback FreeSWITCH played, from its CHANNEL_EXECUTE_COMPLETE: switch_ivr_play_file sets
+ * playback_ms (the samples it read from the file, in ms) before PLAYBACK_STOP, also when uuid_break cut it
+ * (Playback-Status: break, Application-Response still FILE PLAYED). A playback that never started (FILE NOT
+ * FOUND) leaves the previous one's value on the channel, so only a played file's figure counts.
+ */
+function playedMsOf(complete: EslEvent): number | undefined {
+  if (complete.headers.get('Application-Response') !== 'FILE PLAYED') return undefined;
+  const ms = Number(complete.headers.get('variable_playback_ms'));
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialTurnState, turnStep, type TurnInput, type TurnResult, type TurnState } from '../../../src/core/turn-taking.ts';
+import type { AgentAction } from '../../../src/core/voice-ports.ts';
 
 const options = { operatorDigit: '0' };
 
@@ -15,6 +16,16 @@ function run(inputs: TurnInput[], start: TurnState = initialTurnState): { state:
 
 const commandsOf = (results: TurnResult[]) => results.flatMap((r) => r.commands);
 
+/** The agent in the middle of saying one sentence (turn 0), with `actions` to run after it. */
+function speakingReply(actions: AgentAction[]): TurnState {
+  return run([
+    { type: 'final', text: 'hello', confidence: 1 },
+    { type: 'end_of_utterance' },
+    { type: 'agent_reply', turn: 0, say: 'Press 1 to confirm.', ssml: false, actions },
+    { type: 'speech_ready', turn: 0, sentence: 0, path: '/cache/confirm.wav' },
+  ]).state;
+}
+
 describe('turn-taking', () => {
   it('takes a whole turn: the caller speaks, the agent answers, the reply is synthesized and played', () => {
     const { state, results } = run([
@@ -22,28 +33,26 @@ describe('turn-taking', () => {
       { type: 'final', text: 'I need an appointment', confidence: 0.93 },
       { type: 'end_of_utterance' },
       { type: 'agent_reply', turn: 0, say: 'Which day suits you?', ssml: false, actions: [] },
-      { type: 'speech_ready', turn: 0, path: '/cache/abc.wav' },
-      { type: 'playback_finished' },
+      { type: 'speech_ready', turn: 0, sentence: 0, path: '/cache/abc.wav' },
+      { type: 'playback_finished', turn: 0, sentence: 0 },
     ]);
     expect(commandsOf(results)).toEqual([
       { type: 'ask_agent', turn: 0, text: 'I need an appointment', confidence: 0.93, dtmf: '' },
-      { type: 'synthesize', turn: 0, text: 'Which day suits you?', ssml: false },
-      { type: 'play', path: '/cache/abc.wav' },
+      { type: 'synthesize', turn: 0, sentence: 0, text: 'Which day suits you?', ssml: false },
+      { type: 'play', turn: 0, sentence: 0, path: '/cache/abc.wav' },
+      { type: 'sentence_heard', turn: 0, sentence: 0, text: 'Which day suits you?' },
+      { type: 'reply_spoken', turn: 0, sentences: 1, heard: 1, end: 'done' },
     ]);
     expect(state.phase).toBe('listening');
   });
 
   it('breaks playback the moment the caller talks over the agent, and drops what belonged to that turn', () => {
-    const speaking: TurnState = {
-      ...initialTurnState,
-      phase: 'speaking',
-      pendingActions: [{ type: 'hangup' }],
-    };
+    const speaking = speakingReply([{ type: 'hangup' }]);
     const barge = turnStep(speaking, { type: 'voice_activity' }, options);
     expect(barge.commands).toEqual([{ type: 'break_playback' }]);
-    expect(barge.next).toMatchObject({ phase: 'caller_speaking', turn: 1, pendingActions: [] });
+    expect(barge.next).toMatchObject({ phase: 'caller_speaking', turn: 1, reply: undefined });
     // The interrupted playback ends, but it no longer triggers the old turn's actions.
-    const ended = turnStep(barge.next, { type: 'playback_finished' }, options);
+    const ended = turnStep(barge.next, { type: 'playback_finished', turn: 0, sentence: 0 }, options);
     expect(ended.commands).toEqual([]);
     expect(ended.dropped).toMatch(/not speaking/);
   });
@@ -58,8 +67,9 @@ describe('turn-taking', () => {
       { type: 'end_of_utterance' },
     ]);
     expect(results[3]!.dropped).toMatch(/stale agent reply for turn 0/);
+    // The engine hears that nothing of the reply it was making reached the caller.
     expect(results[5]!.commands).toEqual([
-      { type: 'ask_agent', turn: 1, text: 'I want to book for next Tuesday', confidence: 0.8, dtmf: '' },
+      { type: 'ask_agent', turn: 1, text: 'I want to book for next Tuesday', confidence: 0.8, dtmf: '', interrupted: { played: [], cut: null, unplayed: 0 } },
     ]);
     expect(state.phase).toBe('thinking');
   });
@@ -70,7 +80,7 @@ describe('turn-taking', () => {
       { type: 'end_of_utterance' },
       { type: 'agent_reply', turn: 0, say: 'Hi!', ssml: false, actions: [] },
       { type: 'voice_activity' },
-      { type: 'speech_ready', turn: 0, path: '/cache/hi.wav' },
+      { type: 'speech_ready', turn: 0, sentence: 0, path: '/cache/hi.wav' },
     ]);
     expect(results[4]!.commands).toEqual([]);
     expect(results[4]!.dropped).toMatch(/stale speech/);
@@ -82,21 +92,24 @@ describe('turn-taking', () => {
       { type: 'final', text: 'question about my bill', confidence: 1 },
       { type: 'end_of_utterance' },
       { type: 'agent_reply', turn: 0, say: 'Connecting you to billing.', ssml: false, actions: [transfer] },
-      { type: 'speech_ready', turn: 0, path: '/cache/b.wav' },
-      { type: 'playback_finished' },
+      { type: 'speech_ready', turn: 0, sentence: 0, path: '/cache/b.wav' },
+      { type: 'playback_finished', turn: 0, sentence: 0 },
     ]);
-    expect(spoken.results[4]!.commands).toEqual([{ type: 'perform', actions: [transfer] }]);
+    expect(spoken.results[4]!.commands).toContainEqual({ type: 'perform', actions: [transfer] });
 
     const silent = run([
       { type: 'final', text: 'bill', confidence: 1 },
       { type: 'end_of_utterance' },
       { type: 'agent_reply', turn: 0, say: '', ssml: false, actions: [transfer] },
     ]);
-    expect(silent.results[2]!.commands).toEqual([{ type: 'perform', actions: [transfer] }]);
+    expect(silent.results[2]!.commands).toEqual([
+      { type: 'reply_spoken', turn: 0, sentences: 0, heard: 0, end: 'done' },
+      { type: 'perform', actions: [transfer] },
+    ]);
   });
 
   it('hands the caller to a person when they press the operator digit, even mid-sentence', () => {
-    const speaking: TurnState = { ...initialTurnState, phase: 'speaking', heard: [] };
+    const speaking = speakingReply([]);
     const pressed = turnStep(speaking, { type: 'dtmf', digit: '0' }, options);
     expect(pressed.commands[0]).toEqual({ type: 'break_playback' });
     expect(pressed.commands[1]).toMatchObject({ type: 'perform', actions: [{ type: 'transfer', target: 'operator' }] });
@@ -112,9 +125,9 @@ describe('turn-taking', () => {
       { type: 'final', text: 'hi', confidence: 1 },
       { type: 'end_of_utterance' },
       { type: 'agent_reply', turn: 0, say: 'Hello', ssml: false, actions: [] },
-      { type: 'speech_failed', turn: 0 },
+      { type: 'speech_failed', turn: 0, sentence: 0 },
     ]);
-    expect(results[3]!.commands).toEqual([{ type: 'play_fallback_prompt' }]);
+    expect(results[3]!.commands).toEqual([{ type: 'play_fallback_prompt', turn: 0, sentence: 0 }]);
   });
 
   it('ignores an end of utterance with nothing heard', () => {
@@ -124,11 +137,16 @@ describe('turn-taking', () => {
   });
 
   it('stops the agent when the caller presses a key while it speaks, and sends the digit as the turn', () => {
-    const speaking: TurnState = { ...initialTurnState, phase: 'speaking', pendingActions: [{ type: 'collect_digits', max: 1, timeoutMs: 5000 }] };
+    const speaking = speakingReply([{ type: 'collect_digits', max: 1, timeoutMs: 5000 }]);
     const pressed = turnStep(speaking, { type: 'dtmf', digit: '1' }, options);
     expect(pressed.commands).toEqual([{ type: 'break_playback' }]);
-    expect(pressed.next).toMatchObject({ phase: 'caller_speaking', digits: '1', pendingActions: [] });
+    expect(pressed.next).toMatchObject({ phase: 'caller_speaking', digits: '1', reply: undefined });
+    // The turn waits for FreeSWITCH to say how much of the cut sentence played, then goes with it.
     const asked = turnStep(pressed.next, { type: 'end_of_utterance' }, options);
-    expect(asked.commands).toEqual([{ type: 'ask_agent', turn: 1, text: '', confidence: 1, dtmf: '1' }]);
+    expect(asked.commands).toEqual([]);
+    const stopped = turnStep(asked.next, { type: 'playback_stopped', turn: 0, sentence: 0, playedMs: 640 }, options);
+    expect(stopped.commands).toEqual([
+      { type: 'ask_agent', turn: 1, text: '', confidence: 1, dtmf: '1', interrupted: { played: [], cut: { text: 'Press 1 to confirm.', playedMs: 640 }, unplayed: 0 } },
+    ]);
   });
 });

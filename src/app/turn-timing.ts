@@ -1,0 +1,71 @@
+// How long the caller waited for the agent after they stopped speaking, by stage: the engine (end of speech →
+// the reply's first sentence, or the whole reply from a v1 engine), speech (→ that sentence's audio ready),
+// and the command (→ its playback sent). `total` is end of speech → first audio command sent: what the caller
+// waits through in silence, and what the bench reads for v1 and v2 engines alike.
+import type { Clock } from '../core/ports.ts';
+import type { Metrics } from '../http/metrics.ts';
+
+interface Pending {
+  /** The turn machine's turn the reply belongs to. */
+  turn: number;
+  endOfSpeechMs: number;
+  /** The reply came sentence by sentence (contract v2). */
+  streamed: boolean;
+  replyMs?: number;
+  readyMs?: number;
+}
+
+export class TurnTimer {
+  readonly #clock: Clock;
+  readonly #metrics: Metrics;
+  readonly #journal: (type: string, data: Record<string, unknown>) => void;
+  #pending: Pending | undefined;
+
+  constructor(options: { clock: Clock; metrics: Metrics; journal: (type: string, data: Record<string, unknown>) => void }) {
+    this.#clock = options.clock;
+    this.#metrics = options.metrics;
+    this.#journal = options.journal;
+  }
+
+  /** The caller finished a turn (speech or digits): the wait starts now. */
+  endOfSpeech(turn: number): void {
+    this.#pending = { turn, endOfSpeechMs: this.#clock.monotonicMs(), streamed: false };
+  }
+
+  /** The turn went to the engine, streamed or not (a turn can be held back, so this may come later). */
+  asked(turn: number, streamed: boolean): void {
+    if (this.#pending?.turn === turn) this.#pending.streamed = streamed;
+  }
+
+  /** The first piece of `turn`'s reply arrived. */
+  replied(turn: number): void {
+    const pending = this.#pending;
+    if (pending?.turn === turn && pending.replyMs === undefined) pending.replyMs = this.#clock.monotonicMs();
+  }
+
+  /** The first sentence's audio is ready (or its synthesis failed and the fallback will play). */
+  ready(turn: number): void {
+    const pending = this.#pending;
+    if (pending?.turn === turn && pending.readyMs === undefined) pending.readyMs = this.#clock.monotonicMs();
+  }
+
+  /** The first audio command of `turn`'s reply was sent: the turn's timing is journaled, once. */
+  firstAudioSent(turn: number, utterance: number): void {
+    const pending = this.#pending;
+    if (pending?.turn !== turn || pending.replyMs === undefined || pending.readyMs === undefined) return;
+    this.#pending = undefined;
+    const sentMs = this.#clock.monotonicMs();
+    const stages = {
+      agent: pending.replyMs - pending.endOfSpeechMs,
+      tts: pending.readyMs - pending.replyMs,
+      playback: sentMs - pending.readyMs,
+      total: sentMs - pending.endOfSpeechMs,
+    };
+    for (const [stage, ms] of Object.entries(stages)) this.#metrics.turnStageSeconds.observe({ stage }, ms / 1000);
+    this.#journal('turn_timing', {
+      turn: utterance,
+      streamed: pending.streamed,
+      ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}Ms`, Math.round(v * 1000) / 1000])),
+    });
+  }
+}
