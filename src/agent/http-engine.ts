@@ -14,9 +14,9 @@ import type {
   ConversationTurn,
 } from '../core/voice-ports.ts';
 import { agentReplySchema, type ContractVersion } from './contract.ts';
-import { ChunkReader } from './http-stream.ts';
+import { openReplyStream, statusError, type OpenStream } from './http-stream.ts';
 import { silentLogger, type AgentLogger } from './logger.ts';
-import { collectReply, replyChunks, streamFormatOf } from './reply-stream.ts';
+import { collectReply, replyChunks } from './reply-stream.ts';
 
 /** Per-operation limits: one attempt's timeout and the total time including retries and backoff. */
 export interface RequestLimits {
@@ -62,6 +62,7 @@ const DEFAULTS = {
   drainMs: 1000,
 } as const;
 
+/** What a v2 turn accepts: the engine picks either stream format. */
 const STREAM_TYPES = 'application/x-ndjson, text/event-stream';
 
 type Operation = 'start' | 'turn' | 'end';
@@ -76,12 +77,6 @@ interface Attempt {
   expectsReply: boolean;
 }
 
-/** A v2 turn whose first chunk has arrived; `abort` ends the request (and with it the body). */
-interface OpenStream {
-  reader: ChunkReader;
-  first: AgentReplyChunk;
-  abort: AbortController;
-}
 
 export class HttpConversationEngine implements ConversationEngine {
   private readonly baseUrl: string;
@@ -218,7 +213,10 @@ export class HttpConversationEngine implements ConversationEngine {
     let chunks = 0;
     try {
       // Until the first chunk, a failed request is retried like any other (same Idempotency-Key).
-      open = await this.attempts(attempt, operation.signal, (signal) => this.openStream(attempt, signal, operation.signal));
+      const request = { url: `${this.baseUrl}${attempt.path}`, headers: this.headers(attempt, STREAM_TYPES), body: JSON.stringify(attempt.body) };
+      open = await this.attempts(attempt, operation.signal, (signal) =>
+        openReplyStream(request, { attempt: signal, cancelled: operation.signal, maxBytes: this.maxReplyBytes }),
+      );
       // The total limit counts the time spent waiting on the engine, not the time our reader takes between
       // chunks (it may be busy synthesising the previous sentence).
       let waitedMs = performance.now() - startedAt;
@@ -281,45 +279,6 @@ export class HttpConversationEngine implements ConversationEngine {
         clearTimeout(timer);
         this.inFlight.delete(open.abort);
       });
-  }
-
-  /**
-   * One attempt of a v2 turn, up to its first chunk. The attempt's timeouts (`signal`) govern only this far;
-   * after it the request lives on under its own controller, which the stream's gap limit and close() abort.
-   */
-  private async openStream(attempt: Attempt, signal: AbortSignal, cancelled: AbortSignal): Promise<OpenStream> {
-    const abort = new AbortController();
-    const relay = (): void => abort.abort(signal.reason);
-    if (signal.aborted) relay();
-    else signal.addEventListener('abort', relay, { once: true });
-    try {
-      const response = await fetch(`${this.baseUrl}${attempt.path}`, {
-        method: 'POST',
-        headers: this.headers(attempt, STREAM_TYPES),
-        body: JSON.stringify(attempt.body),
-        signal: AbortSignal.any([abort.signal, cancelled]),
-      });
-      const status = response.status;
-      if (status < 200 || status >= 300) {
-        await response.body?.cancel();
-        throw statusError(status);
-      }
-      if (response.body === null) throw new AiEngineUnavailableError('AI engine stream ended before its first chunk', { status });
-      const format = streamFormatOf(response.headers.get('content-type'));
-      if (format === undefined) {
-        await response.body.cancel();
-        throw new AiEngineBadReplyError('AI engine answered a v2 turn with neither NDJSON nor an event stream', { status });
-      }
-      const reader = new ChunkReader(response.body, { format, maxBytes: this.maxReplyBytes, status });
-      const first = await reader.next();
-      if (first === undefined) throw new AiEngineUnavailableError('AI engine stream ended before its first chunk', { status });
-      return { reader, first, abort };
-    } catch (error) {
-      abort.abort();
-      throw error;
-    } finally {
-      signal.removeEventListener('abort', relay);
-    }
   }
 
   private async attempts<T>(attempt: Attempt, cancelled: AbortSignal, once: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -418,12 +377,4 @@ export class HttpConversationEngine implements ConversationEngine {
     }
     return new AiEngineUnavailableError('AI engine unreachable', { cause: error });
   }
-}
-
-/** A non-2xx answer: the engine is unavailable (retried) or refused the request (a bug, not retried). */
-function statusError(status: number): CallbridgeError {
-  if (status >= 500 || status === 429 || status === 408) {
-    return new AiEngineUnavailableError(`AI engine answered HTTP ${status}`, { status });
-  }
-  return new AiEngineBadReplyError(`AI engine refused the request with HTTP ${status}`, { status });
 }

@@ -1,9 +1,69 @@
-// Reading a streamed v2 reply from an HTTP response body as it arrives: bytes are counted against the size
-// limit, decoded, framed (NDJSON or SSE), and each chunk is validated and checked for order before anyone
-// sees it. Timing is the engine's business (it aborts the request); this only reads.
-import { AiEngineBadReplyError } from '../core/errors.ts';
+// A streamed v2 turn over HTTP: the request up to its first chunk, and the response body read as it
+// arrives: bytes are counted against the size limit, decoded, framed (NDJSON or SSE), and each chunk is
+// validated and checked for order before anyone sees it. Retries, gaps and limits in time are the engine's
+// business (it aborts the request); this only sends and reads.
+import { AiEngineBadReplyError, AiEngineUnavailableError, type CallbridgeError } from '../core/errors.ts';
 import type { AgentReplyChunk } from '../core/voice-ports.ts';
-import { ChunkOrder, framerFor, parseChunk, type Framer, type StreamFormat } from './reply-stream.ts';
+import { ChunkOrder, framerFor, parseChunk, streamFormatOf, type Framer, type StreamFormat } from './reply-stream.ts';
+
+/** A v2 turn whose first chunk has arrived; `abort` ends the request (and with it the body). */
+export interface OpenStream {
+  reader: ChunkReader;
+  first: AgentReplyChunk;
+  abort: AbortController;
+}
+
+/**
+ * One attempt of a v2 turn, up to its first chunk. The attempt's timeouts (`attempt`) govern only this far;
+ * after it the request lives on under its own controller, which the caller's gap limit aborts, and under
+ * `cancelled` (the client closing).
+ */
+export async function openReplyStream(
+  request: { url: string; headers: Record<string, string>; body: string },
+  options: { attempt: AbortSignal; cancelled: AbortSignal; maxBytes: number },
+): Promise<OpenStream> {
+  const { attempt, cancelled, maxBytes } = options;
+  const abort = new AbortController();
+  const relay = (): void => abort.abort(attempt.reason);
+  if (attempt.aborted) relay();
+  else attempt.addEventListener('abort', relay, { once: true });
+  try {
+    const response = await fetch(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      signal: AbortSignal.any([abort.signal, cancelled]),
+    });
+    const status = response.status;
+    if (status < 200 || status >= 300) {
+      await response.body?.cancel();
+      throw statusError(status);
+    }
+    if (response.body === null) throw new AiEngineUnavailableError('AI engine stream ended before its first chunk', { status });
+    const format = streamFormatOf(response.headers.get('content-type'));
+    if (format === undefined) {
+      await response.body.cancel();
+      throw new AiEngineBadReplyError('AI engine answered a v2 turn with neither NDJSON nor an event stream', { status });
+    }
+    const reader = new ChunkReader(response.body, { format, maxBytes, status });
+    const first = await reader.next();
+    if (first === undefined) throw new AiEngineUnavailableError('AI engine stream ended before its first chunk', { status });
+    return { reader, first, abort };
+  } catch (error) {
+    abort.abort();
+    throw error;
+  } finally {
+    attempt.removeEventListener('abort', relay);
+  }
+}
+
+/** A non-2xx answer: the engine is unavailable (retried) or refused the request (a bug, not retried). */
+export function statusError(status: number): CallbridgeError {
+  if (status >= 500 || status === 429 || status === 408) {
+    return new AiEngineUnavailableError(`AI engine answered HTTP ${status}`, { status });
+  }
+  return new AiEngineBadReplyError(`AI engine refused the request with HTTP ${status}`, { status });
+}
 
 export class ChunkReader {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
