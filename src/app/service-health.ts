@@ -21,16 +21,19 @@ export function reportingEngine(engine: ConversationEngine, report: HealthReport
         throw error;
       },
     );
-  // A streamed turn (contract v2) worked when its stream ended; a stream our reader left early says nothing.
+  // A streamed turn (contract v2) worked when its done arrives (its reader need not read on after it); a
+  // stream the reader leaves earlier says nothing.
   const stream = engine.turnStream?.bind(engine);
   async function* watchStream(chunks: AsyncIterable<AgentReplyChunk>): AsyncGenerator<AgentReplyChunk> {
     try {
-      yield* chunks;
+      for await (const chunk of chunks) {
+        if (chunk.type === 'done') report('ai_engine', true);
+        yield chunk;
+      }
     } catch (error) {
       report('ai_engine', false, error instanceof Error ? error.name : 'error');
       throw error;
     }
-    report('ai_engine', true);
   }
   return {
     start: (start) => watch(engine.start(start)),

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpConversationEngine } from '../../src/agent/http-engine.ts';
 import { ResilientConversationEngine } from '../../src/agent/resilient-engine.ts';
 import type { ScriptedAgent } from '../../src/agent/scripted-agent.ts';
+import { reportingEngine } from '../../src/app/service-health.ts';
 import type { AgentReplyChunk, ConversationEngine } from '../../src/core/voice-ports.ts';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
 import { makeAgent, said, startOf } from '../unit/agent/helpers.ts';
@@ -161,6 +162,29 @@ describe('ResilientConversationEngine.turnStream', () => {
     for (let i = 0; i < 200 && peer.abandoned.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(peer.abandoned).toHaveLength(1);
     for (const id of ['probe-1', 'x-1', 'x-2', 'x-3']) await engine.end(id, 'test over');
+  });
+
+  it("streams through the controller's health wrapper, which reports each stream's outcome", async () => {
+    const reports: [string, boolean][] = [];
+    const engine = resilient({ primary: reportingEngine(http, (source, healthy) => void reports.push([source, healthy])) });
+    await engine.start(startOf('h-1'));
+    peer.sentenceGapMs = 100;
+    let sentWhenFirstArrived = -1;
+    const chunks: AgentReplyChunk[] = [];
+    for await (const chunk of engine.turnStream('h-1', said('hello'))) {
+      if (chunks.length === 0) sentWhenFirstArrived = peer.sent.length;
+      chunks.push(chunk);
+    }
+    expect(chunks.map((c) => c.type)).toEqual(['sentence', 'sentence', 'done']);
+    expect(sentWhenFirstArrived).toBe(1);
+    peer.queue.push({ kind: 'cut', after: 1, how: 'end' });
+    await collect(engine.turnStream('h-1', said('hello again')));
+    expect(reports).toEqual([
+      ['ai_engine', true],
+      ['ai_engine', true],
+      ['ai_engine', false],
+    ]);
+    await engine.end('h-1', 'test over');
   });
 
   it('streams a primary without turnStream as its whole reply: one sentence, actions, done', async () => {
