@@ -43,6 +43,8 @@ export interface ControllerTurns {
   ttsMs: Summary;
   /** Audio commands per turn → how many turns had that many. */
   audioCommandsPerTurn: Record<string, number>;
+  /** Turns whose reply came sentence by sentence (turn_timing.streamed). */
+  streamed: number;
 }
 
 /** What the callers heard, one turn each: ms from the caller's last audio frame. */
@@ -107,23 +109,24 @@ function script(request: StreamingBenchRequest, turns: number): CallerScript {
   };
 }
 
-/** Per stored turn: end of speech (controller ms) and the audio commands written until the next turn. */
+/**
+ * Per stored turn: the first audio command (turn_timing), and the last `prompt` of the same turn, timed from
+ * the first one (both entries are written as their command goes out).
+ */
 function controllerTurns(calls: readonly StoredCall[], isMiss: (turn: number) => boolean): { miss: ControllerTurns; cached: ControllerTurns } {
-  const rows = { miss: [] as { first: number; last: number; agent: number; tts: number; commands: number }[], cached: [] as { first: number; last: number; agent: number; tts: number; commands: number }[] };
+  type Row = { first: number; last: number; agent: number; tts: number; commands: number; streamed: boolean };
+  const rows = { miss: [] as Row[], cached: [] as Row[] };
   for (const call of calls) {
-    const timings = call.kept.filter((e) => e.type === 'turn_timing');
-    const prompts = call.kept.filter((e) => e.type === 'prompt').map((e) => e.atMs);
-    const ends = timings.map((t) => t.atMs - Number(t.data.totalMs));
-    timings.forEach((t, i) => {
-      const end = ends[i] as number;
-      const next = ends[i + 1] ?? Number.POSITIVE_INFINITY;
-      // The journal keeps whole ms: the first command may carry the same ms as the end of speech.
-      const commands = prompts.filter((at) => at >= Math.floor(end) && at < next);
-      const row = { first: Number(t.data.totalMs), last: Math.max(...commands) - end, agent: Number(t.data.agentMs), tts: Number(t.data.ttsMs), commands: commands.length };
-      (isMiss(Number(t.data.turn)) ? rows.miss : rows.cached).push(row);
-    });
+    const prompts = call.kept.filter((e) => e.type === 'prompt' && typeof e.data.turn === 'number');
+    for (const t of call.kept.filter((e) => e.type === 'turn_timing')) {
+      const turn = Number(t.data.turn);
+      const sent = prompts.filter((p) => p.data.turn === turn).map((p) => p.atMs);
+      const first = Number(t.data.totalMs);
+      const row = { first, last: first + Math.max(...sent) - Math.min(...sent), agent: Number(t.data.agentMs), tts: Number(t.data.ttsMs), commands: sent.length, streamed: t.data.streamed === true };
+      (isMiss(turn) ? rows.miss : rows.cached).push(row);
+    }
   }
-  const figures = (list: typeof rows.miss): ControllerTurns => {
+  const figures = (list: Row[]): ControllerTurns => {
     const perTurn: Record<string, number> = {};
     for (const r of list) perTurn[String(r.commands)] = (perTurn[String(r.commands)] ?? 0) + 1;
     return {
@@ -133,6 +136,7 @@ function controllerTurns(calls: readonly StoredCall[], isMiss: (turn: number) =>
       agentMs: summarize(list.map((r) => r.agent)),
       ttsMs: summarize(list.map((r) => r.tts)),
       audioCommandsPerTurn: perTurn,
+      streamed: list.filter((r) => r.streamed).length,
     };
   };
   return { miss: figures(rows.miss), cached: figures(rows.cached) };
@@ -160,7 +164,7 @@ async function pass(version: ContractVersion, request: StreamingBenchRequest): P
     const { url: aiUrl } = await engine.request({ type: 'start', settings }, 'started', request.setupTimeoutMs);
     const { eslPort } = await simulator.start();
     watch = await PlaybackWatch.start(eslPort, 'ClueCon');
-    const env = await voiceControllerEnv({ eslPort, controllerPort, stt, ttsUrl: tts.url, aiUrl });
+    const env = { ...(await voiceControllerEnv({ eslPort, controllerPort, stt, ttsUrl: tts.url, aiUrl })), AI_ENGINE_CONTRACT: version };
     await controller.request({ type: 'start', env }, 'started', request.setupTimeoutMs);
 
     debug(`${version}: controller started; warm-up call`);
@@ -193,11 +197,14 @@ async function pass(version: ContractVersion, request: StreamingBenchRequest): P
     const measured = stored.calls.filter((c) => ours.has(c.fsUuid));
     const isMiss = (turn: number): boolean => turn <= request.missTurns;
     const said = turns.flat();
+    const controllerFigures = controllerTurns(measured, isMiss);
+    // A v2 run whose controller did not stream would be v1 measured twice: say so instead of reporting it.
+    if (version === 'v2' && controllerFigures.miss.streamed + controllerFigures.cached.streamed === 0) throw new Error('contract v2: no turn reply was streamed (does the controller read AI_ENGINE_CONTRACT?)');
     const journal: Record<string, number> = {};
     for (const type of WATCHED) journal[type] = measured.reduce((sum, c) => sum + (c.eventCounts[type] ?? 0), 0);
     return {
       version,
-      controller: controllerTurns(measured, isMiss),
+      controller: controllerFigures,
       callers: { miss: callerEars(said.filter((t) => isMiss(t.turn))), cached: callerEars(said.filter((t) => !isMiss(t.turn))) },
       turnsSaid: said.length,
       unanswered: said.filter((t) => t.replyEndAt === undefined).length,
