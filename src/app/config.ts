@@ -114,6 +114,8 @@ export interface VoiceConfig {
     readonly managementUrl: string;
     readonly maxDelaySec: number;
     readonly endOfUtteranceSilenceSec: number;
+    /** Caller audio per AddAudio message (20 ms frames joined: 20, 40, 60, 80 or 100). */
+    readonly audioBatchMs: number;
   };
   readonly tts: {
     readonly url: string;
@@ -284,6 +286,9 @@ function envSchema(mode: RunMode) {
     SPEECHMATICS_MP_URL: optional(url(['https', 'http'])).transform((s) => s ?? 'https://mp.speechmatics.com/v1'),
     SPEECHMATICS_MAX_DELAY: seconds(0.7, { min: 0.7, max: 4 }),
     SPEECHMATICS_EOU_SILENCE: seconds(0.6, { min: 0, max: 2 }),
+    SPEECHMATICS_AUDIO_BATCH_MS: optional(
+      z.enum(['20', '40', '60', '80', '100'], { error: (issue) => `expected 20, 40, 60, 80 or 100 (ms of audio per message), got ${JSON.stringify(issue.input)}` }),
+    ).transform((s) => Number(s ?? '60')),
     GOOGLE_TTS_URL: optional(url(['https', 'http'])).transform((s) => s ?? 'https://texttospeech.googleapis.com'),
     GOOGLE_TTS_API_KEY: optional(z.string()),
     GOOGLE_APPLICATION_CREDENTIALS: optional(z.string()),
@@ -419,6 +424,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
         managementUrl: e.SPEECHMATICS_MP_URL,
         maxDelaySec: e.SPEECHMATICS_MAX_DELAY,
         endOfUtteranceSilenceSec: e.SPEECHMATICS_EOU_SILENCE,
+        audioBatchMs: e.SPEECHMATICS_AUDIO_BATCH_MS,
       },
       tts: {
         url: e.GOOGLE_TTS_URL,

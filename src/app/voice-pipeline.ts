@@ -107,6 +107,7 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
     managementPlatformUrl: config.speechmatics.managementUrl,
     maxDelaySec: config.speechmatics.maxDelaySec,
     endOfUtteranceSilenceSec: config.speechmatics.endOfUtteranceSilenceSec,
+    audioBatchMs: config.speechmatics.audioBatchMs,
     logger: logger.child({ component: 'stt' }),
   }), report);
   const synthesizer = new GoogleTts({ baseUrl: config.tts.url, ...(config.tts.apiKey === undefined ? {} : { apiKey: config.tts.apiKey }) });

@@ -15,6 +15,10 @@ const apiKey = 'test-api-key';
 
 /** 20 ms of 16 kHz mono PCM, every byte set to `index` so replayed frames can be told apart. */
 const frame = (index: number, bytes = 640): Buffer => Buffer.alloc(bytes, index % 256);
+/** The frames inside each AddAudio message the service received, by their index byte. */
+const framesOf = (messages: readonly Buffer[], bytes = 640): number[][] =>
+  messages.map((m) => Array.from({ length: m.length / bytes }, (_, i) => m[i * bytes] as number));
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 let peer: SpeechmaticsPeer;
 const streams: SttStream[] = [];
@@ -145,7 +149,7 @@ describe('SpeechmaticsStt transcripts', () => {
       s.endOfUtterance(2.0);
     });
     for (let i = 0; i < 5; i += 1) stream.sendAudio(frame(i));
-    await session.waitFor(() => session.frames.length === 5);
+    await session.waitFor(() => session.bytes === 640 * 5);
     await expect.poll(() => events.length).toBe(4);
     expect(events).toEqual([
       { type: 'partial', text: 'I need to', startSec: 0.1, endSec: 0.5 },
@@ -159,9 +163,8 @@ describe('SpeechmaticsStt transcripts', () => {
     const { stream } = await open();
     const session = await peer.session(0);
     for (let i = 0; i < 50; i += 1) stream.sendAudio(frame(i));
-    await session.waitFor(() => session.frames.length === 50);
-    expect(session.frames.map((f) => f[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(session.bytes).toBe(50 * 640);
+    await session.waitFor(() => session.bytes === 50 * 640);
+    expect(framesOf(session.frames).flat()).toEqual(range(0, 50));
   });
 
   it('a listener that throws does not stop the others', async () => {
@@ -175,43 +178,102 @@ describe('SpeechmaticsStt transcripts', () => {
   });
 });
 
+describe('SpeechmaticsStt audio batching', () => {
+  it('sends N frames as ceil(N/k) AddAudio messages of k frames, in order (60 ms at 16 kHz, 100 ms at 8 kHz)', async () => {
+    const { stream } = await open();
+    const wide = await peer.session(0);
+    for (let i = 0; i < 10; i += 1) stream.sendAudio(frame(i));
+    await wide.waitFor(() => wide.frames.length === 3);
+    expect(framesOf(wide.frames)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
+    expect(wide.frames.map((m) => m.length)).toEqual([1920, 1920, 1920]);
+    await stream.close();
+    expect(framesOf(wide.frames).at(-1)).toEqual([9]);
+
+    const narrow = await stt({ audioBatchMs: 100 }).start({ language: 'en-US', sampleRate: 8000, vocabulary: [] });
+    streams.push(narrow);
+    const session = await peer.session(1);
+    for (let i = 0; i < 12; i += 1) narrow.sendAudio(frame(i, 320));
+    await narrow.close();
+    expect(framesOf(session.frames, 320)).toEqual([range(0, 5), range(5, 10), [10, 11]]);
+    expect(session.endOfStream).toEqual({ last_seq_no: 3 });
+  });
+
+  it('sends an unfilled batch once its oldest frame has waited the batch length, without waiting for more audio', async () => {
+    const { stream } = await open({ audioBatchMs: 100 });
+    const session = await peer.session(0);
+    stream.sendAudio(frame(1));
+    stream.sendAudio(frame(2));
+    await session.waitFor(() => session.frames.length === 1);
+    expect(framesOf(session.frames)).toEqual([[1, 2]]);
+    expect(session.endOfStream).toBeUndefined();
+    // The next frame starts a new batch.
+    stream.sendAudio(frame(3));
+    await session.waitFor(() => session.frames.length === 2);
+    expect(framesOf(session.frames)).toEqual([[1, 2], [3]]);
+  });
+
+  it('sends every frame as its own message with audioBatchMs 20', async () => {
+    const { stream } = await open({ audioBatchMs: 20 });
+    const session = await peer.session(0);
+    for (let i = 0; i < 4; i += 1) stream.sendAudio(frame(i));
+    await session.waitFor(() => session.frames.length === 4);
+    expect(framesOf(session.frames)).toEqual([[0], [1], [2], [3]]);
+  });
+
+  it('refuses a batch length that is not whole 20 ms frames up to 100 ms', () => {
+    for (const audioBatchMs of [0, 10, 50, 120]) expect(() => stt({ audioBatchMs })).toThrow(RangeError);
+  });
+});
+
 describe('SpeechmaticsStt reconnect', () => {
   it('replays exactly the unacknowledged audio into a new session after a drop, then live audio', async () => {
     const { stream, events } = await open();
     const first = await peer.session(0);
-    for (let i = 0; i < 10; i += 1) stream.sendAudio(frame(i));
-    await first.waitFor(() => first.frames.length === 10);
-    first.ackAudio = false; // frames 10..14 reach the service but are never acknowledged
-    for (let i = 10; i < 15; i += 1) stream.sendAudio(frame(i));
-    await first.waitFor(() => first.frames.length === 15);
+    // 60 ms batches: frames 0..14 are five messages, all acknowledged.
+    for (let i = 0; i < 15; i += 1) stream.sendAudio(frame(i));
+    await first.waitFor(() => first.frames.length === 5);
+    first.ackAudio = false; // frames 15..20 (two messages) reach the service but are never acknowledged
+    for (let i = 15; i < 21; i += 1) stream.sendAudio(frame(i));
+    await first.waitFor(() => first.frames.length === 7);
     first.drop();
-    // Audio keeps coming while the stream reconnects: it is buffered, not lost.
+    // Audio keeps coming while the stream reconnects: it is batched and buffered, not lost.
     await peer.waitFor(() => peer.sessions.length === 2 || first.closed);
-    for (let i = 15; i < 18; i += 1) expect(stream.sendAudio(frame(i))).toBe(true);
+    for (let i = 21; i < 24; i += 1) expect(stream.sendAudio(frame(i))).toBe(true);
 
     const second = await peer.session(1);
-    for (let i = 18; i < 20; i += 1) stream.sendAudio(frame(i));
-    await second.waitFor(() => second.frames.length === 10);
-    expect(second.frames.map((f) => f[0])).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    for (let i = 24; i < 26; i += 1) stream.sendAudio(frame(i));
+    await second.waitFor(() => second.bytes === 640 * 11);
+    // The same two messages again, the one batched during the outage, then live audio (its last batch short,
+    // sent by the batch timer).
+    expect(framesOf(second.frames)).toEqual([[15, 16, 17], [18, 19, 20], [21, 22, 23], [24, 25]]);
     expect(second.start).toEqual(first.start);
 
-    // The new session's clock starts at frame 10 (0.2 s into the call): times stay on the call's timeline.
+    // The new session's clock starts at frame 15 (0.3 s into the call): times stay on the call's timeline.
     second.final('biopsy results', 0.1, 0.5);
-    await expect.poll(() => events.at(-1)).toEqual({ type: 'final', text: 'biopsy results', confidence: 0.95, startSec: 0.3, endSec: 0.7 });
+    await expect.poll(() => events.at(-1)).toEqual({ type: 'final', text: 'biopsy results', confidence: 0.95, startSec: 0.4, endSec: 0.8 });
     expect(events.some((e) => e.type === 'failed')).toBe(false);
+
+    // The new session's sequence numbers count its messages, the replayed ones included.
+    await stream.close();
+    expect(second.endOfStream).toEqual({ last_seq_no: 4 });
   });
 
-  it('keeps at most replayBufferFrames for replay, dropping the oldest', async () => {
-    const { stream } = await open({ replayBufferFrames: 4 });
+  it('keeps at most replayBufferMs of audio for replay, dropping the oldest message', async () => {
+    const { stream } = await open({ audioBatchMs: 40, replayBufferMs: 120 });
     const first = await peer.session(0);
     first.ackAudio = false;
-    const accepted = Array.from({ length: 6 }, (_, i) => stream.sendAudio(frame(i)));
-    expect(accepted).toEqual([true, true, true, false, false, false]); // backed up once the bound is reached
-    await first.waitFor(() => first.frames.length === 6);
+    const accepted: boolean[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      accepted.push(stream.sendAudio(frame(i)));
+      await Promise.resolve(); // the end of the I/O callback a frame arrives in: a full batch is sent
+    }
+    // Backed up once 120 ms are unacknowledged (after the third batch), told with the frame after it.
+    expect(accepted).toEqual([true, true, true, true, true, true, false, false]);
+    await first.waitFor(() => first.frames.length === 4);
     first.drop();
     const second = await peer.session(1);
-    await second.waitFor(() => second.frames.length === 4);
-    expect(second.frames.map((f) => f[0])).toEqual([2, 3, 4, 5]);
+    await second.waitFor(() => second.frames.length === 3);
+    expect(framesOf(second.frames)).toEqual([[2, 3], [4, 5], [6, 7]]);
   });
 
   it('reconnects after a non-fatal service Error mid-call', async () => {
@@ -267,23 +329,24 @@ describe('SpeechmaticsStt reconnect', () => {
 });
 
 describe('SpeechmaticsStt close', () => {
-  it('sends EndOfStream with the number of frames sent, delivers the last transcript, then closes the socket', async () => {
+  it('sends the unfilled batch, then EndOfStream with the number of messages sent, the last transcript, and closes', async () => {
     const { stream, events } = await open();
     const session = await peer.session(0);
     session.beforeEndOfTranscript = (s) => s.final('Thank you.', 1.0, 1.3);
     for (let i = 0; i < 7; i += 1) stream.sendAudio(frame(i));
     await stream.close();
-    expect(session.frames).toHaveLength(7);
-    expect(session.endOfStream).toEqual({ last_seq_no: 7 });
+    // Two full 60 ms batches and the last frame on its own, sent by close() before EndOfStream.
+    expect(framesOf(session.frames)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(session.endOfStream).toEqual({ last_seq_no: 3 });
     expect(events).toEqual([{ type: 'final', text: 'Thank you.', confidence: 0.95, startSec: 1, endSec: 1.3 }]);
     await peer.waitFor(() => peer.openConnections === 0);
   });
 
-  it('waits (bounded) for late acknowledgements so last_seq_no counts every frame', async () => {
+  it('waits (bounded) for late acknowledgements so last_seq_no counts every message', async () => {
     const { stream } = await open();
     const session = await peer.session(0);
     session.ackAudio = false;
-    for (let i = 0; i < 3; i += 1) stream.sendAudio(frame(i));
+    for (let i = 0; i < 9; i += 1) stream.sendAudio(frame(i));
     await session.waitFor(() => session.frames.length === 3);
     const closing = stream.close();
     setTimeout(() => session.releaseAcks(), 50);
@@ -291,17 +354,17 @@ describe('SpeechmaticsStt close', () => {
     expect(session.endOfStream).toEqual({ last_seq_no: 3 });
   });
 
-  it('counts only the frames of the current session after a reconnect', async () => {
+  it('counts only the messages of the current session after a reconnect', async () => {
     const { stream } = await open();
     const first = await peer.session(0);
-    for (let i = 0; i < 4; i += 1) stream.sendAudio(frame(i));
-    await first.waitFor(() => first.frames.length === 4);
+    for (let i = 0; i < 6; i += 1) stream.sendAudio(frame(i));
+    await first.waitFor(() => first.frames.length === 2);
     first.drop();
     const second = await peer.session(1);
-    for (let i = 4; i < 6; i += 1) stream.sendAudio(frame(i));
-    await second.waitFor(() => second.frames.length === 2);
+    for (let i = 6; i < 8; i += 1) stream.sendAudio(frame(i));
+    await second.waitFor(() => second.frames.length === 1);
     await stream.close();
-    expect(second.endOfStream).toEqual({ last_seq_no: 2 });
+    expect(second.endOfStream).toEqual({ last_seq_no: 1 });
   });
 
   it('is idempotent and bounded when the service never sends EndOfTranscript; no socket is left open', async () => {

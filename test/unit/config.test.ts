@@ -233,17 +233,18 @@ describe('loadConfig', () => {
     expect(voice.enabled).toBe(true);
     expect(voice.tts.sampleRate).toBe(8000);
     expect(voice.tts.cacheDir).toBe(resolve('cache'));
-    expect(voice.speechmatics).toMatchObject({ maxDelaySec: 0.7, endOfUtteranceSilenceSec: 0.6, realtimeUrl: 'wss://eu2.rt.speechmatics.com/v2' });
+    expect(voice.speechmatics).toMatchObject({ maxDelaySec: 0.7, endOfUtteranceSilenceSec: 0.6, audioBatchMs: 60, realtimeUrl: 'wss://eu2.rt.speechmatics.com/v2' });
     expect(voice.audioFork).toEqual({ baseUrl: undefined, tokenTtlMs: 30_000, maxRestarts: 2 });
+    expect(loadConfig({ ...production, SPEECHMATICS_AUDIO_BATCH_MS: '100' }, { mode: 'production' }).voice.speechmatics.audioBatchMs).toBe(100);
   });
 
   it('names every bad voice setting', () => {
     const problems = problemsOf(() =>
       loadConfig(
-        { ...production, SPEECHMATICS_URL: 'https://not-a-websocket', SPEECHMATICS_MAX_DELAY: '0.1', TTS_SAMPLE_RATE: '44100', AUDIO_FORK_BASE_URL: 'http://x', AI_ENGINE_URL: 'ftp://x' },
+        { ...production, SPEECHMATICS_URL: 'https://not-a-websocket', SPEECHMATICS_MAX_DELAY: '0.1', SPEECHMATICS_AUDIO_BATCH_MS: '50', TTS_SAMPLE_RATE: '44100', AUDIO_FORK_BASE_URL: 'http://x', AI_ENGINE_URL: 'ftp://x' },
         { mode: 'production' },
       ),
     );
-    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['AI_ENGINE_URL', 'AUDIO_FORK_BASE_URL', 'SPEECHMATICS_MAX_DELAY', 'SPEECHMATICS_URL', 'TTS_SAMPLE_RATE']);
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['AI_ENGINE_URL', 'AUDIO_FORK_BASE_URL', 'SPEECHMATICS_AUDIO_BATCH_MS', 'SPEECHMATICS_MAX_DELAY', 'SPEECHMATICS_URL', 'TTS_SAMPLE_RATE']);
   });
 });

@@ -6,6 +6,7 @@
 // drops the oldest (counted, `overrun` once per episode) until resume() delivers what is left.
 import { EventEmitter } from 'node:events';
 import type { RawData, WebSocket } from 'ws';
+import { forkFrameChannel, type ForkFrameMessage } from '../frame-path.ts';
 import { FrameQueue } from './frame-queue.ts';
 import type { AudioForkLogger } from './logger.ts';
 import { encodeMessage, type AudioForkMessage, type JsonObject, type PlayAudioData } from './messages.ts';
@@ -210,6 +211,7 @@ export class AudioFork extends EventEmitter<AudioForkEvents> {
     // binaryType is 'nodebuffer': a single-fragment frame is a view into the socket chunk ws read.
     const payload = data as Buffer;
     if (isBinary) {
+      if (forkFrameChannel.hasSubscribers) forkFrameChannel.publish({ callId: this.callId, frame: payload } satisfies ForkFrameMessage);
       this.#sawFrame = true;
       this.#framesReceived++;
       if (!this.#paused) {

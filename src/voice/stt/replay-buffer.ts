@@ -1,28 +1,31 @@
-// Audio sent to Speechmatics but not yet acknowledged by an AudioAdded seq_no. If the socket drops, exactly
-// these frames are replayed into the next session, so the recogniser hears the caller without a gap.
-// Sequence numbers are per session (the server counts binary frames from 1), so the buffer keeps the session
-// seq of its first sent frame and how many of its frames (a prefix) were sent in the current session.
+// AddAudio messages sent to Speechmatics but not yet acknowledged by an AudioAdded seq_no. If the socket
+// drops, exactly these messages are replayed into the next session, so the recogniser hears the caller
+// without a gap. The service numbers binary messages per session from 1, whatever their length (a message is
+// a batch of frames), so the buffer counts messages: it keeps the session seq of its first sent message and
+// how many of its messages (a prefix) were sent in the current session. It is bounded in bytes of audio,
+// because batches cut short by their timer are shorter than full ones.
 
 export class ReplayBuffer {
-  private frames: Buffer[] = [];
+  private messages: Buffer[] = [];
   private head = 0;
-  /** Session seq_no of frames[head] when it has been sent in the current session. */
+  /** Session seq_no of messages[head] when it has been sent in the current session. */
   private firstSeq = 1;
-  /** How many buffered frames, from the head, were sent in the current session. */
+  /** How many buffered messages, from the head, were sent in the current session. */
   private sentInSession = 0;
-  /** Frames sent in the current session (what EndOfStream's last_seq_no must say). */
+  /** Messages sent in the current session (what EndOfStream's last_seq_no must say). */
   private sessionSeq = 0;
   private bufferedBytes = 0;
   /** Bytes the server has acknowledged, plus bytes dropped for the bound: the audio timeline behind us. */
   private consumedBytes = 0;
-  private droppedFrameCount = 0;
+  private droppedCount = 0;
 
-  constructor(private readonly maxFrames: number) {
-    if (!Number.isInteger(maxFrames) || maxFrames < 1) throw new RangeError('maxFrames must be a positive integer');
+  constructor(private readonly maxBytes: number) {
+    if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError('maxBytes must be a positive integer');
   }
 
+  /** Messages buffered (sent and unacknowledged, or waiting for a session). */
   get length(): number {
-    return this.frames.length - this.head;
+    return this.messages.length - this.head;
   }
 
   get bytes(): number {
@@ -38,49 +41,50 @@ export class ReplayBuffer {
     return this.sessionSeq;
   }
 
+  /** Messages dropped, unacknowledged, to stay within the bound. */
   get dropped(): number {
-    return this.droppedFrameCount;
+    return this.droppedCount;
   }
 
-  /** True when every frame sent in this session has been acknowledged. */
+  /** True when every message sent in this session has been acknowledged. */
   get allAcknowledged(): boolean {
     return this.sentInSession === 0;
   }
 
   get full(): boolean {
-    return this.length >= this.maxFrames;
+    return this.bufferedBytes >= this.maxBytes;
   }
 
-  /** Adds a frame; when the bound is reached the oldest frame is dropped (it can no longer be replayed). */
-  push(frame: Buffer): void {
-    if (this.full) this.dropOldest();
-    this.frames.push(frame);
-    this.bufferedBytes += frame.length;
+  /** Adds a message; the oldest are dropped (they can no longer be replayed) until it fits the bound. */
+  push(message: Buffer): void {
+    while (this.length > 0 && this.bufferedBytes + message.length > this.maxBytes) this.dropOldest();
+    this.messages.push(message);
+    this.bufferedBytes += message.length;
   }
 
-  /** Marks the newest buffered frame as sent in this session; returns its seq_no. */
+  /** Marks the newest buffered message as sent in this session; returns its seq_no. */
   markSent(): number {
     this.sentInSession += 1;
     this.sessionSeq += 1;
     return this.sessionSeq;
   }
 
-  /** A new session starts: nothing is sent in it yet; every buffered frame must be sent again. */
+  /** A new session starts: nothing is sent in it yet; every buffered message must be sent again. */
   newSession(): Buffer[] {
     this.sentInSession = 0;
     this.sessionSeq = 0;
     this.firstSeq = 1;
-    return this.frames.slice(this.head);
+    return this.messages.slice(this.head);
   }
 
-  /** The server has every frame up to seqNo (AudioAdded): those frames need no replay. */
+  /** The server has every message up to seqNo (AudioAdded): those need no replay. */
   acknowledge(seqNo: number): void {
     const count = Math.min(this.sentInSession, seqNo - this.firstSeq + 1);
     for (let i = 0; i < count; i += 1) {
-      const frame = this.frames[this.head] as Buffer;
+      const message = this.messages[this.head] as Buffer;
       this.head += 1;
-      this.bufferedBytes -= frame.length;
-      this.consumedBytes += frame.length;
+      this.bufferedBytes -= message.length;
+      this.consumedBytes += message.length;
     }
     if (count > 0) {
       this.firstSeq += count;
@@ -90,18 +94,18 @@ export class ReplayBuffer {
   }
 
   clear(): void {
-    this.frames = [];
+    this.messages = [];
     this.head = 0;
     this.bufferedBytes = 0;
     this.sentInSession = 0;
   }
 
   private dropOldest(): void {
-    const frame = this.frames[this.head] as Buffer;
+    const message = this.messages[this.head] as Buffer;
     this.head += 1;
-    this.bufferedBytes -= frame.length;
-    this.consumedBytes += frame.length;
-    this.droppedFrameCount += 1;
+    this.bufferedBytes -= message.length;
+    this.consumedBytes += message.length;
+    this.droppedCount += 1;
     if (this.sentInSession > 0) {
       // It was sent in this session: a later AudioAdded still counts it, so the seq window moves on.
       this.sentInSession -= 1;
@@ -110,10 +114,10 @@ export class ReplayBuffer {
     this.compact();
   }
 
-  // Shifting an array per acknowledged frame is O(n); a head index with occasional compaction is O(1) amortised.
+  // Shifting an array per acknowledged message is O(n); a head index with occasional compaction is O(1) amortised.
   private compact(): void {
-    if (this.head > 256 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
+    if (this.head > 256 && this.head * 2 > this.messages.length) {
+      this.messages = this.messages.slice(this.head);
       this.head = 0;
     }
   }

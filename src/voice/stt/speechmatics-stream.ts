@@ -1,9 +1,11 @@
 // One Speechmatics real-time session per call, kept alive across socket drops.
 //
 // States: open → (socket drops) reconnecting → open ... ; any → closing → closed ; reconnecting → failed.
-// Every frame stays in a bounded replay buffer until the server's AudioAdded acknowledges it; after a drop
-// the next session first receives exactly the unacknowledged frames, then live audio. Transcript times of
-// a later session are shifted by the audio acknowledged before it, so times stay on the call's timeline.
+// The caller's 20 ms frames go out batched (audio-batch.ts): one AddAudio message per `audioBatchMs` of
+// audio. Every message stays in a bounded replay buffer until the server's AudioAdded acknowledges it; after
+// a drop the next session first receives exactly the unacknowledged messages, then live audio. Transcript
+// times of a later session are shifted by the audio acknowledged before it, so times stay on the call's
+// timeline.
 import {
   RealtimeClient,
   type ReceiveMessageEvent,
@@ -13,6 +15,8 @@ import {
 } from '@speechmatics/real-time-client';
 import { SttUnavailableError } from '../../core/errors.ts';
 import type { SttEvent, SttStream } from '../../core/voice-ports.ts';
+import { sttFrameChannel, sttMessageChannel, type SttFrameMessage, type SttMessageCause, type SttMessageMessage } from '../frame-path.ts';
+import { AudioBatcher, type BatchCause } from './audio-batch.ts';
 import { ReplayBuffer } from './replay-buffer.ts';
 import { isPermanentError, toSttEvent } from './speechmatics-messages.ts';
 import { AttemptAbortedError, boundedAttempt, CancellableDelay, ChangeSignal } from './wait.ts';
@@ -37,7 +41,10 @@ export interface StreamSettings {
   closeTimeoutMs: number;
   /** One entry per reconnect attempt: the back-off before it. */
   reconnectDelaysMs: readonly number[];
-  replayBufferFrames: number;
+  /** Audio per AddAudio message (a multiple of the 20 ms frame; 20 sends every frame as it comes). */
+  audioBatchMs: number;
+  /** Unacknowledged audio kept for replay; beyond it the oldest messages are dropped. */
+  replayBufferMs: number;
   logger: SttLogger;
 }
 
@@ -50,6 +57,7 @@ export class SpeechmaticsStream implements SttStream {
   private client: RealtimeClient | undefined;
   private detachClient: (() => void) | undefined;
   private readonly buffer: ReplayBuffer;
+  private readonly batcher: AudioBatcher;
   private readonly listeners: ((event: SttEvent) => void)[] = [];
   private readonly changes = new ChangeSignal();
   private readonly backoff = new CancellableDelay();
@@ -62,8 +70,10 @@ export class SpeechmaticsStream implements SttStream {
   private readonly bytesPerSec: number;
 
   private constructor(private readonly settings: StreamSettings) {
-    this.buffer = new ReplayBuffer(settings.replayBufferFrames);
     this.bytesPerSec = settings.sampleRate * 2;
+    const bytesOf = (ms: number): number => Math.max(1, Math.round((this.bytesPerSec * ms) / 1000));
+    this.buffer = new ReplayBuffer(bytesOf(settings.replayBufferMs));
+    this.batcher = new AudioBatcher({ batchBytes: bytesOf(settings.audioBatchMs), maxWaitMs: settings.audioBatchMs, send: this.sendMessage });
   }
 
   /** Opens the first session (retrying like a reconnect); rejects with SttUnavailableError if it cannot. */
@@ -81,15 +91,11 @@ export class SpeechmaticsStream implements SttStream {
     return stream;
   }
 
-  /** Frames buffered for replay (sent but unacknowledged, or waiting for a reconnect). */
-  get pendingFrames(): number {
-    return this.buffer.length;
-  }
-
+  /** Queues a frame in the current batch; false when the replay buffer is full (the service is not keeping up). */
   sendAudio(frame: Buffer): boolean {
     if (this.state !== 'open' && this.state !== 'reconnecting') return false;
-    this.buffer.push(frame);
-    if (this.state === 'open' && this.client !== undefined) this.transmit(this.client, frame);
+    this.batcher.push(frame);
+    if (sttFrameChannel.hasSubscribers) sttFrameChannel.publish({ frame } satisfies SttFrameMessage);
     return !this.buffer.full;
   }
 
@@ -104,13 +110,31 @@ export class SpeechmaticsStream implements SttStream {
 
   // ------------------------------------------------------------------------------------------------------
 
-  private transmit(client: RealtimeClient, frame: Buffer): void {
+  // One batch becomes one AddAudio message. Buffer.concat is the one copy on the way: the client sends one
+  // Buffer per message, ws masks it into a new buffer anyway, and the joined copy is what the replay buffer
+  // keeps (not the fork socket's read chunks, which the frames are views into). A single frame goes as is.
+  private readonly sendMessage = (frames: Buffer[], bytes: number, cause: BatchCause): void => {
+    if (this.state === 'closed' || this.state === 'failed') return;
+    const message = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames, bytes);
+    this.buffer.push(message);
+    // A live client means its session has had the replay: new audio goes straight after it.
+    const written = this.client !== undefined && this.transmit(this.client, message);
+    this.published(frames, bytes, cause, written);
+  };
+
+  private transmit(client: RealtimeClient, message: Buffer): boolean {
     try {
-      client.sendAudio(frame);
+      client.sendAudio(message);
       this.buffer.markSent();
+      return true;
     } catch {
-      // The socket is going down; its close event starts the reconnect and the frame is replayed then.
+      // The socket is going down; its close event starts the reconnect and the message is replayed then.
+      return false;
     }
+  }
+
+  private published(frames: readonly Buffer[], bytes: number, cause: SttMessageCause, written: boolean): void {
+    if (sttMessageChannel.hasSubscribers) sttMessageChannel.publish({ frames, bytes, cause, written } satisfies SttMessageMessage);
   }
 
   private emit(event: SttEvent): void {
@@ -194,9 +218,9 @@ export class SpeechmaticsStream implements SttStream {
       this.transcriptEnded = false;
       this.offsetSec = this.buffer.consumed / this.bytesPerSec;
       const replay = this.buffer.newSession();
-      for (const frame of replay) this.transmit(client, frame);
+      for (const message of replay) this.published([], message.length, 'replay', this.transmit(client, message));
       settings.logger.info(
-        { session: started.id ?? null, attempt: this.sessionCount, replayedFrames: replay.length },
+        { session: started.id ?? null, attempt: this.sessionCount, replayedMessages: replay.length },
         'Speechmatics session started',
       );
     } catch (error) {
@@ -243,7 +267,7 @@ export class SpeechmaticsStream implements SttStream {
     if (this.state !== 'open' || this.client !== client) return;
     this.dropClient();
     this.state = 'reconnecting';
-    this.settings.logger.warn({ reason, unacknowledgedFrames: this.buffer.length }, 'Speechmatics session lost; reconnecting');
+    this.settings.logger.warn({ reason, unacknowledgedMessages: this.buffer.length }, 'Speechmatics session lost; reconnecting');
     this.reconnecting = this.connectWithRetries(this.settings.reconnectDelaysMs).then((failure) => {
       this.reconnecting = undefined;
       if (this.state !== 'reconnecting') return;
@@ -256,6 +280,7 @@ export class SpeechmaticsStream implements SttStream {
     if (this.state === 'failed' || this.state === 'closed') return;
     this.state = 'failed';
     this.dropClient();
+    this.batcher.clear();
     this.buffer.clear();
     this.settings.logger.error({ reason }, 'Speechmatics unavailable; the call continues without STT');
     this.emit({ type: 'failed', reason });
@@ -270,6 +295,8 @@ export class SpeechmaticsStream implements SttStream {
 
   private async shutdown(): Promise<void> {
     const previous = this.state;
+    // The caller's last words: the unfilled batch goes out (or into the replay buffer) before EndOfStream.
+    this.batcher.flush('close');
     this.state = 'closing';
     this.backoff.cancel();
     this.abortAttempt();
@@ -277,7 +304,7 @@ export class SpeechmaticsStream implements SttStream {
     const client = this.client;
     if (previous === 'open' && client !== undefined) {
       const deadline = Date.now() + this.settings.closeTimeoutMs;
-      // EndOfStream's last_seq_no must count every frame sent; the client fills it from the last AudioAdded,
+      // EndOfStream's last_seq_no must count every message sent; the client fills it from the last AudioAdded,
       // so wait (bounded) until the server has acknowledged everything before asking it to stop.
       const gone = (): boolean => this.client !== client || client.socketState !== 'open';
       await this.changes.until(() => this.buffer.allAcknowledged || gone(), deadline - Date.now());
@@ -294,6 +321,7 @@ export class SpeechmaticsStream implements SttStream {
       }
     }
     this.dropClient();
+    this.batcher.clear();
     this.buffer.clear();
     this.listeners.length = 0;
     this.state = 'closed';

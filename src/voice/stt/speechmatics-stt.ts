@@ -34,8 +34,14 @@ export interface SpeechmaticsSttOptions {
   closeTimeoutMs?: number;
   /** After a drop mid-call. Default 3 attempts after 250, 1000, 2000 ms. */
   reconnect?: { attempts: number; delaysMs: readonly number[] };
-  /** Unacknowledged frames kept for replay; beyond it the oldest are dropped. Default 500 (10 s at 20 ms). */
-  replayBufferFrames?: number;
+  /**
+   * Audio per AddAudio message, a multiple of mod_audio_fork's 20 ms frame up to 100 ms: fewer, larger
+   * messages (one write and one AudioAdded per batch) for at most this much extra delay before the service
+   * hears a frame. 20 sends every frame on its own. Default 60.
+   */
+  audioBatchMs?: number;
+  /** Unacknowledged audio kept for replay after a drop; beyond it the oldest is dropped. Default 10 000 ms. */
+  replayBufferMs?: number;
   logger?: SttLogger;
 }
 
@@ -50,8 +56,14 @@ export const speechmaticsDefaults = {
   connectTimeoutMs: 5000,
   closeTimeoutMs: 3000,
   reconnect: { attempts: 3, delaysMs: [250, 1000, 2000] },
-  replayBufferFrames: 500,
+  audioBatchMs: 60,
+  replayBufferMs: 10_000,
 } as const;
+
+/** The audio batch lengths we accept: whole 20 ms frames, at most 100 ms (the recogniser's added delay). */
+function isAudioBatchMs(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= 20 && ms <= 100 && ms % 20 === 0;
+}
 
 const silentLogger: SttLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -78,6 +90,12 @@ export class SpeechmaticsStt implements SpeechToText {
     positive('endOfUtteranceSilenceSec', options.endOfUtteranceSilenceSec);
     positive('connectTimeoutMs', options.connectTimeoutMs);
     positive('closeTimeoutMs', options.closeTimeoutMs);
+    if (options.audioBatchMs !== undefined && !isAudioBatchMs(options.audioBatchMs)) {
+      throw new RangeError('audioBatchMs must be 20, 40, 60, 80 or 100');
+    }
+    if (options.replayBufferMs !== undefined && !(Number.isInteger(options.replayBufferMs) && options.replayBufferMs >= 20)) {
+      throw new RangeError('replayBufferMs must be a whole number >= 20');
+    }
     this.tuning = {
       maxDelaySec: options.maxDelaySec ?? speechmaticsDefaults.maxDelaySec,
       enablePartials: options.enablePartials ?? speechmaticsDefaults.enablePartials,
@@ -110,7 +128,8 @@ export class SpeechmaticsStt implements SpeechToText {
       connectTimeoutMs: options.connectTimeoutMs ?? speechmaticsDefaults.connectTimeoutMs,
       closeTimeoutMs: options.closeTimeoutMs ?? speechmaticsDefaults.closeTimeoutMs,
       reconnectDelaysMs: reconnectDelays(options.reconnect ?? speechmaticsDefaults.reconnect),
-      replayBufferFrames: options.replayBufferFrames ?? speechmaticsDefaults.replayBufferFrames,
+      audioBatchMs: options.audioBatchMs ?? speechmaticsDefaults.audioBatchMs,
+      replayBufferMs: options.replayBufferMs ?? speechmaticsDefaults.replayBufferMs,
       logger: options.logger ?? silentLogger,
     });
   }
