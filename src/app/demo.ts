@@ -49,8 +49,9 @@ const DEMO_CALLS: DemoCall[] = [
     atMs: 0,
     call: { from: '+19195550001', to: CHARLOTTE_MAIN, say: [] },
     script: async (call) => {
-      for (const [prompt, sentence] of ['I would like to book an appointment', 'next Tuesday morning', 'yes', 'no thanks'].entries()) {
-        await promptsPlayed(call, prompt + 1);
+      let heard = NOTICES_BEFORE_AGENT;
+      for (const sentence of ['I would like to book an appointment', 'next Tuesday morning', 'yes', 'no thanks']) {
+        heard = await agentReplied(call, heard);
         call.say(sentence);
       }
     },
@@ -80,7 +81,7 @@ const DEMO_CALLS: DemoCall[] = [
     atMs: 800,
     call: { from: '+19195550006', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 12_000 },
     script: async (call) => {
-      await promptsPlayed(call, 1);
+      await agentReplied(call, NOTICES_BEFORE_AGENT);
       call.say('I have chest pain and I feel dizzy');
     },
   },
@@ -106,7 +107,7 @@ export async function runDemo(config: Config): Promise<number> {
   const services = { speechmatics, speechmaticsBatch, googleTts, twilio };
   let phase: DemoPhase | undefined;
   try {
-    phase = await startPhase(config, { eslPort, logger, clock, services, aiEngineUrl: undefined });
+    phase = await startPhase(config, { eslPort, logger, clock, services, aiEngineUrl: undefined, aiEngineContract: 'v1' });
     const { controller, simulator, sessions, pickups } = phase;
     await controller.waitForFreeSwitch({ timeoutMs: 5000 });
     const warm = await controller.voice?.prewarmed;
@@ -185,6 +186,7 @@ interface PhaseOptions {
   clock: Clock;
   services: DemoServices;
   aiEngineUrl: string | undefined;
+  aiEngineContract: 'v1' | 'v2';
 }
 
 interface DemoPhase {
@@ -224,7 +226,7 @@ async function startPhase(config: Config, options: PhaseOptions): Promise<DemoPh
           enabled: true,
           speechmatics: { ...config.voice.speechmatics, apiKey: STT_KEY, realtimeUrl: services.speechmatics.url, managementUrl: services.speechmatics.managementUrl },
           tts: { ...config.voice.tts, url: services.googleTts.url, apiKey: TTS_KEY },
-          aiEngine: { ...config.voice.aiEngine, url: options.aiEngineUrl, deadlineMs: 1500 },
+          aiEngine: { ...config.voice.aiEngine, url: options.aiEngineUrl, deadlineMs: 1500, contract: options.aiEngineContract },
         },
         twilio: { enabled: true, accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, phoneNumber: '+17045550199', apiUrl: services.twilio.url },
         publicBaseUrl: config.publicBaseUrl ?? 'https://callbridge.practice.example',
@@ -320,25 +322,27 @@ async function printRecordings(controller: Controller, database: Database, spool
 }
 
 /**
- * Failover: a second run where the practice's AI engine answers the call, then goes down mid-call. The
- * built-in agent covers the next turn at once; failover sees the engine failing, switches to ai-down and
- * hands the caller to people with their context.
+ * Failover: a second run where the practice's AI engine answers the call, then goes down mid-call. Its
+ * reply streams (contract v2), a sentence every 300 ms as a model generates them: the caller hears the first
+ * while the rest is still coming. The built-in agent covers the next turn at once; failover sees the engine
+ * failing, switches to ai-down and hands the caller to people with their context.
  */
-async function runFailoverPhase(config: Config, options: Omit<PhaseOptions, 'aiEngineUrl'>): Promise<boolean> {
+async function runFailoverPhase(config: Config, options: Omit<PhaseOptions, 'aiEngineUrl' | 'aiEngineContract'>): Promise<boolean> {
   const engine = await AiEnginePeer.start({
     onStart: () => ({ say: "Hello, you've reached the practice's AI assistant. How can I help you today?", actions: [] }),
-    onTurn: () => ({ say: 'Sure. What day and time would suit you?', actions: [] }),
+    onTurn: () => ({ say: 'Sure, I can book that for you. Let me look at the diary. What day and time would suit you?', actions: [] }),
+    sentenceGapMs: 300,
   });
-  const phase = await startPhase(config, { ...options, aiEngineUrl: engine.url });
+  const phase = await startPhase(config, { ...options, aiEngineUrl: engine.url, aiEngineContract: 'v2' });
   try {
     const { controller, simulator, sessions, pickups } = phase;
     await controller.waitForFreeSwitch({ timeoutMs: 5000 });
     await controller.voice?.prewarmed;
     print('\nfailover: the AI engine goes down in the middle of a call (its expected warnings are not shown)');
     const call = simulator.placeCall({ from: '+19195550009', to: CHARLOTTE_MAIN, say: [], callerHangsUpAfterMs: 40_000 });
-    await promptsPlayed(call, 1);
+    const greeted = await agentReplied(call, NOTICES_BEFORE_AGENT);
     call.say('I would like to book an appointment');
-    await promptsPlayed(call, 2);
+    await agentReplied(call, greeted);
     engine.behaviour = { kind: 'status', status: 500 };
     call.say('next Tuesday morning');
     await until(() => sessions[0]?.state === 'bridged');
@@ -363,10 +367,29 @@ async function runFailoverPhase(config: Config, options: Omit<PhaseOptions, 'aiE
  */
 const NOTICES_BEFORE_AGENT = 1;
 
-/** The caller has heard `count` of the agent's prompts (synthesized WAV files) to their end or a break. */
-async function promptsPlayed(call: SimulatedCall, count: number): Promise<void> {
-  await until(() => call.playbacks.filter((p) => p.path.endsWith('.wav')).length >= NOTICES_BEFORE_AGENT + count);
+/**
+ * The agent said a whole reply: it started a prompt after the first `started` ones, every prompt it started
+ * has ended, and nothing started or ended for AGENT_QUIET_MS (a streamed reply is several files, the next one
+ * queued while one plays). Resolves with the number of prompts started so far.
+ */
+async function agentReplied(call: SimulatedCall, started: number): Promise<number> {
+  let last = '';
+  let changedAt = Date.now();
+  let now = started;
+  await until(() => {
+    now = call.applications.filter((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true).length;
+    const ended = call.playbacks.filter((p) => p.path.endsWith('.wav')).length;
+    if (`${now}/${ended}` !== last) {
+      last = `${now}/${ended}`;
+      changedAt = Date.now();
+    }
+    return now > started && ended >= now && Date.now() - changedAt >= AGENT_QUIET_MS;
+  });
+  return now;
 }
+
+/** Real ms without a new prompt after which a demo caller takes the agent's reply as finished. */
+const AGENT_QUIET_MS = 500;
 
 /** The agent's `count`th prompt has started playing. */
 async function promptStarted(call: SimulatedCall, count: number): Promise<void> {
@@ -420,9 +443,17 @@ function conversationDetail(event: CallEventRecord): string {
     case 'caller_turn':
       return ` turn ${String(d.turn)}: ${String(d.chars)} characters heard, confidence ${String(d.confidence)}`;
     case 'agent_reply':
-      return ` turn ${String(d.turn)}: ${String(d.chars)} characters${(d.actions as string[]).length > 0 ? `, then ${(d.actions as string[]).join(', ')}` : ''}`;
+      return ` turn ${String(d.turn)}: ${String(d.chars)} characters${d.streamed === true ? ` streamed in ${count(d.sentences, 'sentence')}` : ''}${(d.actions as string[]).length > 0 ? `, then ${(d.actions as string[]).join(', ')}` : ''}`;
+    case 'agent_sentence':
+      return ` turn ${String(d.turn)} sentence ${Number(d.sentence) + 1}: ${String(d.chars)} characters, ${String(d.afterMs)} ms after the turn went to the agent`;
+    case 'sentence_speech':
+      return d.failed === true ? ` sentence ${Number(d.sentence) + 1}: not synthesized (fallback prompt)` : ` sentence ${Number(d.sentence) + 1}: ${d.cached === true ? 'cached' : `synthesized in ${String(d.ms)} ms`}`;
+    case 'reply_spoken':
+      return ` turn ${String(d.turn)}: ${String(d.heard)} of ${count(d.sentences, 'sentence')} heard`;
+    case 'reply_heard':
+      return ` the caller had heard ${count(d.played, 'sentence')}${d.cut === true ? ` and ${String(d.cutMs)} ms of the next` : ''} (told to the agent)`;
     case 'turn_timing':
-      return ` end of speech → playback ${String(d.totalMs)} ms (agent ${String(d.agentMs)}, speech ${String(d.ttsMs)}, command ${String(d.playbackMs)})`;
+      return ` end of speech → ${d.streamed === true ? 'first sentence playing' : 'playback'} ${String(d.totalMs)} ms (agent ${String(d.agentMs)}, speech ${String(d.ttsMs)}, command ${String(d.playbackMs)})`;
     case 'first_prompt_heard':
       return ` ${String(d.sinceAnswerMs)} ms after the answer`;
     case 'barge_in':
@@ -443,6 +474,10 @@ function conversationDetail(event: CallEventRecord): string {
     default:
       return '';
   }
+}
+
+function count(n: unknown, noun: string): string {
+  return `${String(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function print(line: string): void {
