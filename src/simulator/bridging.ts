@@ -4,7 +4,7 @@
 import { EVENT_KINDS } from './catalog.ts';
 import { markAnswered } from './apps.ts';
 import { dialTargets } from './dial-string.ts';
-import type { Engine } from './engine.ts';
+import type { Switchboard } from './switchboard.ts';
 import type { CallSession } from './session.ts';
 
 /** mod_sofia tells a SIP phone who it is now talking to. */
@@ -22,7 +22,7 @@ function callUpdate(s: CallSession, peer: CallSession, name: string | undefined,
 }
 
 /** The `bridge` application on `a` to `dest`. */
-export async function bridgeApp(engine: Engine, a: CallSession, dest: string): Promise<string> {
+export async function bridgeApp(engine: Switchboard, a: CallSession, dest: string): Promise<string> {
   if (!a.ch.isUp) return '_none_';
   if (a.ch.callState === 'ACTIVE') a.ch.setCallState('RING_WAIT');
   const { cause, session: b } = await dialTargets(engine, { dial: dest, caller: a });
@@ -68,7 +68,7 @@ export async function bridgeApp(engine: Engine, a: CallSession, dest: string): P
  * `uuid_bridge <x> <y>`: both channels leave what they run (CHANNEL_UNPARK …), pass through CS_HIBERNATE,
  * CS_RESET and CS_SOFT_EXECUTE, "execute" uuid_bridge and end up bridged; when one hangs up, so does the other.
  */
-export function uuidBridge(engine: Engine, x: CallSession, y: CallSession): void {
+export function uuidBridge(engine: Switchboard, x: CallSession, y: CallSession): void {
   // The second leg keeps a copy of the first's profile as it was; the first then takes over the
   // second's callee identity. Both are "transferred" into the bridge (Transfer-Source).
   x.ch.other = { type: 'originatee', channel: y.ch };

@@ -7,7 +7,8 @@ import { KNOWN_EVENTS, MYEVENTS, SITE_SENDEVENT } from './catalog.ts';
 import { CommandReader, header, type ClientCommand } from './command-reader.ts';
 import type { EventSink, LogLine, SimCore } from './core.ts';
 import type { Engine } from './engine.ts';
-import type { CallSession, QueuedMessage } from './session.ts';
+import type { CallSession } from './session.ts';
+import type { QueuedMessage } from './session-events.ts';
 import {
   authRequest,
   commandReply,

@@ -4,7 +4,7 @@
 // whole previous group failed. `[leg_timeout=N]` limits how long one leg rings. The single-target dialling
 // itself is legs.ts's `dial`.
 import type { CallSession } from './session.ts';
-import type { Engine } from './engine.ts';
+import type { Switchboard } from './switchboard.ts';
 import { dial, type DialResult } from './legs.ts';
 
 /** Splits on `separator` outside {…} and […] blocks. */
@@ -41,7 +41,7 @@ function legDialString(globalVars: string[], leg: string): string {
   return vars.length === 0 ? rest : `{${vars.join(',')}}${rest}`;
 }
 
-export async function dialTargets(engine: Engine, opts: { dial: string; caller?: CallSession }): Promise<DialResult> {
+export async function dialTargets(engine: Switchboard, opts: { dial: string; caller?: CallSession }): Promise<DialResult> {
   const { vars: globalVars, rest } = leadingVars(opts.dial.trim(), '{');
   let last: DialResult = { cause: 'NO_ROUTE_DESTINATION' };
   for (const group of splitTopLevel(rest, '|')) {
@@ -57,7 +57,7 @@ export async function dialTargets(engine: Engine, opts: { dial: string; caller?:
  * Rings every leg at once; the first to answer wins and any that answer later are hung up (LOSE_RACE).
  * Unlike FreeSWITCH, legs still ringing when one answers are not cancelled at once: they ring out.
  */
-async function ringAll(engine: Engine, legs: string[], caller: CallSession | undefined): Promise<DialResult> {
+async function ringAll(engine: Switchboard, legs: string[], caller: CallSession | undefined): Promise<DialResult> {
   let winner: CallSession | undefined;
   const results = await new Promise<DialResult[]>((resolve) => {
     const settled: DialResult[] = [];

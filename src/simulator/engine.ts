@@ -5,38 +5,9 @@ import { SimChannel, type CallerProfile } from './channel.ts';
 import { runApp, type AppContext } from './apps.ts';
 import { bridgeApp } from './bridging.ts';
 import type { SimCore } from './core.ts';
-import type { SimGateways } from './gateways.ts';
-import type { LocalStreams } from './local-streams.ts';
 import { dial, fireCodecs, PCMU } from './legs.ts';
 import { CallSession, type AppCall, type SessionHooks } from './session.ts';
-
-/** How a simulated far end answers an outgoing leg. */
-export type EndpointBehaviour =
-  | { kind: 'answer'; answerAfterMs?: number; hangupAfterMs?: number }
-  | { kind: 'busy' }
-  | { kind: 'no_answer' }
-  | { kind: 'unreachable' }
-  | { kind: 'reject'; cause: string };
-
-export interface EngineOptions {
-  dialplan: Record<string, AppCall[]>;
-  /** Dialplan for numbers not in `dialplan` (the controller hand-off); undefined → NO_ROUTE_DESTINATION. */
-  fallbackDialplan: ((destination: string) => AppCall[]) | undefined;
-  /** Known gateways and whether each is UP. */
-  gateways: SimGateways;
-  profiles: readonly string[];
-  /** Keyed by `user@host`, `user`, or `gateway/<name>/<number>` / `gateway/<name>`. */
-  endpoints: Record<string, EndpointBehaviour>;
-  defaultEndpoint: EndpointBehaviour;
-  fileDurationMs: number;
-  /** mod_local_stream's streams (music on hold). */
-  localStreams: LocalStreams;
-  /** FreeSWITCH's view of the file system for playbacks by absolute path (SimulatorOptions.fileRoot). */
-  fileRoot?: string;
-  socketApp(session: CallSession, arg: string): Promise<string>;
-  /** Called when any channel hangs up (media bugs such as audio forks detach here). */
-  onHangup?(session: CallSession): void;
-}
+import type { EngineOptions, Switchboard } from './switchboard.ts';
 
 export interface OriginateResult {
   ok: boolean;
@@ -47,7 +18,7 @@ export interface OriginateResult {
 
 const SIP_HOST = '192.0.2.10';
 
-export class Engine {
+export class Engine implements Switchboard {
   readonly core: SimCore;
   readonly opts: EngineOptions;
   readonly sessions = new Map<string, CallSession>();

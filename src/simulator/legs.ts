@@ -5,7 +5,7 @@ import { EVENT_KINDS } from './catalog.ts';
 import { SimChannel, type CallerProfile, type Codec } from './channel.ts';
 import { markAnswered } from './apps.ts';
 import type { CallSession } from './session.ts';
-import type { Engine, EndpointBehaviour } from './engine.ts';
+import type { EndpointBehaviour, Switchboard } from './switchboard.ts';
 
 export const PCMU: Codec = { name: 'PCMU', rate: 8000, bitRate: 64000 };
 export const L16: Codec = { name: 'L16', rate: 8000, bitRate: 128000 };
@@ -48,7 +48,7 @@ function splitVars(dial: string): { dial: string; vars: Record<string, string> }
   return { dial: dial.slice(block[0].length), vars };
 }
 
-export async function dial(engine: Engine, opts: { dial: string; caller?: CallSession }): Promise<DialResult> {
+export async function dial(engine: Switchboard, opts: { dial: string; caller?: CallSession }): Promise<DialResult> {
   const { dial: target, vars } = splitVars(opts.dial.trim());
   const timeoutSec = Number(vars.originate_timeout ?? 60);
   if (target.startsWith('loopback/')) return dialLoopback(engine, target.slice('loopback/'.length), opts.caller, vars);
@@ -85,7 +85,7 @@ export async function dial(engine: Engine, opts: { dial: string; caller?: CallSe
   return dialSofia(engine, { name: target.replace(/;.*$/, ''), user, behaviour, timeoutSec, vars }, opts.caller);
 }
 
-function fireNameless(engine: Engine): void {
+function fireNameless(engine: Switchboard): void {
   const ch = new SimChannel({ core: engine.core, name: 'N/A', direction: 'outbound', hitDialplan: false });
   ch.state = 'CS_NONE';
   ch.setVar('direction', 'outbound');
@@ -99,7 +99,7 @@ function fireNameless(engine: Engine): void {
 }
 
 function outgoingLeg(
-  engine: Engine,
+  engine: Switchboard,
   name: string,
   dest: string,
   caller: CallSession | undefined,
@@ -166,7 +166,7 @@ interface SofiaTarget {
   vars: Record<string, string>;
 }
 
-async function dialSofia(engine: Engine, t: SofiaTarget, caller?: CallSession): Promise<DialResult> {
+async function dialSofia(engine: Switchboard, t: SofiaTarget, caller?: CallSession): Promise<DialResult> {
   const { name, behaviour: b, timeoutSec } = t;
   const s = outgoingLeg(engine, name, t.user, caller, 'sofia', t.vars);
   const fail = async (cause: string, sipStatus?: string): Promise<DialResult> => {
@@ -197,7 +197,7 @@ async function dialSofia(engine: Engine, t: SofiaTarget, caller?: CallSession): 
   return { session: s };
 }
 
-async function dialLoopback(engine: Engine, ext: string, caller: CallSession | undefined, vars: Record<string, string>): Promise<DialResult> {
+async function dialLoopback(engine: Switchboard, ext: string, caller: CallSession | undefined, vars: Record<string, string>): Promise<DialResult> {
   const a = outgoingLeg(engine, `loopback/${ext}-a`, ext, caller, 'loopback', vars);
   const apps = engine.route(ext);
   const bch = new SimChannel({ core: engine.core, name: `loopback/${ext}-b`, direction: 'inbound' });
@@ -241,7 +241,7 @@ async function dialLoopback(engine: Engine, ext: string, caller: CallSession | u
  * out). `null_hangup_cause=<CAUSE>` or a destination `cause-<CAUSE>` refuses it with that cause. Operators'
  * checks use it to make FreeSWITCH play a file without a caller: `originate null/x &playback(<path>)`.
  */
-async function dialNull(engine: Engine, dest: string, caller: CallSession | undefined, vars: Record<string, string>): Promise<DialResult> {
+async function dialNull(engine: Switchboard, dest: string, caller: CallSession | undefined, vars: Record<string, string>): Promise<DialResult> {
   const refused = vars.null_hangup_cause ?? (dest.startsWith('cause-') ? dest.slice('cause-'.length) : undefined);
   if (refused !== undefined) return { cause: refused };
   const s = outgoingLeg(engine, `null/${dest}`, dest, caller, 'null', vars);

@@ -2,8 +2,25 @@
 // two-Event-Name COMMAND after uuid_broadcast (rule 14), and the end-of-call variables of HANGUP_COMPLETE.
 import { EVENT_KINDS } from './catalog.ts';
 import type { SimChannel } from './channel.ts';
-import type { QueuedMessage } from './session.ts';
 import type { HeaderList } from './wire.ts';
+
+/** A sendmsg (or uuid_broadcast) waiting in the channel's private queue. */
+export interface QueuedMessage {
+  readonly command: 'execute' | 'hangup' | 'other';
+  readonly app?: string;
+  readonly arg?: string;
+  readonly eventUuid?: string;
+  readonly cause?: string;
+  readonly loops: number;
+  /** Client headers as sent (echoed in PRIVATE_COMMAND). */
+  readonly headers: HeaderList;
+  /** The command text (PRIVATE_COMMAND's `Command`). */
+  readonly raw: string;
+  /** uuid_broadcast: fires the two-Event-Name COMMAND event when done (rule 14). */
+  readonly broadcast?: { calledAtMicros: number };
+  /** Set when the controller asked for this hangup (linger notice then comes after HANGUP_COMPLETE). */
+  readonly fromController?: boolean;
+}
 
 export function firePrivateCommand(ch: SimChannel, m: QueuedMessage): void {
   const ev = ch.buildEvent('PRIVATE_COMMAND', { kind: EVENT_KINDS.PRIVATE_COMMAND });

@@ -6,30 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { CallerVoice } from './caller-voice.ts';
 import { MediaTimeline, writeRecording } from './recorder.ts';
 import type { SimChannel } from './channel.ts';
-import { fireBroadcastCommand, firePrivateCommand, q850, setEndVars } from './session-events.ts';
+import { fireBroadcastCommand, firePrivateCommand, q850, setEndVars, type QueuedMessage } from './session-events.ts';
 import type { HeaderList } from './wire.ts';
 
 export interface AppCall {
   readonly app: string;
   readonly arg?: string;
-}
-
-/** A sendmsg (or uuid_broadcast) waiting in the channel's private queue. */
-export interface QueuedMessage {
-  readonly command: 'execute' | 'hangup' | 'other';
-  readonly app?: string;
-  readonly arg?: string;
-  readonly eventUuid?: string;
-  readonly cause?: string;
-  readonly loops: number;
-  /** Client headers as sent (echoed in PRIVATE_COMMAND). */
-  readonly headers: HeaderList;
-  /** The command text (PRIVATE_COMMAND's `Command`). */
-  readonly raw: string;
-  /** uuid_broadcast: fires the two-Event-Name COMMAND event when done (rule 14). */
-  readonly broadcast?: { calledAtMicros: number };
-  /** Set when the controller asked for this hangup (linger notice then comes after HANGUP_COMPLETE). */
-  readonly fromController?: boolean;
 }
 
 /** Why a wait ended early: uuid_break, hangup, uuid_transfer/uuid_bridge, or the socket application left. */
