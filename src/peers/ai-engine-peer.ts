@@ -61,6 +61,8 @@ export interface ReceivedTurn {
 export interface SentChunk {
   idempotencyKey: string;
   chunk: AgentReplyChunk;
+  /** performance.now() once it was handed to the socket: the clock of an in-process controller's journal. */
+  atMs: number;
 }
 
 export interface AiEnginePeerOptions {
@@ -189,7 +191,7 @@ export class AiEnginePeer {
       const json = JSON.stringify(chunk);
       // Handed to the socket before it counts as sent (and before a reset, which would discard it).
       await new Promise<void>((resolve) => res.write(format === 'sse' ? `data: ${json}\n\n` : `${json}\n`, () => resolve()));
-      this.sent.push({ idempotencyKey: key, chunk });
+      this.sent.push({ idempotencyKey: key, chunk, atMs: performance.now() });
     }
     if (behaviour.kind !== 'cut') res.end();
     else if (behaviour.how === 'end') res.end();

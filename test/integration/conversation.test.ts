@@ -4,14 +4,13 @@
 // replies through the engine contract, the real Google client synthesizes against a local peer, and the
 // simulator plays the resulting WAV files to the caller — with barge-in, digits and hand-offs.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
-import type { CallEventRecord } from '../../src/core/call.ts';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
 import type { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import type { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import type { TwilioPeer } from '../../src/peers/twilio-peer.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 import { eventually, type Harness } from '../support/controller-harness.ts';
+import { bridgedToPerson, callEvents, eventTypes, repliesSaid } from '../support/conversation-probes.ts';
 import { STAFF_NUMBERS as STAFF, useVoiceHarness } from '../support/voice-peers.ts';
 
 const AI_LINE = '+15559870100';
@@ -29,37 +28,11 @@ beforeAll(() => {
 
 const start = (env: Record<string, string> = {}, simulator: { timeScale?: number } = {}): Promise<Harness> => suite.start({ env, simulator });
 
-async function events(h: Harness, session: CallSession): Promise<CallEventRecord[]> {
-  await session.done;
-  return (await h.controller.store.getCall(session.callId))?.events ?? [];
-}
-
-const types = (list: CallEventRecord[]): string[] => list.map((e) => e.type);
-
-/** The caller was put through to a person (a warm transfer bridges with uuid_bridge, not a `bridge` app). */
-async function withPerson(session: () => CallSession | undefined, timeoutMs = 10_000): Promise<void> {
-  await eventually(() => session()?.state === 'bridged', 'the caller bridged to a person', timeoutMs);
-}
+const heardReplies = (h: Harness, count: number): Promise<void> => repliesSaid(h, () => sessions[0], count);
 
 /** Waits until the caller has heard `count` prompts to their end (or to a break). */
 async function heardPrompts(call: SimulatedCall, count: number): Promise<void> {
   await eventually(() => call.playbacks.length >= count, `${count} prompts played to the caller`, 10_000);
-}
-
-/**
- * Waits until the agent has said `count` replies to their end, as its journal says (a streamed reply is a
- * file a sentence, so the number of prompts does not tell where a reply ends): a caller who lets it finish.
- */
-async function heardReplies(h: Harness, count: number): Promise<void> {
-  await eventually(
-    async () => {
-      const session = sessions[0];
-      const list = session === undefined ? [] : ((await h.controller.store.getCall(session.callId))?.events ?? []);
-      return list.filter((e) => e.type === 'reply_spoken').length >= count;
-    },
-    `${count} replies said to their end`,
-    10_000,
-  );
 }
 
 describe('AI conversation', () => {
@@ -77,11 +50,11 @@ describe('AI conversation', () => {
     expect(await call.ended).toBe('NORMAL_CLEARING');
 
     const session = sessions[0]!;
-    const list = await events(h, session);
-    expect(types(list).filter((t) => t === 'caller_turn')).toHaveLength(4);
-    expect(types(list)).toContain('turn_timing');
-    expect(types(list)).toContain('agent_ended_call');
-    expect(types(list)).not.toContain('barge_in');
+    const list = await callEvents(h, session);
+    expect(eventTypes(list).filter((t) => t === 'caller_turn')).toHaveLength(4);
+    expect(eventTypes(list)).toContain('turn_timing');
+    expect(eventTypes(list)).toContain('agent_ended_call');
+    expect(eventTypes(list)).not.toContain('barge_in');
     // Five replies (the greeting, four answers), each heard to its end, every sentence of each its own file.
     const replies = list.filter((e) => e.type === 'reply_spoken');
     expect(replies).toHaveLength(5);
@@ -109,19 +82,19 @@ describe('AI conversation', () => {
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
     await eventually(() => call.listening && call.applications.some((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true), 'the greeting started, the caller heard');
     call.say('billing please');
-    await withPerson(() => sessions[0]);
+    await bridgedToPerson(() => sessions[0]);
     call.hangup();
-    const list = await events(h, sessions[0]!);
+    const list = await callEvents(h, sessions[0]!);
     expect(call.playbacks[0]?.status).toBe('break');
-    expect(types(list)).toContain('barge_in');
+    expect(eventTypes(list)).toContain('barge_in');
     // The greeting was broken before the caller's sentence was transcribed: voice activity came first.
     const barge = list.find((e) => e.type === 'barge_in')!;
     const turn = list.find((e) => e.type === 'caller_turn')!;
     expect(barge.seq).toBeLessThan(turn.seq);
-    expect(types(list)).toContain('hand_off');
+    expect(eventTypes(list)).toContain('hand_off');
     // Billing is not a group of the test routing: the number's own group took the call, warm.
     expect(list.find((e) => e.type === 'transfer_requested')?.data).toMatchObject({ to: 'ring_group:front', warm: true });
-    expect(types(list)).toContain('transfer_bridged');
+    expect(eventTypes(list)).toContain('transfer_bridged');
   });
 
   it('hands the caller to the front desk at once when they press 0 during the greeting', async () => {
@@ -129,11 +102,11 @@ describe('AI conversation', () => {
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
     await eventually(() => call.applications.some((a) => a.app === 'playback' && a.arg?.endsWith('.wav') === true), 'the greeting started');
     call.sendDtmf('0');
-    await withPerson(() => sessions[0]);
+    await bridgedToPerson(() => sessions[0]);
     call.hangup();
-    const list = await events(h, sessions[0]!);
+    const list = await callEvents(h, sessions[0]!);
     expect(call.playbacks[0]?.status).toBe('break');
-    expect(types(list)).not.toContain('barge_in');
+    expect(eventTypes(list)).not.toContain('barge_in');
     const handOff = list.find((e) => e.type === 'hand_off');
     expect(handOff?.data).toMatchObject({ to: 'operator' });
     expect(list.find((e) => e.type === 'transfer_requested')?.data).toMatchObject({ to: 'ring_group:front' });
@@ -146,7 +119,7 @@ describe('AI conversation', () => {
     call.sendDtmf('9');
     await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the emergency bridge');
     call.hangup();
-    await events(h, sessions[0]!);
+    await callEvents(h, sessions[0]!);
     const dial = call.applications.find((a) => a.app === 'bridge')?.arg ?? '';
     // The context headers come first, for every leg; then the chain.
     expect(dial).toMatch(/^\{sip_h_X-Callbridge-Call-Id=[0-9a-f-]{36},sip_h_X-Callbridge-Reason=emergency,/);
@@ -165,11 +138,11 @@ describe('AI conversation', () => {
     call.say('please help I have chest pain and my arm is numb');
     await eventually(() => call.applications.some((a) => a.app === 'bridge'), 'the emergency bridge');
     call.hangup();
-    const list = await events(h, sessions[0]!);
+    const list = await callEvents(h, sessions[0]!);
     const detected = list.find((e) => e.type === 'emergency_detected');
     expect(detected?.data).toMatchObject({ trigger: 'phrase', language: 'en', phrase: 0 });
     // Spotted in a partial: the caller's sentence never reached the agent as a turn.
-    expect(types(list)).not.toContain('caller_turn');
+    expect(eventTypes(list)).not.toContain('caller_turn');
     const emergency = list.find((e) => e.type === 'emergency');
     expect(emergency?.data.msToBridgeCommand).toBeLessThan(1000);
     const apps = call.applications.map((a) => a.app);
@@ -191,25 +164,25 @@ describe('AI conversation', () => {
   it('explains and hands off when speech recognition cannot start', async () => {
     const h = await start({ SPEECHMATICS_API_KEY: 'not-the-key' });
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
-    await withPerson(() => sessions[0]);
+    await bridgedToPerson(() => sessions[0]);
     call.hangup();
-    const list = await events(h, sessions[0]!);
-    expect(types(list)).toContain('caller_audio_lost');
+    const list = await callEvents(h, sessions[0]!);
+    expect(eventTypes(list)).toContain('caller_audio_lost');
     const texts = tts.requests.map((r) => r.input.text ?? '');
     expect(texts).toContain("I'm sorry, I'm having trouble hearing you. Let me connect you with a member of our team.");
     // The explanation was played before the transfer began.
-    expect(types(list).indexOf('prompt')).toBeLessThan(types(list).indexOf('transfer_requested'));
+    expect(eventTypes(list).indexOf('prompt')).toBeLessThan(eventTypes(list).indexOf('transfer_requested'));
   });
 
   it('restarts a fork FreeSWITCH could not connect, then gives up and hands off after the limit', async () => {
     // Nothing listens here: mod_audio_fork answers +OK and reports connect_failed later, each time.
     const h = await start({ AUDIO_FORK_BASE_URL: 'ws://127.0.0.1:9', AUDIO_FORK_MAX_RESTARTS: '2' });
     const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
-    await withPerson(() => sessions[0], 15_000);
+    await bridgedToPerson(() => sessions[0], 15_000);
     call.hangup();
-    const list = await events(h, sessions[0]!);
+    const list = await callEvents(h, sessions[0]!);
     expect(list.filter((e) => e.type === 'audio_fork_restart')).toHaveLength(2);
-    expect(types(list)).toContain('caller_audio_lost');
+    expect(eventTypes(list)).toContain('caller_audio_lost');
     const metrics = await h.controller.metrics.registry.getSingleMetricAsString('callbridge_audio_fork_events_total');
     expect(metrics).toMatch(/event="connect_failed"} 3/);
     expect(metrics).toMatch(/event="gave_up"} 1/);
@@ -231,7 +204,7 @@ describe('AI conversation', () => {
     call.sendDtmf('1');
     await heardReplies(h, 4);
     call.hangup();
-    const list = await events(h, sessions[0]!);
+    const list = await callEvents(h, sessions[0]!);
     // Only the sentence that could not be synthesized was replaced; the rest of that reply was said.
     const confirmation = list.filter((e) => e.type === 'reply_spoken')[2];
     expect(confirmation?.data).toMatchObject({ end: 'done', heard: (confirmation?.data.sentences as number) - 1 });
@@ -255,11 +228,11 @@ describe('AI conversation', () => {
     await heardPrompts(call, 1);
     for (let i = 0; i < 4; i++) stt.startBehaviours.push({ kind: 'error', type: 'job_error', reason: 'service unavailable' });
     stt.sessions.at(-1)!.drop();
-    await withPerson(() => sessions[0], 15_000);
+    await bridgedToPerson(() => sessions[0], 15_000);
     call.hangup();
-    const list = await events(h, sessions[0]!);
+    const list = await callEvents(h, sessions[0]!);
     expect(list.find((e) => e.type === 'caller_audio_lost')?.data.reason).toMatch(/speech recognition lost/);
-    expect(types(list).lastIndexOf('prompt')).toBeLessThan(types(list).indexOf('transfer_requested'));
+    expect(eventTypes(list).lastIndexOf('prompt')).toBeLessThan(eventTypes(list).indexOf('transfer_requested'));
     stt.startBehaviours.length = 0;
   });
 
@@ -271,9 +244,9 @@ describe('AI conversation', () => {
       const call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
       await heardPrompts(call, 1);
       call.say('billing please');
-      await withPerson(() => sessions[0]);
+      await bridgedToPerson(() => sessions[0]);
       call.hangup();
-      const list = await events(h, sessions[0]!);
+      const list = await callEvents(h, sessions[0]!);
       expect(engine.requests.length).toBeGreaterThan(0);
       // The built-in agent greeted the caller and understood them: billing is not in the test routing, so
       // its hand-off went to the number's own group.
