@@ -2,11 +2,11 @@
 // announcement go out back to back (FreeSWITCH queues them and runs them in order, event-lock); the
 // greeting and the bridge are awaited because their end moves the call on.
 import type { CallCommand } from '../core/call-machine.ts';
-import type { EslConnection } from '../esl/connection.ts';
+import type { ChannelControl } from '../esl/channel-control.ts';
 import type { Prompt } from './spoken-text.ts';
 
 export interface CallCommandContext {
-  connection: EslConnection;
+  channel: ChannelControl;
   recordingPath: string;
   greetingSound: string;
   greetingTimeoutMs: number;
@@ -34,29 +34,29 @@ export interface CallCommandContext {
  * Records the call in stereo (RECORD_STEREO: the caller left, what the caller hears right), so the
  * transcription can tell the speakers apart by channel. Both go out back to back and run in order.
  */
-export function startRecording(ctx: Pick<CallCommandContext, 'connection' | 'recordingPath' | 'background'>): void {
-  ctx.background('set RECORD_STEREO', ctx.connection.executeAsync({ app: 'set', arg: 'RECORD_STEREO=true', eventLock: true }));
-  ctx.background('record_session', ctx.connection.executeAsync({ app: 'record_session', arg: ctx.recordingPath, eventLock: true }));
+export function startRecording(ctx: Pick<CallCommandContext, 'channel' | 'recordingPath' | 'background'>): void {
+  ctx.background('set RECORD_STEREO', ctx.channel.setVar('RECORD_STEREO', 'true'));
+  ctx.background('record_session', ctx.channel.recordSession(ctx.recordingPath));
 }
 
 /** Longest a bridged call may last before its bridge command stops waiting (a day). */
 const BRIDGE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 export function performCallCommand(command: CallCommand, ctx: CallCommandContext): void {
-  const { connection } = ctx;
+  const { channel } = ctx;
   switch (command.type) {
     case 'answer':
-      ctx.background('answer', connection.executeAsync({ app: 'answer', eventLock: true }));
+      ctx.background('answer', channel.answer());
       return;
     case 'start_recording':
       startRecording(ctx);
       return;
     case 'announce':
-      ctx.background('announce', connection.executeAsync({ ...ctx.say(command.sound), eventLock: true }));
+      ctx.background('announce', channel.playQueued(ctx.say(command.sound)));
       return;
     case 'play_greeting': {
       if (ctx.conversationGreets) return;
-      const playback = connection.execute({ app: 'playback', arg: ctx.greetingSound, eventLock: true, timeoutMs: ctx.greetingTimeoutMs });
+      const playback = channel.play({ app: 'playback', arg: ctx.greetingSound }, ctx.greetingTimeoutMs);
       ctx.greetingSent();
       playback.then(
         (complete) => {
@@ -72,10 +72,10 @@ export function performCallCommand(command: CallCommand, ctx: CallCommandContext
       return;
     }
     case 'hold':
-      ctx.background('park', connection.executeAsync({ app: 'park' }));
+      ctx.background('park', channel.park());
       return;
     case 'bridge':
-      connection.execute({ app: 'bridge', arg: command.target, timeoutMs: BRIDGE_TIMEOUT_MS }).then(
+      channel.bridge(command.target, BRIDGE_TIMEOUT_MS).then(
         (complete) => ctx.bridgeReturned(complete.headers.get('Application-Response') ?? 'UNKNOWN'),
         (error: unknown) => ctx.failed('bridge', error),
       );
@@ -83,8 +83,8 @@ export function performCallCommand(command: CallCommand, ctx: CallCommandContext
     case 'hangup':
       // A queued `hangup` message would wait for the running application (a bridge still dialling, say);
       // `uuid_kill` ends the channel at once.
-      if (ctx.answered) ctx.background('uuid_kill', connection.api(`uuid_kill ${ctx.fsUuid} ${command.cause}`));
-      else ctx.background('hangup', connection.hangup({ cause: command.cause }));
+      if (ctx.answered) ctx.background('uuid_kill', channel.kill(ctx.fsUuid, command.cause));
+      else ctx.background('hangup', channel.hangup(command.cause));
       return;
     case 'release':
       ctx.ended();

@@ -8,7 +8,7 @@ import type { CallInput, CallMachineState } from '../core/call-machine.ts';
 import type { EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
 import type { RoutedAgent, RoutingDecision } from '../core/routing/types.ts';
-import type { EslConnection } from '../esl/connection.ts';
+import type { ChannelControl } from '../esl/channel-control.ts';
 import type { Conversation, HandOffRequest } from './conversation.ts';
 
 /** Where a hand-off goes, as dial strings (the live routing resolves the name). */
@@ -79,7 +79,7 @@ export interface HandOffCall {
   readonly callId: string;
   readonly fsUuid: string;
   readonly record: CallRecord;
-  readonly connection: EslConnection;
+  readonly channel: ChannelControl;
   readonly clock: Clock;
   readonly logger: Logger;
   machine(): CallMachineState;
@@ -142,7 +142,7 @@ export class CallHandOffs {
     const otherLeg = call.machine().state === 'bridged' ? this.#otherLeg : undefined;
     call.apply({ type: 'transfer_requested', target: dial.dial, reason: 'emergency', fallback: dial.fallbackDial }, { emergency: trigger.kind });
     // The queued emergency bridge runs once the current one ends.
-    if (otherLeg !== undefined) call.background('uuid_kill', call.connection.api(`uuid_kill ${otherLeg}`));
+    if (otherLeg !== undefined) call.background('uuid_kill', call.channel.kill(otherLeg));
     const ms = call.clock.monotonicMs() - startedMs;
     call.journal('emergency', { trigger: trigger.kind, msToBridgeCommand: Math.round(ms * 1000) / 1000 });
     this.#policy.emergency.escalated({ callId: call.callId, record: call.record }, trigger, ms);
@@ -157,7 +157,7 @@ export class CallHandOffs {
     call.conversation()?.release();
     void this.handOff(request).then(() => {
       // The new bridge is queued behind the current one: ending the person's leg lets it run.
-      if (otherLeg !== undefined) call.background('uuid_kill', call.connection.api(`uuid_kill ${otherLeg}`));
+      if (otherLeg !== undefined) call.background('uuid_kill', call.channel.kill(otherLeg));
     });
     return 'accepted';
   }
@@ -230,7 +230,7 @@ export class CallHandOffs {
     if (outcome === 'bridged') this.#warmBridged = true;
     if (outcome !== 'no_answer' || call.machine().state !== 'transferring') return;
     // The caller is still hearing hold music: stop it, or the fallback's bridge would wait behind it.
-    await call.connection.api(`uuid_break ${call.fsUuid} all`).catch(() => undefined);
+    await call.channel.breakAll(call.fsUuid).catch(() => undefined);
     call.apply({ type: 'transfer_failed', cause: 'NO_ANSWER' }, { warm: true });
   }
 

@@ -14,6 +14,7 @@ import type { EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
 import { assessVoiceQuality, type VoiceQuality } from '../core/voice-quality.ts';
+import { ChannelControl } from '../esl/channel-control.ts';
 import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { CallJournal } from './call-journal.ts';
@@ -130,6 +131,8 @@ export class CallSession implements RegisteredCall {
   readonly fsUuid: string;
   readonly record: CallRecord;
   readonly #connection: EslConnection;
+  /** The typed verbs over the call's connection. */
+  readonly #channel: ChannelControl;
   readonly #journal: CallJournal;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -164,6 +167,7 @@ export class CallSession implements RegisteredCall {
 
   constructor(options: CallSessionOptions) {
     this.#connection = options.connection;
+    this.#channel = new ChannelControl(options.connection);
     this.#journal = options.journal;
     this.#clock = options.clock;
     this.#settings = options.settings;
@@ -306,7 +310,7 @@ export class CallSession implements RegisteredCall {
     if ((command.type === 'start_recording' || command.type === 'announce') && !this.#recordCalls()) return;
     const bridge = command.type === 'bridge' ? ++this.#bridges : this.#bridges;
     performCallCommand(command, {
-      connection: this.#connection,
+      channel: this.#channel,
       fsUuid: this.fsUuid,
       answered: this.record.answeredAt !== null,
       recordingPath: this.#recordingPath(),
@@ -477,7 +481,7 @@ export class CallSession implements RegisteredCall {
   #offerOnCall(offer: { prompt: string; digits: string }): void {
     this.#journalEvent('urgent_offer', this.state, this.state, { digits: offer.digits });
     this.#urgentOffer = new UrgentOfferListener({
-      connection: this.#connection,
+      channel: this.#channel,
       fsUuid: this.fsUuid,
       offer,
       // In the number's language and the practice's voice (cached when routing loaded), like the announcements.
@@ -557,7 +561,7 @@ export class CallSession implements RegisteredCall {
       callId: this.callId,
       fsUuid: this.fsUuid,
       record: this.record,
-      connection: this.#connection,
+      channel: this.#channel,
       clock: this.#clock,
       logger: this.#logger,
       machine: () => this.#machine,
@@ -576,7 +580,7 @@ export class CallSession implements RegisteredCall {
     const plan = this.#machine.plan;
     const planRecords = plan !== null && plan.kind !== 'reject' && plan.record;
     if (!this.#recording && !planRecords && this.#recordCalls()) {
-      startRecording({ connection: this.#connection, recordingPath: this.#recordingPath(), background: (what, promise) => this.#background(what, promise) });
+      startRecording({ channel: this.#channel, recordingPath: this.#recordingPath(), background: (what, promise) => this.#background(what, promise) });
     }
   }
 

@@ -7,11 +7,10 @@ import type { Logger } from 'pino';
 import { urgentOfferPrompt } from '../core/routing/after-hours.ts';
 import type { RoutingConfig } from '../core/routing/schema.ts';
 import type { SpeechRequest, SynthesizedSpeech } from '../core/voice-ports.ts';
+import type { MediaPrompt } from '../esl/channel-control.ts';
 
-export interface Prompt {
-  app: string;
-  arg: string;
-}
+/** What the caller hears: a file (`playback`) or FreeSWITCH's own voice (`speak`). */
+export type Prompt = MediaPrompt;
 
 /** The part of the voice pipeline that says text: the prompt cache and the voice of each language. */
 export interface TtsVoice {
@@ -116,7 +115,7 @@ export class SpokenText {
     const spoken = voice.tts.synthesize(speechRequest(voice, text, this.#o.language)).then(
       (speech): Prompt => {
         if (speech.fallback === true) return this.#flite(text, 'tts_generic_prompt', settled);
-        const prompt = { app: 'playback', arg: speech.path };
+        const prompt: Prompt = { app: 'playback', arg: speech.path };
         if (!settled) this.#ready.set(text, prompt);
         return prompt;
       },

@@ -6,14 +6,14 @@
 // session routes the call again with them (urgent → on-call, the emergency escape → emergency).
 import type { Logger } from 'pino';
 import type { UrgentOffer } from '../core/call-plan.ts';
-import type { EslConnection } from '../esl/connection.ts';
+import type { ChannelControl, MediaPrompt } from '../esl/channel-control.ts';
 
 export interface UrgentOfferOptions {
-  connection: EslConnection;
+  channel: ChannelControl;
   fsUuid: string;
   offer: UrgentOffer;
   /** How this call says a sentence of ours (the practice's voice in the call's language, or FreeSWITCH's own). */
-  sentence: (text: string) => Promise<{ app: string; arg: string }>;
+  sentence: (text: string) => Promise<MediaPrompt>;
   /** How long the caller has, after the sentence ended (or after their last digit), to press. */
   timeoutMs: number;
   logger: Logger;
@@ -38,20 +38,20 @@ export class UrgentOfferListener {
 
   /** Says the offer, then holds the caller (park) while they choose. */
   start(): void {
-    const { connection } = this.#o;
+    const { channel } = this.#o;
     this.#speaking = true;
     this.#o
       .sentence(this.#o.offer.prompt)
       .then((prompt) => {
-        const said = connection.execute({ ...prompt, eventLock: true, timeoutMs: PROMPT_TIMEOUT_MS });
+        const said = channel.play(prompt, PROMPT_TIMEOUT_MS);
         // Queued behind the sentence (event-lock): the caller is held, and their digits read, while they choose.
-        connection.executeAsync({ app: 'park' }).catch((error: unknown) => {
-          if (!connection.closed) this.#o.logger.warn({ err: error }, 'park during the urgent offer failed');
+        channel.park().catch((error: unknown) => {
+          if (!channel.closed) this.#o.logger.warn({ err: error }, 'park during the urgent offer failed');
         });
         return said;
       })
       .catch((error: unknown) => {
-        if (!connection.closed) this.#o.logger.warn({ err: error }, 'urgent offer prompt failed');
+        if (!channel.closed) this.#o.logger.warn({ err: error }, 'urgent offer prompt failed');
       })
       .finally(() => {
         this.#speaking = false;
@@ -85,7 +85,7 @@ export class UrgentOfferListener {
     this.stop();
     // A choice made while the sentence still plays: stop it, or the next bridge would wait behind it.
     if (this.#speaking) {
-      this.#o.connection.api(`uuid_break ${this.#o.fsUuid} all`).catch((error: unknown) => this.#o.logger.debug({ err: error }, 'uuid_break after the urgent offer failed'));
+      this.#o.channel.breakAll(this.#o.fsUuid).catch((error: unknown) => this.#o.logger.debug({ err: error }, 'uuid_break after the urgent offer failed'));
     }
     this.#o.collected(this.#digits);
   }

@@ -12,7 +12,7 @@ import type { Metrics } from '../http/metrics.ts';
 import { AudioForkServer } from '../voice/audio-fork/index.ts';
 import { loadVocabulary, SpeechmaticsStt, type VocabularyTerm } from '../voice/stt/index.ts';
 import { CachedTts, GoogleTts, type PrewarmResult } from '../voice/tts/index.ts';
-import { announcementTexts } from './spoken-text.ts';
+import { announcementTexts, type Prompt } from './spoken-text.ts';
 import { reportingEngine, reportingStt, reportingSynthesizer, type HealthProbes, type HealthReport } from './service-health.ts';
 import type { VoiceConfig } from './config.ts';
 
@@ -36,7 +36,7 @@ export interface VoicePipeline {
   voiceFor: (language: string) => string;
   sampleRate: 8000 | 16000;
   /** The recorded prompt (TTS_FALLBACK_PROMPT) played when a reply could not be synthesized, if configured. */
-  fallbackPrompt: () => { app: string; arg: string } | undefined;
+  fallbackPrompt: () => Prompt | undefined;
   /** Said when a reply could not be synthesized and no recorded prompt is configured (cached at start). */
   holdingPhrase: (language: string) => string;
   phrases: (language: string) => VoicePhrases;

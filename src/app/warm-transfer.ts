@@ -16,11 +16,12 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { withSipHeaders } from '../core/sip-headers.ts';
 import type { RoutedAgent } from '../core/routing/types.ts';
+import { ChannelControl, type EslCommandSink } from '../esl/channel-control.ts';
 import type { EslConnection, EslEvent } from '../esl/index.ts';
 
 export interface WarmTransferOptions {
   /** The inbound ESL connection (subscribed as said above). */
-  connection: Pick<EslConnection, 'api' | 'bgapi' | 'on' | 'off'>;
+  connection: EslCommandSink & Pick<EslConnection, 'on' | 'off'>;
   /** The caller's FreeSWITCH channel uuid. */
   callerUuid: string;
   /** In ringing order (see core/agent-selection.ts). */
@@ -65,16 +66,17 @@ export async function runWarmTransfer(options: WarmTransferOptions): Promise<War
   const started = performance.now();
   const deadline = started + options.deadlineMs;
   const legs = new LegWatcher(options.connection, options.signal);
+  const channel = new ChannelControl(options.connection);
   try {
     if (legs.callerGone(options.callerUuid)) return { outcome: 'caller_gone' };
-    if (!(await tryApi(options, `uuid_broadcast ${options.callerUuid} ${options.holdAudio ?? DEFAULT_HOLD_AUDIO} aleg`))) {
+    if (!(await succeeds(channel.broadcast(options.callerUuid, options.holdAudio ?? DEFAULT_HOLD_AUDIO, 'aleg')))) {
       return { outcome: 'caller_gone' };
     }
     const tried: Array<{ extension: string; cause: string }> = [];
     for (const agent of options.agents) {
       const remainingMs = deadline - performance.now();
       if (remainingMs < 1000) break;
-      const attempt = await tryAgent(options, legs, agent, remainingMs);
+      const attempt = await tryAgent(options, channel, legs, agent, remainingMs);
       if (attempt.kind === 'caller_gone') return { outcome: 'caller_gone' };
       if (attempt.kind === 'bridged') {
         return { outcome: 'bridged', agent, agentUuid: attempt.agentUuid, ms: Math.round(performance.now() - started) };
@@ -87,8 +89,8 @@ export async function runWarmTransfer(options: WarmTransferOptions): Promise<War
   }
 }
 
-async function tryAgent(options: WarmTransferOptions, legs: LegWatcher, agent: RoutedAgent, remainingMs: number): Promise<Attempt> {
-  const { connection, callerUuid } = options;
+async function tryAgent(options: WarmTransferOptions, channel: ChannelControl, legs: LegWatcher, agent: RoutedAgent, remainingMs: number): Promise<Attempt> {
+  const { callerUuid } = options;
   const agentUuid = randomUUID();
   const ring = Math.max(1, Math.min(options.ringSeconds, Math.floor(remainingMs / 1000)));
   const extension = agent.extension.replace(/[^0-9+*#]/g, '');
@@ -97,7 +99,7 @@ async function tryAgent(options: WarmTransferOptions, legs: LegWatcher, agent: R
     options.sipHeaders,
   );
   // The job's body, or undefined when no BACKGROUND_JOB came (timeout, connection lost).
-  const originate = connection.bgapi(`originate ${dial} &park()`, { timeoutMs: ring * 1000 + ORIGINATE_GRACE_MS }).then(
+  const originate = channel.originate(dial, '&park()', ring * 1000 + ORIGINATE_GRACE_MS).then(
     (body) => body.trim(),
     () => undefined,
   );
@@ -106,28 +108,28 @@ async function tryAgent(options: WarmTransferOptions, legs: LegWatcher, agent: R
   callerLeft.cancel();
   if (first === 'caller_gone') {
     // The caller left while the agent's phone rang: stop it ringing, and if it was answered just now, hang up.
-    await tryApi(options, `uuid_kill ${agentUuid}`);
+    await succeeds(channel.kill(agentUuid));
     const settled = legs.until(() => false, KILL_SETTLE_MS);
     const late = await Promise.race([originate, settled.promise.then(() => undefined)]);
     settled.cancel();
-    if (late?.startsWith('+OK') === true) await tryApi(options, `uuid_kill ${agentUuid}`);
+    if (late?.startsWith('+OK') === true) await succeeds(channel.kill(agentUuid));
     return { kind: 'caller_gone' };
   }
   const { reply } = first;
   if (reply === undefined) {
     // No result: the leg may still be ringing somewhere, so make sure it is not.
-    await tryApi(options, `uuid_kill ${agentUuid}`);
+    await succeeds(channel.kill(agentUuid));
     return { kind: 'skipped', cause: 'NO_ORIGINATE_RESULT' };
   }
   if (!reply.startsWith('+OK')) return { kind: 'skipped', cause: reply.replace(/^-ERR\s*/, '') || 'UNKNOWN' };
   const abandon = async (): Promise<Attempt> => {
-    await tryApi(options, `uuid_kill ${agentUuid}`);
+    await succeeds(channel.kill(agentUuid));
     return { kind: 'caller_gone' };
   };
   const agentGone = (): boolean => legs.gone(agentUuid);
   if (options.whisperFile !== undefined && !legs.callerGone(callerUuid) && !agentGone()) {
     const whisper = options.whisperFile;
-    if (await tryApi(options, `uuid_broadcast ${agentUuid} ${whisper} aleg`)) {
+    if (await succeeds(channel.broadcast(agentUuid, whisper, 'aleg'))) {
       const maxMs = Math.min(options.whisperMaxMs ?? DEFAULT_WHISPER_MAX_MS, Math.max(0, remainingMs));
       const heard = legs.until(() => legs.played(agentUuid, whisper) || agentGone() || legs.callerGone(callerUuid), maxMs);
       await heard.promise;
@@ -135,20 +137,20 @@ async function tryAgent(options: WarmTransferOptions, legs: LegWatcher, agent: R
   }
   if (legs.callerGone(callerUuid)) return abandon();
   if (agentGone()) return { kind: 'skipped', cause: 'AGENT_HANGUP' };
-  await tryApi(options, `uuid_break ${callerUuid} all`);
-  if (await tryApi(options, `uuid_bridge ${callerUuid} ${agentUuid}`)) return { kind: 'bridged', agentUuid };
+  await succeeds(channel.breakAll(callerUuid));
+  if (await succeeds(channel.uuidBridge(callerUuid, agentUuid))) return { kind: 'bridged', agentUuid };
   // One of the two is gone: which one decides what happens next.
-  const callerThere = (await connection.api(`uuid_exists ${callerUuid}`).catch(() => 'false')).trim() === 'true';
+  const callerThere = await channel.exists(callerUuid).catch(() => false);
   if (!callerThere || legs.callerGone(callerUuid)) return abandon();
-  await tryApi(options, `uuid_kill ${agentUuid}`);
-  await tryApi(options, `uuid_broadcast ${callerUuid} ${options.holdAudio ?? DEFAULT_HOLD_AUDIO} aleg`);
+  await succeeds(channel.kill(agentUuid));
+  await succeeds(channel.broadcast(callerUuid, options.holdAudio ?? DEFAULT_HOLD_AUDIO, 'aleg'));
   return { kind: 'skipped', cause: 'AGENT_HANGUP' };
 }
 
 /** An api command whose failure (-ERR: no such channel) is an answer, not an error. */
-async function tryApi(options: WarmTransferOptions, command: string): Promise<boolean> {
+async function succeeds(command: Promise<unknown>): Promise<boolean> {
   try {
-    await options.connection.api(command);
+    await command;
     return true;
   } catch {
     return false;

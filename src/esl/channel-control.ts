@@ -7,6 +7,8 @@ import type { EslEvent } from './protocol/index.ts';
 
 /** The part of an ESL connection the verbs use (EslConnection on a call's outbound socket or inbound). */
 export interface EslCommandSink {
+  /** True once the connection is gone: commands then fail, and a caller may skip them. */
+  readonly closed: boolean;
   api(command: string, options?: { timeoutMs?: number }): Promise<string>;
   bgapi(command: string, options?: { timeoutMs?: number }): Promise<string>;
   execute(options: { uuid?: string; app: string; arg?: string; eventLock?: boolean; timeoutMs: number }): Promise<EslEvent>;
@@ -49,6 +51,11 @@ export class ChannelControl {
   constructor(esl: EslCommandSink, target: ChannelTarget = {}) {
     this.#esl = esl;
     this.#target = target;
+  }
+
+  /** The connection is gone (the call hung up and FreeSWITCH let go, or the socket broke). */
+  get closed(): boolean {
+    return this.#esl.closed;
   }
 
   // --- applications on the channel (sendmsg execute, event-lock: they run in the order sent) ---

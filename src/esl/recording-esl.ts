@@ -23,6 +23,7 @@ interface PendingExecute {
 
 export class RecordingEsl implements EslCommandSink {
   readonly commands: RecordedCommand[] = [];
+  closed = false;
   readonly #pending: PendingExecute[] = [];
   /** What an api verb answers; by default `+OK`. */
   apiReply: (command: string) => string | Error = () => '+OK\n';
@@ -77,6 +78,7 @@ export class RecordingEsl implements EslCommandSink {
 
   /** Fails every pending application, as a closed connection does. */
   close(): void {
+    this.closed = true;
     for (const p of this.#pending.splice(0)) p.reject(new Error('ESL connection closed'));
   }
 
