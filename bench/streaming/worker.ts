@@ -4,7 +4,7 @@
 // AI engine stand-in in another child process. The same callers hold the same conversations with both
 // versions: every caller's first turns are answered with new words (TTS cache misses, so synthesis is on
 // the path as for a real reply), its last turns with a reply already in the cache. Every reply is three
-// sentences, each taking the engine the same time to generate in both versions.
+// sentences, generated at the same pace in both versions (bench/voice/ai-engine-protocol.ts, GeneratedReplies).
 // Figures: the controller's journal (end of the caller's speech → first audio command, → the last
 // sentence's audio command), and what the caller heard on this process's clock (PLAYBACK_START/STOP).
 // Answers one StreamingBenchResult over IPC.
@@ -14,9 +14,9 @@ import { GoogleTtsPeer } from '../../src/peers/google-tts-peer.ts';
 import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import { FreeSwitchSimulator, type SimulatedCall } from '../../src/simulator/simulator.ts';
 import { round, summarize, type Summary } from '../stats.ts';
+import { AiEngineChild, engineDelayMs, type ContractVersion, type GeneratedReplies } from '../voice/ai-engine-protocol.ts';
 import { AI_LINE, ControllerChild, GREETING, STT_KEY, TTS_KEY, voiceControllerEnv, type StoredCall } from '../voice/controller-protocol.ts';
 import { converse, type CallerScript, type CallerTurn } from './callers.ts';
-import { EngineChild, type ContractVersion, type EngineSettings } from './engine-protocol.ts';
 import { PlaybackWatch } from './playback-watch.ts';
 
 export interface StreamingBenchRequest {
@@ -26,8 +26,9 @@ export interface StreamingBenchRequest {
   missTurns: number;
   cachedTurns: number;
   sentences: number;
-  /** Engine time to generate one sentence (ms). */
-  generationMs: number;
+  /** The engine's first sentence is ready this long after the turn, each next one this long after the one before (ms). */
+  firstSentenceMs: number;
+  sentenceGapMs: number;
   setupTimeoutMs: number;
 }
 
@@ -36,8 +37,13 @@ export interface ControllerTurns {
   turns: number;
   /** → the first audio command written (journal turn_timing.totalMs). */
   firstAudioCommandMs: Summary;
-  /** → the audio command holding the reply's last sentence (the one file of a v1 reply; the last of v2's). */
+  /**
+   * → the audio command holding the reply's last sentence (the one file of a v1 reply; the last of v2's). The
+   * controller plays one file at a time, so for v2 this waits for the earlier sentences to be heard.
+   */
   lastSentenceCommandMs: Summary;
+  /** → the last sentence's speech ready to play (journal sentence_speech): synthesized, or found in the cache. */
+  lastSentenceReadyMs: Summary;
   /** The first audio command's wait for the engine (turn_timing.agentMs) and for its synthesis (ttsMs). */
   agentMs: Summary;
   ttsMs: Summary;
@@ -78,7 +84,7 @@ export interface StreamingPass {
 export interface StreamingBenchResult {
   calls: number;
   cpus: number;
-  settings: { sentences: number; generationMs: number; missTurns: number; cachedTurns: number; callerSayMs: number; quietMs: number; ttsMsPerChar: number; ttsSynthesisMs: number };
+  settings: { sentences: number; firstSentenceMs: number; sentenceGapMs: number; v1ReplyAfterMs: number; missTurns: number; cachedTurns: number; callerSayMs: number; quietMs: number; ttsMsPerChar: number; ttsSynthesisMs: number };
   passes: StreamingPass[];
 }
 
@@ -90,11 +96,15 @@ const TTS_MS_PER_CHAR = 30;
  * Every synthesis takes this long at the Google peer (a short sentence at the real service). The same for a
  * whole v1 reply as for one v2 sentence, which favours v1: real synthesis takes longer for more text.
  */
-const TTS_SYNTHESIS_MS = 150;
-const CACHED_REPLY = ['I have written that down for you.', 'The practice will call you back today.', 'Is there anything else I can do?'];
+const TTS_SYNTHESIS_MS = 200;
+const CACHED_REPLY = 'I have written that down for you. The practice will call you back today. Is there anything else I can do?';
 const WATCHED = ['barge_in', 'hand_off', 'turn_input_dropped', 'agent_fallback', 'tts_fallback', 'caller_audio_lost'];
 
 const debug = (line: string): void => void (process.env.BENCH_DEBUG ? process.stderr.write(`[streaming ${new Date().toISOString().slice(11, 23)}] ${line}\n`) : undefined);
+
+function generatedReplies(contract: ContractVersion, request: StreamingBenchRequest): GeneratedReplies {
+  return { contract, sentences: request.sentences, firstSentenceMs: request.firstSentenceMs, sentenceGapMs: request.sentenceGapMs, freshTurns: request.missTurns };
+}
 
 function script(request: StreamingBenchRequest, turns: number): CallerScript {
   return {
@@ -102,7 +112,7 @@ function script(request: StreamingBenchRequest, turns: number): CallerScript {
     sentence: CALLER_SENTENCE,
     sayMs: CALLER_SAY_MS,
     // Longer than the engine's gap between two sentences: a streamed reply is not over between them.
-    quietMs: request.generationMs + 400,
+    quietMs: request.sentenceGapMs + 400,
     thinkMs: { min: 200, max: 800 },
     rampMs: 1500,
     replyTimeoutMs: request.setupTimeoutMs,
@@ -110,19 +120,21 @@ function script(request: StreamingBenchRequest, turns: number): CallerScript {
 }
 
 /**
- * Per stored turn: the first audio command (turn_timing), and the last `prompt` of the same turn, timed from
- * the first one (both entries are written as their command goes out).
+ * Per stored turn: the first audio command (turn_timing), and the last `prompt` and `sentence_speech` of the
+ * same turn, timed from the first prompt (a prompt entry is written as its command goes out).
  */
 function controllerTurns(calls: readonly StoredCall[], isMiss: (turn: number) => boolean): { miss: ControllerTurns; cached: ControllerTurns } {
-  type Row = { first: number; last: number; agent: number; tts: number; commands: number; streamed: boolean };
+  type Row = { first: number; last: number; ready: number; agent: number; tts: number; commands: number; streamed: boolean };
   const rows = { miss: [] as Row[], cached: [] as Row[] };
   for (const call of calls) {
-    const prompts = call.kept.filter((e) => e.type === 'prompt' && typeof e.data.turn === 'number');
+    const ofTurn = (type: string, turn: number): number[] => call.kept.filter((e) => e.type === type && e.data.turn === turn && e.data.failed !== true).map((e) => e.atMs);
     for (const t of call.kept.filter((e) => e.type === 'turn_timing')) {
       const turn = Number(t.data.turn);
-      const sent = prompts.filter((p) => p.data.turn === turn).map((p) => p.atMs);
+      const sent = ofTurn('prompt', turn);
+      const spoken = ofTurn('sentence_speech', turn);
       const first = Number(t.data.totalMs);
-      const row = { first, last: first + Math.max(...sent) - Math.min(...sent), agent: Number(t.data.agentMs), tts: Number(t.data.ttsMs), commands: sent.length, streamed: t.data.streamed === true };
+      const firstAt = Math.min(...sent);
+      const row = { first, last: first + Math.max(...sent) - firstAt, ready: first + Math.max(...spoken) - firstAt, agent: Number(t.data.agentMs), tts: Number(t.data.ttsMs), commands: sent.length, streamed: t.data.streamed === true };
       (isMiss(turn) ? rows.miss : rows.cached).push(row);
     }
   }
@@ -133,6 +145,7 @@ function controllerTurns(calls: readonly StoredCall[], isMiss: (turn: number) =>
       turns: list.length,
       firstAudioCommandMs: summarize(list.map((r) => r.first)),
       lastSentenceCommandMs: summarize(list.filter((r) => r.commands > 0).map((r) => r.last)),
+      lastSentenceReadyMs: summarize(list.filter((r) => r.commands > 0 && Number.isFinite(r.ready)).map((r) => r.ready)),
       agentMs: summarize(list.map((r) => r.agent)),
       ttsMs: summarize(list.map((r) => r.tts)),
       audioCommandsPerTurn: perTurn,
@@ -154,14 +167,14 @@ function callerEars(turns: readonly CallerTurn[]): CallerEars {
 async function pass(version: ContractVersion, request: StreamingBenchRequest): Promise<StreamingPass> {
   const stt = await SpeechmaticsPeer.start({ apiKey: STT_KEY, transcribeSpokenAudio: true });
   const tts = await GoogleTtsPeer.start({ apiKey: TTS_KEY, msPerChar: TTS_MS_PER_CHAR, maxDurationMs: Number.POSITIVE_INFINITY, latencyMs: TTS_SYNTHESIS_MS });
-  const engine = new EngineChild();
+  const engine = new AiEngineChild();
   const controllerPort = await freePort();
   const simulator = new FreeSwitchSimulator({ eslPort: 0, password: 'ClueCon', socketTarget: { host: '127.0.0.1', port: controllerPort }, timeScale: 1, forkFramesOnClock: true });
   const controller = new ControllerChild();
   let watch: PlaybackWatch | undefined;
   try {
-    const settings: EngineSettings = { version, greeting: GREETING, sentences: request.sentences, generationMs: request.generationMs, missTurns: request.missTurns, cachedReply: CACHED_REPLY };
-    const { url: aiUrl } = await engine.request({ type: 'start', settings }, 'started', request.setupTimeoutMs);
+    const generated = generatedReplies(version, request);
+    const { url: aiUrl } = await engine.request({ type: 'start', greeting: GREETING, reply: CACHED_REPLY, generated }, 'started', request.setupTimeoutMs);
     const { eslPort } = await simulator.start();
     watch = await PlaybackWatch.start(eslPort, 'ClueCon');
     const env = { ...(await voiceControllerEnv({ eslPort, controllerPort, stt, ttsUrl: tts.url, aiUrl })), AI_ENGINE_CONTRACT: version };
@@ -192,7 +205,7 @@ async function pass(version: ContractVersion, request: StreamingBenchRequest): P
     debug(`${version}: conversations done; hanging up`);
     for (const call of calls) call.hangup('NORMAL_CLEARING');
     await Promise.all(calls.map((c) => c.ended));
-    const stored = await controller.request({ type: 'calls', timeoutMs: request.setupTimeoutMs, keep: ['turn_timing', 'prompt'] }, 'calls', request.setupTimeoutMs + 10_000);
+    const stored = await controller.request({ type: 'calls', timeoutMs: request.setupTimeoutMs, keep: ['turn_timing', 'prompt', 'sentence_speech'] }, 'calls', request.setupTimeoutMs + 10_000);
     const ours = new Set(calls.map((c) => c.uuid));
     const measured = stored.calls.filter((c) => ours.has(c.fsUuid));
     const isMiss = (turn: number): boolean => turn <= request.missTurns;
@@ -236,7 +249,9 @@ async function run(request: StreamingBenchRequest): Promise<StreamingBenchResult
     cpus: Math.min(cpus().length, availableParallelism()),
     settings: {
       sentences: request.sentences,
-      generationMs: request.generationMs,
+      firstSentenceMs: request.firstSentenceMs,
+      sentenceGapMs: request.sentenceGapMs,
+      v1ReplyAfterMs: engineDelayMs(generatedReplies('v1', request)),
       missTurns: request.missTurns,
       cachedTurns: request.cachedTurns,
       callerSayMs: CALLER_SAY_MS,
