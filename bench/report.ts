@@ -43,6 +43,7 @@ function phaseFigures(p: PhaseResult) {
     controllerEventLoopBusyPercent: p.controller.eventLoopBusyPercent,
     controllerEventLoopDelayMs: p.controller.eventLoopDelayMs,
     benchSideCpuPercentOfOneCore: p.benchSideCpuPercentOfOneCore,
+    controllerClock: p.controller.framePath,
   };
 }
 
@@ -67,6 +68,7 @@ function voiceFigures(voice: VoiceBenchOutcome) {
 const VOICE_METHOD =
   'Controller (production config, embedded PGlite) in its own process; the simulator (timeScale 1, forks paced on their own 20 ms clocks) and the Speechmatics and Google TTS peers in another; the AI engine peer in a third. ' +
   'Frame latency: silence frames stamped with a sequence number by a simulator hook just before the fork writes them, timed again by a hook in the Speechmatics peer as they arrive (same process, performance.now()). ' +
+  'controllerClock: in the controller process, for the window only, subscribers to the diagnostics channels of src/voice/frame-path.ts: fork frame arrival -> handed to the STT stream (arrivalToHandedMs) and -> its AddAudio message written (arrivalToWrittenMs, with the batch wait), every frame (spoken too), keyed by its Buffer. ' +
   'Forwarding: every caller silent. Talking: every caller says a sentence, waits for the answer, thinks 0.2-0.8 s, again; the AI engine peer answers at once with a fixed sentence already in the TTS cache (a warm-up call put it there). ' +
   'End of utterance -> playback command: turn_timing.totalMs of every turn, read back from the controller journal. CPU: process.cpuUsage() of the controller over each window / wall time.';
 
@@ -241,6 +243,8 @@ export function renderTables(
         p.frames.framesPerSecond,
         `${p.frames.stamped}/${p.frames.lost}`,
         ms(p.frames.latencyMs),
+        p.controller.framePath === undefined ? '–' : ms(p.controller.framePath.arrivalToHandedMs),
+        p.controller.framePath === undefined ? '–' : ms(p.controller.framePath.arrivalToWrittenMs),
         pct(p.controller.cpuPercentOfOneCore),
         pct(p.controller.eventLoopBusyPercent),
         `${p.controller.eventLoopDelayMs.p99.toFixed(1)} / ${p.controller.eventLoopDelayMs.max.toFixed(1)}`,
@@ -249,7 +253,7 @@ export function renderTables(
       out.push(title(`Voice: audio frames, simulator fork → controller → Speechmatics peer (${v.cpus} cores; ms p50 / p95 / p99 / max)`));
       out.push(
         render(
-          ['phase', 'forks', 'window s', 'frames/s', 'timed frames/lost', 'frame latency ms', 'controller CPU % of a core', 'controller loop busy %', 'controller loop delay ms p99 / max', 'simulator+peers CPU %'],
+          ['phase', 'forks', 'window s', 'frames/s', 'timed frames/lost', 'frame latency ms (end to end)', 'controller clock: arrival → handed to STT ms', '… → AddAudio written ms', 'controller CPU % of a core', 'controller loop busy %', 'controller loop delay ms p99 / max', 'simulator+peers CPU %'],
           [row('forwarding (callers silent)', v.forwarding), row('talking (conversations)', v.talking)],
         ),
       );

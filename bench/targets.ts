@@ -54,9 +54,12 @@ export function targetLines(results: BenchResults): string[] {
   const voice = results.voice;
   if (voice !== undefined && !('skipped' in voice)) {
     const f = voice.forwarding;
+    // The target is controller time: judged on the controller's clock, the end-to-end figure beside it.
+    const c = f.controllerClock?.arrivalToHandedMs;
+    const verdict = c === undefined ? 'no controller-clock figure' : `${c.p99.toFixed(2)} ms on the controller's clock (arrival → handed to STT, p50 ${c.p50.toFixed(2)}) — ${mark(voice.calls >= 150 && c.p99 < 2)}`;
     lines.push(
-      `  audio frame in → forwarded to STT, p99 < 2 ms at 150 forks (${voice.calls} forks, ${f.framesPerSecond} frames/s): ` +
-        `${f.latencyMs.p99.toFixed(1)} ms simulator → Speechmatics peer, both local sockets included — ${mark(voice.calls >= 150 && f.latencyMs.p99 < 2)}` +
+      `  audio frame in → forwarded to STT, p99 < 2 ms at 150 forks (${voice.calls} forks, ${f.framesPerSecond} frames/s): ${verdict}; ` +
+        `end to end ${f.latencyMs.p99.toFixed(1)} ms simulator → Speechmatics peer, both local sockets included` +
         `; ${f.lost} of ${f.stamped} frames lost; controller CPU ${f.controllerCpuPercentOfOneCore.toFixed(0)}% of one core of ${voice.cpus}`,
     );
     const t = voice.endOfUtteranceToPlaybackCommand;

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/app/config.ts';
 import { Controller } from '../../src/app/controller.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { round } from '../stats.ts';
+import { FramePathClock } from './frame-path-clock.ts';
 import type { ControllerReply, ControllerRequest, StoredCall, TurnTiming } from './controller-protocol.ts';
 
 let controller: Controller | undefined;
@@ -18,7 +19,7 @@ let dir: string | undefined;
 const sessions: CallSession[] = [];
 const released = new Set<CallSession>();
 const logs: LogCounts = { lines: 0, warnings: { count: 0, examples: [] } };
-let window: { cpu: NodeJS.CpuUsage; atMs: number; delay: IntervalHistogram; elu: EventLoopUtilization } | undefined;
+let window: { cpu: NodeJS.CpuUsage; atMs: number; delay: IntervalHistogram; elu: EventLoopUtilization; framePath?: FramePathClock } | undefined;
 
 /** Sampling interval of the event-loop delay histogram (ms); every sample includes it, so it is taken off. */
 const DELAY_RESOLUTION_MS = 2;
@@ -45,16 +46,17 @@ async function start(env: Record<string, string>): Promise<void> {
   await controller.voice?.prewarmed;
 }
 
-function windowFigures(action: 'start' | 'end'): ControllerReply {
+function windowFigures(action: 'start' | 'end', framePath: boolean): ControllerReply {
   if (action === 'start') {
     const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
     delay.enable();
-    window = { cpu: process.cpuUsage(), atMs: performance.now(), delay, elu: performance.eventLoopUtilization() };
+    window = { cpu: process.cpuUsage(), atMs: performance.now(), delay, elu: performance.eventLoopUtilization(), framePath: framePath ? new FramePathClock() : undefined };
     return { type: 'window' };
   }
   const w = window;
   if (w === undefined) throw new Error('no window started');
   window = undefined;
+  const frames = w.framePath?.end();
   const cpu = process.cpuUsage(w.cpu);
   const elu = performance.eventLoopUtilization(w.elu);
   w.delay.disable();
@@ -65,6 +67,7 @@ function windowFigures(action: 'start' | 'end'): ControllerReply {
     wallMs: round(performance.now() - w.atMs, 1),
     eventLoopBusyPercent: round(elu.utilization * 100, 1),
     eventLoopDelayMs: { p50: ms(w.delay.percentile(50)), p99: ms(w.delay.percentile(99)), max: ms(w.delay.max) },
+    framePath: frames,
   };
 }
 
@@ -93,7 +96,7 @@ async function handle(request: ControllerRequest): Promise<void> {
       reply({ type: 'started' });
       return;
     case 'window':
-      reply(windowFigures(request.action));
+      reply(windowFigures(request.action, request.framePath === true));
       return;
     case 'calls':
       reply(await storedCalls(request.timeoutMs, request.keep ?? []));

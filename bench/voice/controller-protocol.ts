@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/app/free-port.ts';
 import { IpcChild } from '../ipc-child.ts';
+import type { FramePathFigures } from './frame-path-clock.ts';
 
 /** The AI line of test/support/routing.yaml (open around the clock, answered by the AI), and the peers' keys. */
 export const AI_LINE = '+15559870100';
@@ -36,8 +37,11 @@ export async function voiceControllerEnv(options: {
 
 export type ControllerRequest =
   | { type: 'start'; env: Record<string, string> }
-  /** Start or end a measured window: the controller's CPU time and event-loop delay over it. */
-  | { type: 'window'; action: 'start' | 'end' }
+  /**
+   * Start or end a measured window: the controller's CPU time and event-loop delay over it, and with
+   * `framePath` (on start) the frame path on the controller's clock (frame-path-clock.ts).
+   */
+  | { type: 'window'; action: 'start' | 'end'; framePath?: boolean }
   /**
    * Waits until every call is released, then reads each call's journal back from the database; the entries
    * of the `keep` types come back whole (type and data).
@@ -54,6 +58,8 @@ export interface WindowFigures {
   eventLoopBusyPercent: number;
   /** How late the controller's event loop ran timers in the window (ms). */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** When the window was started with `framePath`. */
+  framePath?: FramePathFigures;
 }
 
 export interface TurnTiming {

@@ -78,9 +78,9 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
   }
 }
 
-/** One measured window: frames on the wire, the controller's CPU, and this process's CPU. */
+/** One measured window: frames on the wire and on the controller's clock, the controller's CPU, and this process's CPU. */
 async function measure(clock: FrameClock, controller: ControllerChild, seconds: number, drainMs: number): Promise<PhaseResult> {
-  await controller.request({ type: 'window', action: 'start' }, 'window', 5000);
+  await controller.request({ type: 'window', action: 'start', framePath: true }, 'window', 5000);
   const ownCpu = process.cpuUsage();
   const started = performance.now();
   clock.startWindow();
