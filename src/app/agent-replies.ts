@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/ports.ts';
 import { wantsReply, type TurnInput, type TurnState } from '../core/turn-taking.ts';
 import type { AgentReply, AgentReplyChunk, ConversationTurn, InterruptedReply } from '../core/voice-ports.ts';
+import type { EslEvent } from '../esl/protocol/event.ts';
 import type { Prompt, SpokenText } from './spoken-text.ts';
 import { TurnTimer } from './turn-timing.ts';
 import type { VoicePipeline } from './voice-pipeline.ts';
@@ -14,8 +15,22 @@ import type { VoicePipeline } from './voice-pipeline.ts';
 /** How a playback ended: played out, or broken by us, with what FreeSWITCH reports it played. */
 export interface PlaybackEnd {
   broken: boolean;
+  /** FreeSWITCH did not play the file (FILE NOT FOUND, PLAYBACK ERROR), or the command itself failed. */
+  failed: boolean;
   /** FreeSWITCH's playback_ms for it; undefined when it did not report one. */
   playedMs: number | undefined;
+}
+
+/**
+ * A playback's end from its CHANNEL_EXECUTE_COMPLETE. Only `FILE PLAYED` reached the caller; switch_ivr_play_file
+ * sets playback_ms (the samples it read from the file, in ms) before PLAYBACK_STOP, also when uuid_break cut
+ * it (Playback-Status: break, Application-Response still FILE PLAYED). A playback that never started (FILE
+ * NOT FOUND) leaves the previous one's value on the channel, so only a played file's figure counts.
+ */
+export function playbackEnd(complete: EslEvent, broken: boolean): PlaybackEnd {
+  if (complete.headers.get('Application-Response') !== 'FILE PLAYED') return { broken, failed: true, playedMs: undefined };
+  const ms = Number(complete.headers.get('variable_playback_ms'));
+  return { broken, failed: false, playedMs: Number.isFinite(ms) && ms >= 0 ? ms : undefined };
 }
 
 export interface AgentRepliesOptions {
@@ -78,9 +93,10 @@ export class AgentReplies {
   }
 
   /**
-   * The caller's turn to the engine: streamed sentence by sentence when the engine can (contract v2, with
-   * what the caller heard of an interrupted reply), else as one reply (v1, whose contract has no place for
-   * `interrupted`: a strict v1 engine would refuse the turn).
+   * The caller's turn to the engine, read as a stream. Every engine the pipeline builds has turnStream: the
+   * resilient wrapper, the built-in agent, and the HTTP client under either contract (on v2 it streams; on v1
+   * its whole reply comes as that stream's chunks, and `interrupted` stays off the wire, as v1's closed schema
+   * would refuse it). An engine without turnStream is asked with `turn`, its reply one sentence.
    */
   ask(turn: number, request: ConversationTurn, interrupted: InterruptedReply | undefined): void {
     const { engine } = this.#o.pipeline;
@@ -155,8 +171,10 @@ export class AgentReplies {
     this.#o.play(
       said,
       (end) => {
-        if (!end.broken) return this.#o.step({ type: 'playback_finished', turn, sentence });
-        this.#o.step({ type: 'playback_stopped', turn, sentence, playedMs: end.playedMs ?? this.#estimate(turn, sentence) });
+        if (!end.broken) return this.#o.step({ type: end.failed ? 'playback_failed' : 'playback_finished', turn, sentence });
+        // A cut file that never played was heard for 0 ms, whatever our clock says.
+        const playedMs = end.failed ? 0 : (end.playedMs ?? this.#estimate(turn, sentence));
+        this.#o.step({ type: 'playback_stopped', turn, sentence, playedMs });
       },
       { turn: this.#utteranceOf(turn), sentence },
     );

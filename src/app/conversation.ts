@@ -19,7 +19,7 @@ import type { AgentAction, AgentReply, ConversationStart } from '../core/voice-p
 import type { EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice/answering-machine.ts';
-import { AgentReplies, basename, type PlaybackEnd } from './agent-replies.ts';
+import { AgentReplies, basename, playbackEnd, type PlaybackEnd } from './agent-replies.ts';
 import { CallAudio } from './call-audio.ts';
 import type { Prompt, SpokenText } from './spoken-text.ts';
 import type { VoicePipeline } from './voice-pipeline.ts';
@@ -420,8 +420,9 @@ export class Conversation {
       (complete) => {
         const broken = this.#currentPlayback !== id;
         if (!broken) this.#currentPlayback = 0;
-        if (first) this.#o.hooks.onGreetingDone(complete.headers.get('Application-Response') !== 'FILE PLAYED' || broken);
-        if (!this.#ended) ended({ broken, playedMs: playedMsOf(complete) });
+        const end = playbackEnd(complete, broken);
+        if (first) this.#o.hooks.onGreetingDone(end.failed || broken);
+        if (!this.#ended) ended(end);
       },
       (error: unknown) => {
         if (this.#ended || this.#o.connection.closed) return;
@@ -429,7 +430,7 @@ export class Conversation {
         const broken = this.#currentPlayback !== id;
         if (!broken) this.#currentPlayback = 0;
         if (first) this.#o.hooks.onGreetingDone(true);
-        ended({ broken, playedMs: undefined });
+        ended({ broken, failed: true, playedMs: undefined });
       },
     );
   }
@@ -516,16 +517,4 @@ function withOffer(reply: AgentReply, offer: string | undefined): AgentReply {
     if (closing >= 0) return { ...reply, say: `${reply.say.slice(0, closing)} ${escaped}${reply.say.slice(closing)}` };
   }
   return { ...reply, say: `${reply.say.trim()} ${offer}` };
-}
-
-/**
- * How much of a playback FreeSWITCH played, from its CHANNEL_EXECUTE_COMPLETE: switch_ivr_play_file sets
- * playback_ms (the samples it read from the file, in ms) before PLAYBACK_STOP, also when uuid_break cut it
- * (Playback-Status: break, Application-Response still FILE PLAYED). A playback that never started (FILE NOT
- * FOUND) leaves the previous one's value on the channel, so only a played file's figure counts.
- */
-function playedMsOf(complete: EslEvent): number | undefined {
-  if (complete.headers.get('Application-Response') !== 'FILE PLAYED') return undefined;
-  const ms = Number(complete.headers.get('variable_playback_ms'));
-  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }

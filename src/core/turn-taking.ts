@@ -95,6 +95,8 @@ export type TurnInput =
   | { type: 'speech_failed'; turn: number; sentence: number }
   /** A sentence's playback ended by itself. */
   | { type: 'playback_finished'; turn: number; sentence: number }
+  /** A sentence's playback ended without playing (FreeSWITCH: FILE NOT FOUND, PLAYBACK ERROR): not heard. */
+  | { type: 'playback_failed'; turn: number; sentence: number }
   /** A playback broken by a barge-in ended, having played `playedMs` (FreeSWITCH's playback_ms). */
   | { type: 'playback_stopped'; turn: number; sentence: number; playedMs: number };
 
@@ -207,13 +209,15 @@ export function turnStep(state: TurnState, input: TurnInput, options: TurnOption
       const sentences = reply.sentences.map((s, i) => (i === input.sentence ? { ...s, speech } : s));
       return advance({ ...state, reply: { ...reply, sentences } });
     }
-    case 'playback_finished': {
+    case 'playback_finished':
+    case 'playback_failed': {
       const reply = state.reply;
       if (reply?.turn !== input.turn || !reply.playing || reply.next !== input.sentence) return keep('playback finished while not speaking');
       const sentence = reply.sentences[reply.next] as ReplySentence;
-      // Words replaced by the fallback prompt were not heard.
-      const heard = sentence.speech.status === 'failed' ? reply.heard : [...reply.heard, sentence.text];
-      const commands: TurnCommand[] = sentence.speech.status === 'failed' ? [] : [{ type: 'sentence_heard', turn: reply.turn, sentence: reply.next, text: sentence.text }];
+      // Words replaced by the fallback prompt, or a file FreeSWITCH did not play, were not heard.
+      const said = input.type === 'playback_finished' && sentence.speech.status !== 'failed';
+      const heard = said ? [...reply.heard, sentence.text] : reply.heard;
+      const commands: TurnCommand[] = said ? [{ type: 'sentence_heard', turn: reply.turn, sentence: reply.next, text: sentence.text }] : [];
       const after = advance({ ...state, reply: { ...reply, next: reply.next + 1, playing: false, heard } });
       return { ...after, commands: [...commands, ...after.commands] };
     }
@@ -342,6 +346,13 @@ function askAgent(state: TurnState): TurnResult {
   };
 }
 
+/**
+ * The bounds of `interrupted` in the contract's schema (src/agent/contract.ts): a turn beyond them would be
+ * refused. A longer reply keeps its last played sentences, the ones that lead up to where the caller cut in.
+ */
+const HEARD_LIMITS = { played: 64, playedMs: 600_000, unplayed: 1000 } as const;
+
 function heardReply(draft: HeardOfReply): InterruptedReply {
-  return { played: draft.played, cut: draft.cut === null ? null : { text: draft.cut.text, playedMs: draft.cut.playedMs ?? 0 }, unplayed: draft.unplayed };
+  const cut = draft.cut === null ? null : { text: draft.cut.text, playedMs: Math.min(draft.cut.playedMs ?? 0, HEARD_LIMITS.playedMs) };
+  return { played: draft.played.slice(-HEARD_LIMITS.played), cut, unplayed: Math.min(draft.unplayed, HEARD_LIMITS.unplayed) };
 }

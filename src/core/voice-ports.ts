@@ -90,11 +90,11 @@ export interface ConversationTurn {
 
 /** What the caller heard of a reply they interrupted (contract v2). */
 export interface InterruptedReply {
-  /** The sentences played to their end, in order. */
+  /** The sentences played to their end, in order (the last 64 of a longer reply: the schema's limit). */
   played: string[];
   /** The sentence that was playing when the caller interrupted, and how much of it they heard. */
   cut: { text: string; playedMs: number } | null;
-  /** How many sentences of the reply were never played (including any not yet received). */
+  /** How many sentences of the reply were never played, counting those received until this turn was sent. */
   unplayed: number;
 }
 

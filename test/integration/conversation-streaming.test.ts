@@ -3,6 +3,9 @@
 // real Speechmatics and Google clients talk to their stand-ins. Each sentence is its own file, the first plays
 // while the engine is still writing the rest, the reply's actions wait for its last sentence, and a caller
 // who speaks over a reply has the engine told exactly what they heard of it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallEventRecord } from '../../src/core/call.ts';
 import type { AgentReply } from '../../src/core/voice-ports.ts';
@@ -47,8 +50,8 @@ afterEach(async () => {
   await engine.close();
 });
 
-const start = (): Promise<Harness> =>
-  suite.start({ env: { AI_ENGINE_URL: engine.url, AI_ENGINE_CONTRACT: 'v2' }, simulator: { timeScale: 0.5 } });
+const start = (simulator: { fileRoot?: string } = {}): Promise<Harness> =>
+  suite.start({ env: { AI_ENGINE_URL: engine.url, AI_ENGINE_CONTRACT: 'v2' }, simulator: { timeScale: 0.5, ...simulator } });
 
 const ofTurn = (list: CallEventRecord[], type: string, turn: number): CallEventRecord[] => list.filter((e) => e.type === type && e.data.turn === turn);
 
@@ -116,5 +119,30 @@ describe('streamed replies through the whole controller (contract v2)', () => {
     expect(eventTypes(list)).toContain('barge_in');
     // The third sentence was never sent to FreeSWITCH.
     expect(ofTurn(list, 'prompt', 1).map((e) => e.data.sentence)).toEqual([0, 1]);
+  });
+
+  it('does not count a sentence FreeSWITCH could not play as heard (FILE NOT FOUND)', async () => {
+    replies = [{ say: SENTENCES.join(' '), actions: [] }];
+    // A FreeSWITCH that does not see the controller's TTS cache: every playback fails FILE NOT FOUND.
+    const elsewhere = await mkdtemp(join(tmpdir(), 'callbridge-fs-root-'));
+    try {
+      const h = await start({ fileRoot: elsewhere });
+      call = h.simulator.placeCall({ from: CALLER, to: AI_LINE, say: [] });
+      await repliesSaid(h, () => sessions[0], 1);
+      call.say('I have a question');
+      await repliesSaid(h, () => sessions[0], 2);
+      call.say('hello');
+      await eventually(() => engine.turns.length === 2, "the caller's second turn at the engine", 10_000);
+      call.hangup();
+      const list = await callEvents(h, sessions[0]!);
+      expect(call.applications.filter((a) => a.app === 'playback').map((a) => a.response)).toEqual(Array(4).fill('FILE NOT FOUND'));
+      expect(call.playbacks).toEqual([]);
+      // The engine hears that neither the greeting nor the 3-sentence reply reached the caller.
+      expect(ofTurn(list, 'reply_spoken', 1)[0]?.data).toMatchObject({ sentences: 3, heard: 0, end: 'done' });
+      expect(engine.turns[0]?.interrupted).toEqual({ played: [], cut: null, unplayed: 1 });
+      expect(engine.turns[1]?.interrupted).toEqual({ played: [], cut: null, unplayed: 3 });
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 });

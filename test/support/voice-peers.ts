@@ -77,7 +77,7 @@ export async function startVoicePeers(): Promise<VoicePeers> {
 export function useVoiceHarness(defaults: { env?: Record<string, string> } = {}): {
   readonly peers: VoicePeers;
   readonly sessions: CallSession[];
-  start(options?: { env?: Record<string, string>; simulator?: { timeScale?: number } }): Promise<Harness>;
+  start(options?: { env?: Record<string, string>; simulator?: { timeScale?: number; fileRoot?: string } }): Promise<Harness>;
 } {
   let peers: VoicePeers | undefined;
   let harness: Harness | undefined;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTurnState, turnStep, wantsReply, type TurnCommand, type TurnInput, type TurnState } from '../../../src/core/turn-taking.ts';
 import type { AgentAction } from '../../../src/core/voice-ports.ts';
+import { conversationTurnV2Schema } from '../../../src/agent/contract.ts';
 
 const options = { operatorDigit: '0' };
 
@@ -214,6 +215,35 @@ describe('streamed replies', () => {
     expect(m.state.reply).toMatchObject({ next: 1, playing: false });
     m.feed({ type: 'partial', text: 'wait' }, { type: 'final', text: 'wait', confidence: 1 }, { type: 'end_of_utterance' });
     expect(ofType(m.commands, 'ask_agent').at(-1)?.interrupted).toEqual({ played: ['First.'], cut: null, unplayed: 1 });
+  });
+
+  it("reports at most the schema's 64 played sentences, the last ones before the cut, in a turn the contract accepts", () => {
+    const m = asked();
+    const texts = Array.from({ length: 70 }, (_, i) => `Sentence ${i}.`);
+    for (const [i, text] of texts.entries()) m.feed(sentence(0, text), ready(0, i));
+    for (let i = 0; i < 69; i++) m.feed(finished(0, i));
+    m.feed({ type: 'voice_activity' }, { type: 'playback_stopped', turn: 0, sentence: 69, playedMs: 300 });
+    m.feed({ type: 'final', text: 'stop', confidence: 1 }, { type: 'end_of_utterance' });
+    const ask = ofType(m.commands, 'ask_agent').at(-1)!;
+    expect(ask.interrupted).toEqual({ played: texts.slice(5, 69), cut: { text: 'Sentence 69.', playedMs: 300 }, unplayed: 0 });
+    const turn = { text: ask.text, confidence: ask.confidence, partial: false, interrupted: ask.interrupted };
+    expect(conversationTurnV2Schema.safeParse(turn).success).toBe(true);
+  });
+
+  it('a sentence whose playback FreeSWITCH reports as failed was not heard', () => {
+    const m = asked();
+    m.feed(sentence(0, 'One.'), sentence(0, 'Two.'), sentence(0, 'Three.'), actions(0, [transfer]), done(0));
+    m.feed(ready(0, 0), ready(0, 1), ready(0, 2), finished(0, 0));
+    // FILE NOT FOUND: the next sentence plays, the failed one is not in what the caller heard.
+    expect(m.feed({ type: 'playback_failed', turn: 0, sentence: 1 })).toEqual([{ type: 'play', turn: 0, sentence: 2, path: '/cache/0-2.wav' }]);
+    expect(m.feed(finished(0, 2))).toEqual([
+      { type: 'sentence_heard', turn: 0, sentence: 2, text: 'Three.' },
+      { type: 'reply_spoken', turn: 0, sentences: 3, heard: 2, end: 'done' },
+      { type: 'perform', actions: [transfer] },
+    ]);
+    expect(ofType(m.commands, 'sentence_heard').map((c) => c.text)).toEqual(['One.', 'Three.']);
+    m.feed({ type: 'final', text: 'what', confidence: 1 }, { type: 'end_of_utterance' });
+    expect(ofType(m.commands, 'ask_agent').at(-1)?.interrupted).toEqual({ played: ['One.', 'Three.'], cut: null, unplayed: 1 });
   });
 
   it('a greeting reply (whole, v1) is one sentence with its actions after it', () => {
