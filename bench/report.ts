@@ -169,7 +169,8 @@ export function buildResults(
 
 export type BenchResults = ReturnType<typeof buildResults>;
 
-const ms = (s: Summary): string => `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.max.toFixed(1)}`;
+// An empty summary's NaN comes back over IPC (JSON) as null.
+const ms = (s: Summary, digits = 1): string => (s.count === 0 ? '–' : [s.p50, s.p95, s.p99, s.max].map((v) => v.toFixed(digits)).join(' / '));
 
 /** The result tables, as plain text for the terminal or as markdown for bench/README.md. */
 export function renderTables(
@@ -243,7 +244,7 @@ export function renderTables(
         p.frames.framesPerSecond,
         `${p.frames.stamped}/${p.frames.lost}`,
         ms(p.frames.latencyMs),
-        p.controller.framePath === undefined ? '–' : ms(p.controller.framePath.arrivalToHandedMs),
+        p.controller.framePath === undefined ? '–' : ms(p.controller.framePath.arrivalToHandedMs, 2),
         p.controller.framePath === undefined ? '–' : ms(p.controller.framePath.arrivalToWrittenMs),
         pct(p.controller.cpuPercentOfOneCore),
         pct(p.controller.eventLoopBusyPercent),

@@ -3,7 +3,9 @@
 // Frames are told apart by a stamp: a global sequence number written into the first samples of a silence
 // frame. Silence is noise within ±40 (spoken-audio.ts); the stamp's samples stay within ±127, so to the
 // controller's voice activity detector and the peer's transcriber a stamped frame is still silence.
-// Spoken frames are sent as they are (their samples carry the sentence) and only counted.
+// Spoken frames are sent as they are (their samples carry the sentence) and only counted. The controller
+// sends the peer one AddAudio message per STT batch (SPEECHMATICS_AUDIO_BATCH_MS, several frames joined), so
+// every fork-frame-sized piece of a message is read for a stamp; a frame's latency includes its batch wait.
 import { performance } from 'node:perf_hooks';
 import { summarize, type Summary } from '../stats.ts';
 
@@ -19,18 +21,18 @@ function isSilence(frame: Buffer): boolean {
   return true;
 }
 
-function readStamp(frame: Buffer): number | undefined {
-  if (frame.length < 10 || frame.readInt16LE(0) !== MAGIC || frame.readInt16LE(2) !== -MAGIC) return undefined;
-  const a = frame.readInt16LE(4);
-  const b = frame.readInt16LE(6);
-  const c = frame.readInt16LE(8);
+function readStamp(frame: Buffer, at: number): number | undefined {
+  if (frame.length < at + 10 || frame.readInt16LE(at) !== MAGIC || frame.readInt16LE(at + 2) !== -MAGIC) return undefined;
+  const a = frame.readInt16LE(at + 4);
+  const b = frame.readInt16LE(at + 6);
+  const c = frame.readInt16LE(at + 8);
   if (a < 0 || a > 127 || b < 0 || b > 127 || c < 0 || c > 127) return undefined;
   return (a << 14) | (b << 7) | c;
 }
 
 export interface FrameWindowResult {
   seconds: number;
-  /** Every frame the simulator sent in the window, and every frame the peer received in it. */
+  /** Every frame the simulator sent in the window, and every frame the peer received in it (batches counted by frame). */
   framesSent: number;
   framesReceived: number;
   framesPerSecond: number;
@@ -40,7 +42,7 @@ export interface FrameWindowResult {
   lost: number;
   /** Stamped frames that reached the peer more than once (an STT reconnect replays unacknowledged audio). */
   duplicated: number;
-  /** Simulator fork → Speechmatics peer, through the controller (ms). */
+  /** Simulator fork → Speechmatics peer, through the controller and its STT batch (ms). */
   latencyMs: Summary;
 }
 
@@ -48,6 +50,8 @@ export class FrameClock {
   readonly #sentAt = new Float64Array(CAPACITY);
   readonly #arrivedAt = new Float64Array(CAPACITY).fill(NaN);
   #next = 0;
+  /** Bytes of one fork frame (the first one seen): the step at which a batched message is read for stamps. */
+  #frameBytes = 0;
   #duplicated = 0;
   #sent = 0;
   #received = 0;
@@ -56,6 +60,7 @@ export class FrameClock {
   /** Simulator hook: stamps a silence frame and notes when it left. */
   readonly onForkFrame = (_uuid: string, frame: Buffer): void => {
     this.#sent++;
+    if (this.#frameBytes === 0) this.#frameBytes = frame.length;
     if (this.#next >= CAPACITY || !isSilence(frame)) return;
     const seq = this.#next++;
     frame.writeInt16LE(MAGIC, 0);
@@ -66,13 +71,17 @@ export class FrameClock {
     this.#sentAt[seq] = performance.now();
   };
 
-  /** Peer hook: notes when a stamped frame arrived. */
-  readonly onPeerAudio = (_sessionId: string, frame: Buffer): void => {
-    this.#received++;
-    const seq = readStamp(frame);
-    if (seq === undefined || seq >= this.#next) return;
-    if (Number.isNaN(this.#arrivedAt[seq] as number)) this.#arrivedAt[seq] = performance.now();
-    else this.#duplicated++;
+  /** Peer hook: notes when the stamped frames of an AddAudio message arrived. */
+  readonly onPeerAudio = (_sessionId: string, message: Buffer): void => {
+    const now = performance.now();
+    const step = this.#frameBytes || message.length;
+    for (let at = 0; at < message.length; at += step) {
+      this.#received++;
+      const seq = readStamp(message, at);
+      if (seq === undefined || seq >= this.#next) continue;
+      if (Number.isNaN(this.#arrivedAt[seq] as number)) this.#arrivedAt[seq] = now;
+      else this.#duplicated++;
+    }
   };
 
   startWindow(): void {
