@@ -6,10 +6,9 @@
 // to bench/results.json. Figures to read, never a pass/fail gate.
 //   --quick         small sizes, for checking that the benchmark itself works
 //   --parse-only / --calls-only / --voice-only / --streaming-only / --handoffs-only / --recording-only
-//   (results.json is only written by a full run)
+//   (a part run alone replaces only that part's figures in results.json and bench/README.md)
 //   --no-postgres   skip the second call run on a real Postgres server
 //   --postgres-url  admin URL of that server (default: the local one the test suite uses)
-import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCallBench } from './calls/index.ts';
@@ -17,6 +16,7 @@ import { runHandoffBench, type HandoffBenchOutcome } from './handoffs/index.ts';
 import { runParseBench, type ParseBenchResult } from './parse/index.ts';
 import { runRecordingBench, type RecordingBenchOutcome } from './recording/index.ts';
 import { buildResults, renderTables } from './report.ts';
+import { partFailure, writeResults, type Part } from './results-writer.ts';
 import { runStreamingBench, type StreamingBenchOutcome } from './streaming/index.ts';
 import { streamingFigures, streamingTables } from './streaming/report.ts';
 import { runVoiceBench, type VoiceBenchOutcome } from './voice/index.ts';
@@ -38,11 +38,9 @@ const { values: args } = parseArgs({
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
-const START = '<!-- results:start (written by npm run bench) -->';
-const END = '<!-- results:end -->';
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
-const only = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : args['streaming-only'] ? 'streaming' : args['handoffs-only'] ? 'handoffs' : args['recording-only'] ? 'recording' : undefined;
+const only: Part | undefined = args['parse-only'] ? 'parse' : args['calls-only'] ? 'calls' : args['voice-only'] ? 'voice' : args['streaming-only'] ? 'streaming' : args['handoffs-only'] ? 'handoffs' : args['recording-only'] ? 'recording' : undefined;
 const startedAt = new Date();
 const started = performance.now();
 let parse: ParseBenchResult | undefined;
@@ -98,13 +96,13 @@ let streaming: StreamingBenchOutcome | undefined;
 if (only === undefined || only === 'streaming') {
   say('Streamed replies: AI engine contract v1 against v2 …');
   streaming = await runStreamingBench({
-    // v2 joins once the AI engine stand-in streams (contract v2).
-    versions: ['v1'],
+    versions: ['v1', 'v2'],
     calls: args.quick ? 4 : 40,
     missTurns: args.quick ? 1 : 3,
     cachedTurns: args.quick ? 1 : 2,
     sentences: 3,
-    generationMs: 300,
+    firstSentenceMs: 300,
+    sentenceGapMs: 300,
     setupTimeoutMs: 60_000,
   });
   if (!streaming.ok) say(`  ${streaming.reason}`);
@@ -135,20 +133,14 @@ say('');
 say(tables('text'));
 say('');
 for (const line of targetLines(results)) say(line);
-if (args.quick || only !== undefined) {
-  say(`\n(partial run: bench/results.json left unchanged) ${seconds.toFixed(0)} s`);
+const failure = only === undefined ? undefined : partFailure(results, only);
+if (args.quick) {
+  say(`\n(quick run: bench/results.json left unchanged) ${seconds.toFixed(0)} s`);
+} else if (failure !== undefined) {
+  say(`\n(the ${only} part did not complete: bench/results.json and bench/README.md left unchanged) ${failure}`);
+  process.exitCode = 1;
 } else {
-  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  // The figures in bench/README.md are always those of results.json: the run rewrites them between markers.
-  const readme = await readFile(README, 'utf8');
-  const from = readme.indexOf(START);
-  const to = readme.indexOf(END);
-  if (from !== -1 && to > from) {
-    const machine =
-      `Measured ${results.date.slice(0, 10)} on ${results.machine.cpus} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.machine.memoryGiB} GiB; ` +
-      `whole run ${results.durationSeconds} s; load average at the end ${results.machine.loadAverage.join(' / ')}.`;
-    const body = [machine, '', tables('markdown'), '', '### Targets (DESIGN.md)', '', ...targetLines(results).slice(1).map((l) => `- ${l.trim()}`)].join('\n');
-    await writeFile(README, `${readme.slice(0, from + START.length)}\n${body}\n${readme.slice(to)}`);
-  }
-  say(`\nWrote bench/results.json and the tables in bench/README.md (${seconds.toFixed(0)} s)`);
+  // The figures in bench/README.md are always those of results.json; a part run alone replaces only its own.
+  await writeResults({ results: RESULTS, readme: README }, results, tables('markdown'), only);
+  say(`\nWrote ${only === undefined ? '' : `the ${only} figures into `}bench/results.json and the tables in bench/README.md (${seconds.toFixed(0)} s)`);
 }
