@@ -10,7 +10,25 @@ import { EslAuthError } from '../core/errors.ts';
 import { InboundEslClient, parseGatewayStatus, gatewayStatusCommand, replyText, type EslConnection, type EslEvent } from '../esl/index.ts';
 import { parseSofiaSummary } from '../esl/sofia-status.ts';
 import { wavHeader } from '../voice/tts/index.ts';
-import type { CheckResult, FreeswitchCheckReport } from './freeswitch-check-report.ts';
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface CheckResult {
+  /** Stable key for scripts: `esl`, `module:mod_audio_fork`, `gateway:threecx`, `dir:recordings` … */
+  id: string;
+  /** What the operator reads in the table. */
+  name: string;
+  status: CheckStatus;
+  /** One line: what was seen, and for a failure what it breaks or what to fix. */
+  detail: string;
+}
+
+export interface FreeswitchCheckReport {
+  /** True when every check passed (a skipped one is not a pass). */
+  ok: boolean;
+  freeswitch: { host: string; port: number };
+  checks: CheckResult[];
+}
 
 export interface SharedDir {
   /** Stable key in the JSON output, e.g. `tts_cache`. */

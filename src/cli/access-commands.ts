@@ -3,7 +3,7 @@
 // tokens:manage for tokens, audit:read for the audit trail.
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseRoles, Roles, type Role } from '../core/access.ts';
-import { createToken, listAudit, listTokens, revokeToken, verifyAudit } from '../app/access-admin.ts';
+import { createToken, listAudit, listTokens, revokeToken, verifyAudit } from './access.ts';
 import type { Config } from '../app/config.ts';
 import { tokenOption, wholeNumber } from './options.ts';
 

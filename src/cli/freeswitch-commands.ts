@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../core/errors.ts';
 import type { Config } from '../app/config.ts';
 import { runFreeswitchCheck } from '../app/freeswitch-check.ts';
-import { checkExitCode, formatCheckJson, formatCheckTable } from '../app/freeswitch-check-report.ts';
+import { checkExitCode, formatCheckJson, formatCheckTable } from './freeswitch-check-report.ts';
 import { DEFAULT_HOLD_AUDIO } from '../app/warm-transfer.ts';
 import { wholeNumber } from './options.ts';
 

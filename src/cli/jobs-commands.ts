@@ -1,8 +1,8 @@
 // `callbridge worker` and `callbridge jobs list|retry`: the post-call worker and what operators do with its
-// jobs. Options are checked here; the work is in src/app/worker.ts and src/app/jobs-command.ts.
+// jobs. Options are checked here; the work is in src/app/worker.ts and jobs.ts.
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../app/config.ts';
-import { DEFAULT_JOBS_LIMIT, listJobs, MAX_JOBS_LIMIT, retryJobs } from '../app/jobs-command.ts';
+import { DEFAULT_JOBS_LIMIT, listJobs, MAX_JOBS_LIMIT, retryJobs } from './jobs.ts';
 import { QUEUES } from '../app/post-call.ts';
 import { runWorker } from '../app/worker.ts';
 import { JOB_STATES, type JobState } from '../queue/job-admin.ts';

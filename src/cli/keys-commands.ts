@@ -1,7 +1,7 @@
-// `callbridge keys rotate|id`: the recording master key. The work is in src/app/keys-command.ts.
+// `callbridge keys rotate|id`: the recording master key. The work is in keys.ts.
 import type { Command } from 'commander';
 import type { Config } from '../app/config.ts';
-import { printKeyId, rotateKeys } from '../app/keys-command.ts';
+import { printKeyId, rotateKeys } from './keys.ts';
 
 export function registerKeysCommands(program: Command, config: () => Config): void {
   const keys = program.command('keys').description('recording encryption keys (CALL_RECORDING_ENCRYPTION_KEY)');

@@ -1,6 +1,6 @@
 // `callbridge recordings list|play|export|transcript|hold|release` and `callbridge retention run`. Options
 // are checked here (ids, the stated reason); the work, authentication and audit are in
-// src/app/recordings-command.ts. The token comes from --token or CALLBRIDGE_API_TOKEN (kept out of shell history).
+// recordings.ts. The token comes from --token or CALLBRIDGE_API_TOKEN (kept out of shell history).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { accessReason } from '../core/access-reason.ts';
 import type { Config } from '../app/config.ts';
@@ -11,7 +11,7 @@ import {
   runRetentionCommand,
   setLegalHold,
   showTranscript,
-} from '../app/recordings-command.ts';
+} from './recordings.ts';
 import { tokenOption, wholeNumber } from './options.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

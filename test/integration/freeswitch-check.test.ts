@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboundSocketServer } from '../../src/esl/index.ts';
 import { FreeSwitchSimulator, type SimulatorOptions } from '../../src/simulator/simulator.ts';
 import { SHIPPED_MODULES } from '../../src/simulator/switch-state.ts';
-import type { FreeswitchCheckReport } from '../../src/app/freeswitch-check-report.ts';
+import type { FreeswitchCheckReport } from '../../src/app/freeswitch-check.ts';
 import { runCli, type CliResult } from '../support/cli.ts';
 
 const ALL_CHECKS = [

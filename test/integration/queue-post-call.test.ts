@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/app/config.ts';
-import { listJobs, retryJobs } from '../../src/app/jobs-command.ts';
+import { listJobs, retryJobs } from '../../src/cli/jobs.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { buildProcessors, buildVault } from '../../src/app/post-call.ts';
 import type { RecordingVault } from '../../src/app/recording-vault.ts';

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenario, startSimulatorCommand } from '../../src/app/simulator-command.ts';
+import { loadScenario, startSimulatorCommand } from '../../src/cli/simulator.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 
 describe('callbridge simulator', () => {

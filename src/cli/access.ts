@@ -3,11 +3,11 @@
 // revoking tokens is audited with the operator's token name as the actor.
 import type { Permission, Principal, Role } from '../core/access.ts';
 import { DrizzleTokenStore, type ApiTokenInfo, type AuditEntry } from '../db/index.ts';
-import type { AuditTrail } from './audit.ts';
-import { textTable } from './cli-format.ts';
-import { withCliSession } from './cli-session.ts';
-import { systemClock } from './clock.ts';
-import type { Config } from './config.ts';
+import type { AuditTrail } from '../app/audit.ts';
+import { textTable } from './format.ts';
+import { withCliSession } from './session.ts';
+import { systemClock } from '../app/clock.ts';
+import type { Config } from '../app/config.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -2,7 +2,7 @@
 import { explainDecision } from '../core/routing/explain.ts';
 import { route } from '../core/routing/route.ts';
 import type { CallFacts, SystemMode } from '../core/routing/types.ts';
-import { formatRoutingError, loadRoutingFile } from './routing-file.ts';
+import { formatRoutingError, loadRoutingFile } from '../app/routing-file.ts';
 
 export interface RoutesTestOptions {
   file: string;

@@ -5,11 +5,11 @@
 import pino, { type Logger } from 'pino';
 import type { Permission, Principal } from '../core/access.ts';
 import { DrizzleAuditStore, migrate, openDatabase, type Database } from '../db/index.ts';
-import { AuditTrail } from './audit.ts';
-import { authenticateCliToken } from './cli-auth.ts';
-import { systemClock } from './clock.ts';
-import type { Config } from './config.ts';
-import { createLogger } from './logger.ts';
+import { AuditTrail } from '../app/audit.ts';
+import { authenticateCliToken } from './auth.ts';
+import { systemClock } from '../app/clock.ts';
+import type { Config } from '../app/config.ts';
+import { createLogger } from '../app/logger.ts';
 
 export interface CliContext {
   database: Database;

@@ -1,25 +1,7 @@
-// The result of `callbridge freeswitch check` and how it is shown: a table for people, JSON for scripts, and
+// How the result of `callbridge freeswitch check` is shown: a table for people, JSON for scripts, and
 // the exit code (0 only when every check passed). Pure: the report in, text out.
-import { textTable } from './cli-format.ts';
-
-export type CheckStatus = 'pass' | 'fail' | 'skip';
-
-export interface CheckResult {
-  /** Stable key for scripts: `esl`, `module:mod_audio_fork`, `gateway:threecx`, `dir:recordings` … */
-  id: string;
-  /** What the operator reads in the table. */
-  name: string;
-  status: CheckStatus;
-  /** One line: what was seen, and for a failure what it breaks or what to fix. */
-  detail: string;
-}
-
-export interface FreeswitchCheckReport {
-  /** True when every check passed (a skipped one is not a pass). */
-  ok: boolean;
-  freeswitch: { host: string; port: number };
-  checks: CheckResult[];
-}
+import { textTable } from './format.ts';
+import type { CheckStatus, FreeswitchCheckReport } from '../app/freeswitch-check.ts';
 
 export function formatCheckTable(report: FreeswitchCheckReport): string {
   const rows = report.checks.map((c) => [c.status.toUpperCase(), c.name, c.detail]);

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '../simulator/simulator.ts';
-import { maskPhoneNumber } from './logger.ts';
+import { maskPhoneNumber } from '../app/logger.ts';
 
 const phone = z.string().regex(/^\+?[0-9*#]{1,20}$/, 'expected a dialable number');
 const endpoint = z.discriminatedUnion('kind', [

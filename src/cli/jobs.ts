@@ -3,11 +3,11 @@
 // but nothing here needs it. Both need an API token with jobs:manage (admins), like every CLI command that
 // acts on the system; a retry is audited.
 import { ConfigError } from '../core/errors.ts';
-import { textTable } from './cli-format.ts';
-import { withCliSession } from './cli-session.ts';
+import { textTable } from './format.ts';
+import { withCliSession } from './session.ts';
 import { JobAdmin, type JobRow, type JobState } from '../queue/job-admin.ts';
-import type { Config } from './config.ts';
-import { QUEUES } from './post-call.ts';
+import type { Config } from '../app/config.ts';
+import { QUEUES } from '../app/post-call.ts';
 
 export interface JobsCommandIo {
   out: (text: string) => void;

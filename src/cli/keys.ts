@@ -6,10 +6,10 @@ import { userInfo } from 'node:os';
 import type { Writable } from 'node:stream';
 import { ConfigError } from '../core/errors.ts';
 import { DrizzleOutboundStore, DrizzleTransferStore } from '../db/index.ts';
-import { withCliDatabase } from './cli-session.ts';
-import type { Config } from './config.ts';
-import { buildVault } from './post-call.ts';
-import { fieldCipherFromConfig, masterKeysFromConfig } from './recording-keys.ts';
+import { withCliDatabase } from './session.ts';
+import type { Config } from '../app/config.ts';
+import { buildVault } from '../app/post-call.ts';
+import { fieldCipherFromConfig, masterKeysFromConfig } from '../app/recording-keys.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;

@@ -1,10 +1,10 @@
 // Administrative commands that work on the database alone: `db migrate`, `calls list`, `calls show`.
 import type { CallRecord, CallState } from '../core/call.ts';
 import { DrizzleCallStore, migrate } from '../db/index.ts';
-import { textTable } from './cli-format.ts';
-import { withDatabase } from './cli-session.ts';
-import type { Config } from './config.ts';
-import { maskPhoneNumber } from './logger.ts';
+import { textTable } from './format.ts';
+import { withDatabase } from './session.ts';
+import type { Config } from '../app/config.ts';
+import { maskPhoneNumber } from '../app/logger.ts';
 
 export async function migrateDatabase(config: Config): Promise<void> {
   await withDatabase(config, async (database) => {
