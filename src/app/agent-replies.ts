@@ -107,7 +107,6 @@ export class AgentReplies {
       const cut = interrupted.cut;
       this.#o.journal('reply_heard', { turn: utterance, played: interrupted.played.length, cut: cut !== null, ...(cut === null ? {} : { cutMs: cut.playedMs }), unplayed: interrupted.unplayed });
     }
-    this.#timer.asked(turn, engine.turnStream !== undefined);
     if (engine.turnStream === undefined) {
       this.#askWhole(turn, utterance, () => engine.turn(this.#o.callId, request));
       return;
@@ -218,6 +217,7 @@ export class AgentReplies {
     request().then(
       (reply) => {
         this.#timer.replied(turn);
+        this.#timer.complete(turn);
         this.#o.journal('agent_reply', { turn: utterance, chars: reply.say.length, sentences: reply.say.trim() === '' ? 0 : 1, actions: reply.actions.map((a) => a.type), streamed: false });
         this.#o.step({ type: 'agent_reply', turn, say: reply.say, ssml: reply.ssml ?? false, actions: reply.actions });
       },
@@ -242,6 +242,7 @@ export class AgentReplies {
           chars += chunk.text.length;
         }
         if (chunk.type === 'actions') actions = [...actions, ...chunk.actions.map((a) => a.type)];
+        if (chunk.type === 'done') this.#timer.complete(turn);
         this.#o.step({ type: 'reply_chunk', turn, chunk });
         if (chunk.type === 'done') {
           this.#o.journal('agent_reply', { turn: utterance, chars, sentences, actions, streamed: true });

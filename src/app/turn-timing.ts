@@ -1,7 +1,9 @@
 // How long the caller waited for the agent after they stopped speaking, by stage: the engine (end of speech →
 // the reply's first sentence, or the whole reply from a v1 engine), speech (→ that sentence's audio ready),
 // and the command (→ its playback sent). `total` is end of speech → first audio command sent: what the caller
-// waits through in silence, and what the bench reads for v1 and v2 engines alike.
+// waits through in silence, and what the bench reads for v1 and v2 engines alike. `streamed` says whether that
+// command went out while the engine was still generating the reply (a v2 stream the caller hears as it comes),
+// so a v1 reply, or a stream that arrived whole before its audio was ready, is not counted as streamed.
 import type { Clock } from '../core/ports.ts';
 import type { Metrics } from '../http/metrics.ts';
 
@@ -9,8 +11,8 @@ interface Pending {
   /** The turn machine's turn the reply belongs to. */
   turn: number;
   endOfSpeechMs: number;
-  /** The reply came sentence by sentence (contract v2). */
-  streamed: boolean;
+  /** The engine's reply is whole (its done, or a v1 reply). */
+  complete: boolean;
   replyMs?: number;
   readyMs?: number;
 }
@@ -29,12 +31,12 @@ export class TurnTimer {
 
   /** The caller finished a turn (speech or digits): the wait starts now. */
   endOfSpeech(turn: number): void {
-    this.#pending = { turn, endOfSpeechMs: this.#clock.monotonicMs(), streamed: false };
+    this.#pending = { turn, endOfSpeechMs: this.#clock.monotonicMs(), complete: false };
   }
 
-  /** The turn went to the engine, streamed or not (a turn can be held back, so this may come later). */
-  asked(turn: number, streamed: boolean): void {
-    if (this.#pending?.turn === turn) this.#pending.streamed = streamed;
+  /** The engine has said all of `turn`'s reply. */
+  complete(turn: number): void {
+    if (this.#pending?.turn === turn) this.#pending.complete = true;
   }
 
   /** The first piece of `turn`'s reply arrived. */
@@ -64,7 +66,7 @@ export class TurnTimer {
     for (const [stage, ms] of Object.entries(stages)) this.#metrics.turnStageSeconds.observe({ stage }, ms / 1000);
     this.#journal('turn_timing', {
       turn: utterance,
-      streamed: pending.streamed,
+      streamed: !pending.complete,
       ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}Ms`, Math.round(v * 1000) / 1000])),
     });
   }

@@ -89,6 +89,8 @@ describe('streamed replies through the whole controller (contract v2)', () => {
     const sentences = engine.sent.filter((s) => s.idempotencyKey === key && s.chunk.type === 'sentence');
     expect(sentences).toHaveLength(3);
     expect(prompts[0]!.monotonicMs).toBeLessThan(sentences[2]!.atMs);
+    // The turn's timing says so: its first audio command went out while the engine was still generating.
+    expect(ofTurn(list, 'turn_timing', 1)[0]?.data).toMatchObject({ streamed: true });
 
     // The transfer ran once the last sentence had played out: after the reply was said, never during it.
     const spoken = ofTurn(list, 'reply_spoken', 1)[0];

@@ -20,7 +20,6 @@ describe('turn timing', () => {
   it('times end of speech → first audio command by stage, once per turn, for a streamed reply', async () => {
     const { clock, journal, metrics, t } = timer();
     t.endOfSpeech(3);
-    t.asked(3, true);
     clock.advance(120);
     t.replied(3);
     clock.advance(40);
@@ -32,6 +31,7 @@ describe('turn timing', () => {
     t.firstAudioSent(3, 2);
     // The second sentence's command is not the turn's first audio.
     clock.advance(900);
+    t.complete(3);
     t.firstAudioSent(3, 2);
     expect(journal).toEqual([{ type: 'turn_timing', data: { turn: 2, streamed: true, agentMs: 120, ttsMs: 40, playbackMs: 2, totalMs: 162 } }]);
     expect(await metrics.registry.getSingleMetricAsString('callbridge_turn_stage_seconds')).toMatch(/callbridge_turn_stage_seconds_count\{stage="total"\} 1/);
@@ -40,14 +40,15 @@ describe('turn timing', () => {
   it('journals nothing for audio of another turn, or before the reply and its speech are known', () => {
     const { clock, journal, t } = timer();
     t.endOfSpeech(1);
-    t.asked(1, false);
     clock.advance(50);
     t.firstAudioSent(1, 1);
     t.replied(0);
     t.ready(0);
     t.firstAudioSent(0, 1);
     expect(journal).toEqual([]);
+    // A reply that was whole before its audio went out (v1) is not streamed.
     t.replied(1);
+    t.complete(1);
     t.ready(1);
     t.firstAudioSent(1, 1);
     expect(journal[0]?.data).toMatchObject({ turn: 1, streamed: false, totalMs: 50 });
