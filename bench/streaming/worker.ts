@@ -215,6 +215,8 @@ async function pass(version: ContractVersion, request: StreamingBenchRequest): P
     if (version === 'v2' && controllerFigures.miss.streamed + controllerFigures.cached.streamed === 0) throw new Error('contract v2: no turn reply was streamed (does the controller read AI_ENGINE_CONTRACT?)');
     const journal: Record<string, number> = {};
     for (const type of WATCHED) journal[type] = measured.reduce((sum, c) => sum + (c.eventCounts[type] ?? 0), 0);
+    // A sentence whose synthesis failed is not said (no fallback prompt is configured) but its turn is still timed.
+    journal.sentence_speech_failed = measured.reduce((sum, c) => sum + c.kept.filter((e) => e.type === 'sentence_speech' && e.data.failed === true).length, 0);
     return {
       version,
       controller: controllerFigures,

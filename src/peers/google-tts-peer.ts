@@ -60,6 +60,10 @@ export class GoogleTtsPeer {
 
   static async start(options: GoogleTtsPeerOptions = {}): Promise<GoogleTtsPeer> {
     const server = createServer();
+    // Google's front ends keep an idle connection open far longer than Node's default 5 s, which equals the
+    // client agent's idle timeout: a request written on a socket the server is just closing failed with
+    // ECONNRESET (a few synthesis failures a run in the streaming bench), which the real service does not cause.
+    server.keepAliveTimeout = 60_000;
     const peer = new GoogleTtsPeer(server, options);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       void peer.handle(req, res);
