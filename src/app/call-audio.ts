@@ -12,7 +12,7 @@
 // that, or when the STT stream fails for good, `onLost` tells the conversation to hand the caller to a person.
 import type { Logger } from 'pino';
 import type { SpeechToText, SttEvent, SttStream, SttStreamOptions } from '../core/voice-ports.ts';
-import type { EslConnection } from '../esl/connection.ts';
+import type { ChannelControl } from '../esl/channel-control.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { VoiceActivityDetector, type AudioFork, type AudioForkServer } from '../voice/audio-fork/index.ts';
@@ -20,7 +20,7 @@ import { VoiceActivityDetector, type AudioFork, type AudioForkServer } from '../
 export interface CallAudioOptions {
   callId: string;
   fsUuid: string;
-  connection: EslConnection;
+  channel: ChannelControl;
   forks: AudioForkServer;
   /** ws://host:port at which FreeSWITCH reaches our HTTP server. */
   forkBaseUrl: string;
@@ -104,8 +104,8 @@ export class CallAudio {
       if (this.#fork === fork) this.#restart('fork never connected');
     });
     const rate = this.#o.sttOptions.sampleRate === 8000 ? '8k' : '16k';
-    this.#o.connection
-      .api(`uuid_audio_fork ${this.#o.fsUuid} start ${fork.url(this.#o.forkBaseUrl)} mono ${rate}`)
+    this.#o.channel
+      .audioForkStart(this.#o.fsUuid, fork.url(this.#o.forkBaseUrl), 'mono', rate)
       .catch((error: unknown) => {
         if (this.#closed || this.#fork !== fork) return;
         this.#o.logger.warn({ err: error }, 'uuid_audio_fork start failed');
@@ -146,7 +146,7 @@ export class CallAudio {
       fork.off('audio', this.#onFrame);
       fork.cancel();
       // The media bug goes with the channel on hangup; a call handed to a person keeps its channel.
-      if (!this.#o.connection.closed) await this.#o.connection.api(`uuid_audio_fork ${this.#o.fsUuid} stop`).catch(() => undefined);
+      if (!this.#o.channel.closed) await this.#o.channel.audioForkStop(this.#o.fsUuid).catch(() => undefined);
     }
     await this.#stt?.close().catch((error: unknown) => this.#o.logger.debug({ err: error }, 'STT close failed'));
   }
@@ -179,8 +179,8 @@ export class CallAudio {
       this.#restartTimer = undefined;
       if (this.#closed) return;
       // The failed fork's media bug is still on the channel: stop it or the new start is refused.
-      this.#o.connection
-        .api(`uuid_audio_fork ${this.#o.fsUuid} stop`)
+      this.#o.channel
+        .audioForkStop(this.#o.fsUuid)
         .catch(() => undefined)
         .finally(() => this.startFork());
     }, RESTART_DELAY_MS * this.#restarts);

@@ -71,7 +71,7 @@ export interface CallSessionHooks {
 export interface ConversationCall {
   callId: string;
   fsUuid: string;
-  connection: EslConnection;
+  channel: ChannelControl;
   decision: RoutingDecision;
   fromNumber: string;
   toNumber: string;
@@ -458,7 +458,7 @@ export class CallSession implements RegisteredCall {
       ...(this.#outboundId === undefined ? {} : { outboundId: this.#outboundId }),
       callId: this.callId,
       fsUuid: this.fsUuid,
-      connection: this.#connection,
+      channel: this.#channel,
       decision,
       fromNumber: this.record.fromNumber,
       toNumber: this.record.toNumber,

@@ -35,7 +35,7 @@ export function newConversation(
   return new Conversation({
     callId: call.callId,
     fsUuid: call.fsUuid,
-    connection: call.connection,
+    channel: call.channel,
     pipeline: deps.voice,
     speech: call.speech,
     start: {

@@ -13,6 +13,7 @@ import { OutboundDialer } from './outbound-dialer.ts';
 import { AnsweringMachineDetector } from '../voice/answering-machine.ts';
 import { planCall } from '../core/call-plan.ts';
 import { withSipHeaders } from '../core/sip-headers.ts';
+import { ChannelControl } from '../esl/channel-control.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
 import { buildHttpServer, createMetrics, TWILIO_STATUS_PATH, type Metrics, type TwilioStatusRoutesOptions } from '../http/index.ts';
 import { verifyTwilioSignature } from '../twilio/index.ts';
@@ -592,8 +593,11 @@ export class Controller {
               onAdoptedEnded: (call: AdoptedCall) => onEnded('adopted', call),
             });
             const stranded = { store, registry, logger, graceMs: STRANDED_GRACE_MS, signal: strandedWatch.signal };
-            const api = (command: string): Promise<string> => inbound.current()?.api(command) ?? Promise.reject(new Error('inbound ESL connection is down'));
-            rescueStrandedCalls(rows, { ...stranded, showChannels: () => inbound.showChannels(), api }).catch(
+            const transfer = (uuid: string, destination: string, dialplan: string, context: string): Promise<string> => {
+              const connection = inbound.current();
+              return connection === undefined ? Promise.reject(new Error('inbound ESL connection is down')) : new ChannelControl(connection).transfer(uuid, destination, dialplan, context);
+            };
+            rescueStrandedCalls(rows, { ...stranded, showChannels: () => inbound.showChannels(), transfer }).catch(
               (error: unknown) => logger.error({ err: error }, 'looking for calls stranded in the socket application failed'),
             );
           })

@@ -16,7 +16,7 @@ import type { EmergencyPhrases, EmergencyTrigger } from '../core/emergency.ts';
 import type { Clock } from '../core/ports.ts';
 import { initialTurnState, turnStep, type TurnCommand, type TurnInput, type TurnState } from '../core/turn-taking.ts';
 import type { AgentAction, AgentReply, ConversationStart } from '../core/voice-ports.ts';
-import type { EslConnection } from '../esl/connection.ts';
+import type { ChannelControl } from '../esl/channel-control.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice/answering-machine.ts';
 import { AgentReplies, basename, playbackEnd, type PlaybackEnd } from './agent-replies.ts';
@@ -55,7 +55,7 @@ export interface TranscriptLine {
 export interface ConversationOptions {
   callId: string;
   fsUuid: string;
-  connection: EslConnection;
+  channel: ChannelControl;
   pipeline: VoicePipeline;
   start: ConversationStart;
   /** The call's way of saying fixed sentences (its TTS voice; FreeSWITCH's own only as the last resort). */
@@ -130,7 +130,7 @@ export class Conversation {
     this.#audio = new CallAudio({
       callId: options.callId,
       fsUuid: options.fsUuid,
-      connection: options.connection,
+      channel: options.channel,
       forks: pipeline.forks,
       forkBaseUrl: pipeline.forkBaseUrl(),
       stt: pipeline.stt,
@@ -194,7 +194,7 @@ export class Conversation {
     this.#ended = true;
     void this.#audio.close();
     this.#sentencePrompt(amd.machineMessage)
-      .then((prompt) => this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS }))
+      .then((prompt) => this.#o.channel.play(prompt, PLAYBACK_TIMEOUT_MS))
       .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'answering machine message failed'))
       .finally(() => this.#o.hooks.onHangup('NORMAL_CLEARING'));
   }
@@ -246,7 +246,7 @@ export class Conversation {
     if (trigger.kind === 'agent') return;
     const prompt = await this.#sentencePrompt(this.#o.pipeline.phrases(this.#o.start.language).emergency, EMERGENCY_PROMPT_WAIT_MS);
     this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined, emergency: true });
-    this.#o.connection.executeAsync({ ...prompt, eventLock: true }).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'emergency prompt failed'));
+    this.#o.channel.playQueued(prompt).catch((error: unknown) => this.#o.logger.warn({ err: error }, 'emergency prompt failed'));
   }
 
   /** True while the agent still has the caller (not handed off, not ended). */
@@ -414,7 +414,7 @@ export class Conversation {
     const first = this.#firstPrompt === undefined;
     if (first) this.#firstPrompt = { path: prompt.arg, heard: false };
     this.#o.journal('prompt', { app: prompt.app, file: prompt.app === 'playback' ? basename(prompt.arg) : undefined, ...journal });
-    const done = this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS });
+    const done = this.#o.channel.play(prompt, PLAYBACK_TIMEOUT_MS);
     if (first) this.#o.hooks.onFirstPromptSent();
     done.then(
       (complete) => {
@@ -425,7 +425,7 @@ export class Conversation {
         if (!this.#ended) ended(end);
       },
       (error: unknown) => {
-        if (this.#ended || this.#o.connection.closed) return;
+        if (this.#ended || this.#o.channel.closed) return;
         this.#o.logger.warn({ err: error }, 'prompt playback failed');
         const broken = this.#currentPlayback !== id;
         if (!broken) this.#currentPlayback = 0;
@@ -439,7 +439,7 @@ export class Conversation {
     if (this.#currentPlayback === 0) return;
     this.#currentPlayback = 0;
     this.#replies.broke();
-    this.#api(`uuid_break ${this.#o.fsUuid} all`);
+    this.#command('uuid_break', this.#o.channel.breakAll(this.#o.fsUuid));
   }
 
   /** True (and the emergency raised) when `text` holds an emergency phrase. */
@@ -485,7 +485,7 @@ export class Conversation {
           this.#firstPrompt = { path: prompt.arg, heard: false };
           this.#o.hooks.onFirstPromptSent();
         }
-        return this.#o.connection.execute({ ...prompt, eventLock: true, timeoutMs: PLAYBACK_TIMEOUT_MS });
+        return this.#o.channel.play(prompt, PLAYBACK_TIMEOUT_MS);
       })
       .catch((error: unknown) => this.#o.logger.warn({ err: error }, 'explanation prompt failed'))
       .finally(handOff);
@@ -500,9 +500,9 @@ export class Conversation {
     return this.#o.speech.prompt(sentence, waitMs);
   }
 
-  #api(command: string): void {
-    this.#o.connection.api(command).catch((error: unknown) => {
-      if (!this.#ended && !this.#o.connection.closed) this.#o.logger.warn({ err: error, command: command.split(' ')[0] }, 'conversation command failed');
+  #command(verb: string, sent: Promise<unknown>): void {
+    sent.catch((error: unknown) => {
+      if (!this.#ended && !this.#o.channel.closed) this.#o.logger.warn({ err: error, command: verb }, 'conversation command failed');
     });
   }
 }

@@ -23,7 +23,7 @@ import {
 } from '../core/outbound-policy.ts';
 import type { Clock } from '../core/ports.ts';
 import type { DrizzleOutboundStore, OutboundCallRecord } from '../db/index.ts';
-import type { EslConnection } from '../esl/index.ts';
+import { ChannelControl, type EslCommandSink } from '../esl/channel-control.ts';
 import type { OutboundCallView, OutboundRequestInput, OutboundRequestResult, OutboundService } from '../http/index.ts';
 import type { Logger } from './logger.ts';
 
@@ -55,7 +55,7 @@ export const DEFAULT_RETRY: OutboundRetryPolicy = { maxAttempts: 3, backoffMs: [
 export interface OutboundDialerOptions {
   store: OutboundStorePort;
   /** The inbound ESL connection now, or undefined while there is none (requests then wait). */
-  connection: () => Pick<EslConnection, 'api' | 'bgapi'> | undefined;
+  connection: () => EslCommandSink | undefined;
   clock: Pick<Clock, 'now'>;
   logger: Logger;
   /** The practice's number, shown to the patient. */
@@ -255,7 +255,7 @@ export class OutboundDialer implements OutboundService {
     }
   }
 
-  async #place(connection: Pick<EslConnection, 'api' | 'bgapi'>, call: OutboundCallRecord): Promise<void> {
+  async #place(connection: EslCommandSink, call: OutboundCallRecord): Promise<void> {
     const legUuid = randomUUID();
     const ring = this.#o.ringSeconds ?? 30;
     const command = originateCommand({
@@ -282,7 +282,7 @@ export class OutboundDialer implements OutboundService {
     }
   }
 
-  async #settle(connection: Pick<EslConnection, 'api'>, call: OutboundCallRecord, legUuid: string, reply: string | undefined): Promise<void> {
+  async #settle(connection: EslCommandSink, call: OutboundCallRecord, legUuid: string, reply: string | undefined): Promise<void> {
     const now = this.#o.clock.now();
     if (reply?.startsWith('+OK') === true) {
       // Answered: the leg is running the socket application; the session reports person or machine.
@@ -291,7 +291,7 @@ export class OutboundDialer implements OutboundService {
     }
     if (reply === undefined) {
       // No result (timeout, connection lost): the leg may still be ringing somewhere, so make sure it is not.
-      await connection.api(`uuid_kill ${legUuid}`).catch(() => undefined);
+      await new ChannelControl(connection).kill(legUuid).catch(() => undefined);
     }
     const cause = reply === undefined ? 'NO_ORIGINATE_RESULT' : reply.replace(/^-ERR\s*/, '').split(/\s+/)[0] || 'UNKNOWN';
     const attempts = call.attempts + 1;
@@ -317,7 +317,10 @@ export interface OriginateCommandInput {
   socketTarget: { host: string; port: number };
 }
 
-/** The bgapi command that rings the patient and, once answered, hands the leg to our socket server. */
+/**
+ * The bgapi command that rings the patient and, once answered, hands the leg to our socket server. Built here
+ * rather than by ChannelControl.originate: its variables and gateway are sanitised part by part below.
+ */
 export function originateCommand(i: OriginateCommandInput): string {
   // Only dialable characters reach the dial string: nothing there can be read as syntax.
   const dialable = (s: string) => s.replace(/[^0-9+]/g, '');

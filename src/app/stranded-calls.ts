@@ -15,7 +15,8 @@ export interface StrandedCallsDeps {
   store: Pick<CallStore, 'listUnendedCalls'>;
   registry: CallRegistry<RegisteredCall>;
   showChannels: () => Promise<ChannelRow[]>;
-  api: (command: string) => Promise<string>;
+  /** uuid_transfer (ChannelControl.transfer on the inbound connection). */
+  transfer: (uuid: string, destination: string, dialplan: string, context: string) => Promise<string>;
   logger: Logger;
   /** Longer than any outbound handshake may take (the outbound server's connect timeout). */
   graceMs: number;
@@ -68,7 +69,7 @@ export async function rescueStrandedCalls(rows: readonly ChannelRow[], deps: Str
       continue;
     }
     try {
-      const reply = await deps.api(`uuid_transfer ${args.join(' ')}`);
+      const reply = await deps.transfer(row.uuid, row.dest, dialplan, row.context ?? '');
       if (!reply.startsWith('+OK')) throw new Error(reply.trim());
       rescued++;
       deps.logger.warn({ fsUuid: row.uuid }, 'a call was stranded in the socket application (its controller went away before connect); sent it through the dialplan again');
