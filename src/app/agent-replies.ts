@@ -10,7 +10,7 @@ import type { AgentReply, AgentReplyChunk, ConversationTurn, InterruptedReply } 
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { Prompt, SpokenText } from './spoken-text.ts';
 import { TurnTimer } from './turn-timing.ts';
-import type { VoicePipeline } from './voice-pipeline.ts';
+import type { ConversationVoice } from './call-ports.ts';
 
 /** How a playback ended: played out, or broken by us, with what FreeSWITCH reports it played. */
 export interface PlaybackEnd {
@@ -35,7 +35,7 @@ export function playbackEnd(complete: EslEvent, broken: boolean): PlaybackEnd {
 
 export interface AgentRepliesOptions {
   callId: string;
-  pipeline: VoicePipeline;
+  pipeline: ConversationVoice;
   language: string;
   speech: SpokenText;
   clock: Clock;

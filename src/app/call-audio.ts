@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { SpeechToText, SttEvent, SttStream, SttStreamOptions } from '../core/voice-ports.ts';
 import type { ChannelControl } from '../esl/channel-control.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
-import type { Metrics } from '../http/metrics.ts';
+import type { CallMetrics } from './call-ports.ts';
 import { VoiceActivityDetector, type AudioFork, type AudioForkServer } from '../voice/audio-fork/index.ts';
 
 export interface CallAudioOptions {
@@ -29,7 +29,7 @@ export interface CallAudioOptions {
   /** Fork restarts per call before giving up. */
   maxRestarts: number;
   bargeInMinSpeechMs: number;
-  metrics: Metrics;
+  metrics: CallMetrics;
   logger: Logger;
   journal: (type: string, data: Record<string, unknown>) => void;
   /** The caller started talking (voice activity, before any transcript). */

@@ -22,7 +22,7 @@ import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice
 import { AgentReplies, basename, playbackEnd, type PlaybackEnd } from './agent-replies.ts';
 import { CallAudio } from './call-audio.ts';
 import type { Prompt, SpokenText } from './spoken-text.ts';
-import type { VoicePipeline } from './voice-pipeline.ts';
+import type { ConversationVoice } from './call-ports.ts';
 
 export interface HandOffRequest {
   /** `operator`, `emergency`, or a ring group id (resolved by routing). */
@@ -56,7 +56,7 @@ export interface ConversationOptions {
   callId: string;
   fsUuid: string;
   channel: ChannelControl;
-  pipeline: VoicePipeline;
+  pipeline: ConversationVoice;
   start: ConversationStart;
   /** The call's way of saying fixed sentences (its TTS voice; FreeSWITCH's own only as the last resort). */
   speech: SpokenText;

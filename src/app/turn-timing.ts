@@ -5,7 +5,7 @@
 // command went out while the engine was still generating the reply (a v2 stream the caller hears as it comes),
 // so a v1 reply, or a stream that arrived whole before its audio was ready, is not counted as streamed.
 import type { Clock } from '../core/ports.ts';
-import type { Metrics } from '../http/metrics.ts';
+import type { CallMetrics } from './call-ports.ts';
 
 interface Pending {
   /** The turn machine's turn the reply belongs to. */
@@ -19,11 +19,11 @@ interface Pending {
 
 export class TurnTimer {
   readonly #clock: Clock;
-  readonly #metrics: Metrics;
+  readonly #metrics: CallMetrics;
   readonly #journal: (type: string, data: Record<string, unknown>) => void;
   #pending: Pending | undefined;
 
-  constructor(options: { clock: Clock; metrics: Metrics; journal: (type: string, data: Record<string, unknown>) => void }) {
+  constructor(options: { clock: Clock; metrics: CallMetrics; journal: (type: string, data: Record<string, unknown>) => void }) {
     this.#clock = options.clock;
     this.#metrics = options.metrics;
     this.#journal = options.journal;

@@ -5,43 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import type { ConversationEngine, SpeechRequest, SpeechToText } from '../core/voice-ports.ts';
+import type { ConversationEngine, SpeechRequest } from '../core/voice-ports.ts';
 import type { RoutingConfig } from '../core/routing/schema.ts';
 import { HttpConversationEngine, loadAgentScript, ResilientConversationEngine, ScriptedAgent } from '../agent/index.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { AudioForkServer } from '../voice/audio-fork/index.ts';
-import { loadVocabulary, SpeechmaticsStt, type VocabularyTerm } from '../voice/stt/index.ts';
+import { loadVocabulary, SpeechmaticsStt } from '../voice/stt/index.ts';
 import { CachedTts, GoogleTts, type PrewarmResult } from '../voice/tts/index.ts';
-import { announcementTexts, type Prompt } from './spoken-text.ts';
+import { announcementTexts } from './spoken-text.ts';
+import type { ConversationVoice, VoicePhrases } from './call-ports.ts';
 import { reportingEngine, reportingStt, reportingSynthesizer, type HealthProbes, type HealthReport } from './service-health.ts';
 import type { VoiceConfig } from './config.ts';
 
-export interface VoicePhrases {
-  /** Said before a hand-off because the caller's audio or the recogniser was lost. */
-  cannotHear: string;
-  /** Said before a hand-off because no engine could answer. */
-  connecting: string;
-  /** Said the moment an emergency is recognised, before the bridge. */
-  emergency: string;
-}
-
-export interface VoicePipeline {
-  forks: AudioForkServer;
-  /** ws://host:port at which FreeSWITCH reaches the fork endpoint. */
-  forkBaseUrl: () => string;
-  stt: SpeechToText;
-  tts: CachedTts;
-  engine: ConversationEngine;
-  vocabulary: readonly VocabularyTerm[];
-  voiceFor: (language: string) => string;
-  sampleRate: 8000 | 16000;
-  /** The recorded prompt (TTS_FALLBACK_PROMPT) played when a reply could not be synthesized, if configured. */
-  fallbackPrompt: () => Prompt | undefined;
-  /** Said when a reply could not be synthesized and no recorded prompt is configured (cached at start). */
-  holdingPhrase: (language: string) => string;
-  phrases: (language: string) => VoicePhrases;
-  maxForkRestarts: number;
-  bargeInMinSpeechMs: number;
+/** The voice pipeline: what a conversation uses, plus warming the cache, health probes and shutdown. */
+export interface VoicePipeline extends ConversationVoice {
   metrics: Metrics;
   /** Resolves when every fixed prompt and the routing file's announcements are in the cache (or failed to be). */
   prewarmed: Promise<PrewarmResult>;
