@@ -46,7 +46,7 @@ export function streamingTables(outcome: StreamingBenchOutcome, format: 'text' |
   const notes = r.passes.map((p) => {
     const noted = Object.entries(p.journal).filter(([, n]) => n > 0);
     return (
-      `${p.version}: ${p.turnsSaid} turns said, ${p.unanswered} unanswered, ${p.ttsRequests} TTS requests, controller CPU ${p.controllerCpuPercentOfOneCore}% of a core (loop delay p99 ${p.controllerEventLoopDelayMs.p99} ms), ` +
+      `${p.version}: ${p.turnsSaid} turns said, ${p.unanswered} unanswered, streamed (first audio before the engine's done) ${p.controller.miss.streamed}/${p.controller.miss.turns} new-words and ${p.controller.cached.streamed}/${p.controller.cached.turns} cached turns, ${p.ttsRequests} TTS requests, controller CPU ${p.controllerCpuPercentOfOneCore}% of a core (loop delay p99 ${p.controllerEventLoopDelayMs.p99} ms), ` +
       `released ${p.released}/${r.calls}, left ${p.registryAfter}; ${noted.length === 0 ? 'no barge-ins, hand-offs, fallbacks or failed syntheses' : noted.map(([k, n]) => `${k} ${n}`).join(', ')}`
     );
   });
