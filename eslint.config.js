@@ -2,6 +2,8 @@
 // - src/core/ is pure: no node: modules, no drivers or frameworks, nothing outside src/core/.
 // - adapters (esl, voice, agent, twilio, recording, db, queue, http, simulator) import core only, never
 //   each other; src/app/ is the one place that wires them.
+// - src/call/ (one call's runtime: session, conversation, hand-offs, journal) drives FreeSWITCH and the voice
+//   path: it imports core, esl and voice only, never the composition root, storage, HTTP or the queue.
 // - promises are never left floating: a dropped rejection on a call path is a lost call.
 import tseslint from 'typescript-eslint';
 
@@ -18,7 +20,7 @@ const adapterRules = adapters.map((name) => ({
             group: adapters.filter((other) => other !== name).flatMap((other) => [`**/${other}/*`, `**/${other}`]),
             message: 'Adapters never import each other; wire them in src/app/.',
           },
-          { group: ['**/app/*', '**/cli/*'], message: 'Dependencies point inward: adapters never import app or cli.' },
+          { group: ['**/app/*', '**/cli/*', '**/call/*'], message: 'Dependencies point inward: adapters never import call, app or cli.' },
         ],
       },
     ],
@@ -57,6 +59,22 @@ export default tseslint.config(
     },
   },
   ...adapterRules,
+  {
+    files: ['src/call/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['app', 'cli', 'db', 'http', 'queue', 'agent', 'twilio', 'recording', 'simulator', 'peers'].flatMap((outer) => [`**/${outer}/*`, `**/${outer}`]),
+              message: 'src/call/ imports only core, esl and voice: the controller (src/app/) wires the rest in.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     // src/peers/: local stand-ins for external services (tests, demo, bench). They speak the services' wire
     // protocols and may use only the spoken-audio codec and the AI engine's published contract from src/.

@@ -2,7 +2,7 @@
 // controller, (optionally) the controller's memory measured while they are held, then every caller hangs
 // up and we check that every call was released and stored as it should be.
 import { performance } from 'node:perf_hooks';
-import type { CallSession, Pickup } from '../../src/app/call-session.ts';
+import type { CallSession, Pickup } from '../../src/call/call-session.ts';
 import type { Controller } from '../../src/app/controller.ts';
 import { summarize, round, type Summary } from '../stats.ts';
 import type { SimulatorChild } from './simulator-protocol.ts';

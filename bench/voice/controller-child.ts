@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { countingLogSink, type LogCounts } from '../log-sink.ts';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { Controller } from '../../src/app/controller.ts';
 import { createLogger } from '../../src/app/logger.ts';

@@ -4,7 +4,7 @@ import { planCall, type CallPlan, type Gateways } from '../core/call-plan.ts';
 import { explainDecision } from '../core/routing/explain.ts';
 import type { CallFacts, RoutingDecision, SystemMode } from '../core/routing/types.ts';
 import type { RoutingApi } from '../http/index.ts';
-import type { CallerHistory } from './caller-history.ts';
+import type { CallerHistory } from '../call/caller-history.ts';
 import { formatRoutingError } from './routing-file.ts';
 import type { RoutingService } from './routing-service.ts';
 

@@ -11,9 +11,9 @@ import { resolveTransfer } from '../core/routing/transfer.ts';
 import type { RoutingDecision, SystemMode } from '../core/routing/types.ts';
 import type { Clock } from '../core/ports.ts';
 import { TwilioSms } from '../twilio/index.ts';
-import type { ConversationCall, HandOffDial } from './call-session.ts';
+import type { ConversationCall, HandOffDial } from '../call/call-session.ts';
 import type { Config } from './config.ts';
-import { Conversation, type ConversationOptions, type HandOffRequest } from './conversation.ts';
+import { Conversation, type ConversationOptions, type HandOffRequest } from '../call/conversation.ts';
 import type { RoutingService } from './routing-service.ts';
 import type { VoicePipeline } from './voice-pipeline.ts';
 

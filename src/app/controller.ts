@@ -17,10 +17,10 @@ import { ChannelControl } from '../esl/channel-control.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
 import { buildHttpServer, createMetrics, TWILIO_STATUS_PATH, type Metrics, type TwilioStatusRoutesOptions } from '../http/index.ts';
 import { verifyTwilioSignature } from '../twilio/index.ts';
-import { AdoptedCall } from './adopted-call.ts';
-import { CallJournal } from './call-journal.ts';
+import { AdoptedCall } from '../call/adopted-call.ts';
+import { CallJournal } from '../call/journal.ts';
 import { createRouteCall, createRoutingApi } from './call-routing.ts';
-import { CallerHistory } from './caller-history.ts';
+import { CallerHistory } from '../call/caller-history.ts';
 import { RoutingService } from './routing-service.ts';
 import { emergencyDial } from '../core/emergency.ts';
 import { EmergencyAlerts } from './emergency-alerts.ts';
@@ -28,14 +28,14 @@ import { startCallRecords } from './call-records.ts';
 import { FailoverMonitor } from './failover-monitor.ts';
 import { HealthProber } from './service-health.ts';
 import { EslLinkStatus } from './esl-link.ts';
-import { runWarmTransfer } from './warm-transfer.ts';
+import { runWarmTransfer } from '../call/warm-transfer.ts';
 import { pickAgents } from '../core/agent-selection.ts';
 import type { SystemMode } from '../core/routing/types.ts';
-import type { Conversation } from './conversation.ts';
+import type { Conversation } from '../call/conversation.ts';
 import { appointmentSms, failoverNoticeSms } from '../core/sms-templates.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
 import { emergencyTargets, handOffDial, newConversation, twilioSms, whisperText } from './call-wiring.ts';
-import { CallRegistry, type RegisteredCall } from './call-registry.ts';
+import { CallRegistry, type RegisteredCall } from '../call/registry.ts';
 import {
   CallSession,
   type CallOutcome,
@@ -46,13 +46,13 @@ import {
   type TransferRecorder,
   type WarmTransferRunner,
   type OutboundCalls,
-} from './call-session.ts';
-import type { HandOffRequest } from './conversation.ts';
+} from '../call/call-session.ts';
+import type { HandOffRequest } from '../call/conversation.ts';
 import type { RoutingDecision } from '../core/routing/types.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { resync } from './resync.ts';
-import { rescueStrandedCalls } from './stranded-calls.ts';
+import { resync } from '../call/resync.ts';
+import { rescueStrandedCalls } from '../call/stranded-calls.ts';
 import type { RecordingCaptureOptions } from './recording-capture.ts';
 
 export interface ControllerOptions {

@@ -15,7 +15,7 @@ import { SpeechmaticsPeer } from '../peers/speechmatics-peer.ts';
 import { SpeechmaticsBatchPeer } from '../peers/speechmatics-batch-peer.ts';
 import { TwilioPeer } from '../peers/twilio-peer.ts';
 import { FreeSwitchSimulator, type PlaceCallOptions, type SimulatedCall } from '../simulator/simulator.ts';
-import type { CallSession, Pickup } from './call-session.ts';
+import type { CallSession, Pickup } from '../call/call-session.ts';
 import type { Config } from './config.ts';
 import { Controller } from './controller.ts';
 import { freePort } from './free-port.ts';

@@ -1,7 +1,7 @@
 // The voice pipeline's shared parts, built once per controller: the audio fork endpoint on our HTTP server,
 // Speechmatics for speech-to-text, Google TTS behind the prompt cache, the conversation engine (the external
 // AI engine with the built-in agent behind it, or the built-in agent alone), and the medical vocabulary.
-// Conversations (src/app/conversation.ts) use only this.
+// Conversations (src/call/conversation.ts) use only this.
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
@@ -12,8 +12,8 @@ import type { Metrics } from '../http/metrics.ts';
 import { AudioForkServer } from '../voice/audio-fork/index.ts';
 import { loadVocabulary, SpeechmaticsStt } from '../voice/stt/index.ts';
 import { CachedTts, GoogleTts, type PrewarmResult } from '../voice/tts/index.ts';
-import { announcementTexts } from './spoken-text.ts';
-import type { ConversationVoice, VoicePhrases } from './call-ports.ts';
+import { announcementTexts } from '../call/spoken-text.ts';
+import type { ConversationVoice, VoicePhrases } from '../call/ports.ts';
 import { reportingEngine, reportingStt, reportingSynthesizer, type HealthProbes, type HealthReport } from './service-health.ts';
 import type { VoiceConfig } from './config.ts';
 

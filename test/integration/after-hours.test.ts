@@ -4,7 +4,7 @@
 // who asks for a person reaches the after-hours target, never the closed ring group.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import type { CallEventRecord } from '../../src/core/call.ts';
 import type { SimulatedCall } from '../../src/simulator/simulator.ts';
 import { eventually, type Harness } from '../support/controller-harness.ts';

@@ -2,7 +2,7 @@
 // caller experiences (answered, greeted, recorded, held), what the database keeps, and that nothing is
 // left behind after each scenario.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import { DrizzleCallStore } from '../../src/db/index.ts';
 import type { CallWithEvents } from '../../src/core/call.ts';
 import {

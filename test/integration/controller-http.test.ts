@@ -1,6 +1,6 @@
 // The controller's HTTP API as the dashboard and orchestrators see it, over real HTTP, while calls happen.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import type { Database } from '../../src/db/index.ts';
 import { driverFixtures } from './db-fixture.ts';
 import { eventually, startHarness, type Harness } from '../support/controller-harness.ts';

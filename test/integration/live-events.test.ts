@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import { EventBus } from '../../src/app/event-bus.ts';
 import { LiveEvents } from '../../src/app/live-events.ts';
 import { createLogger } from '../../src/app/logger.ts';

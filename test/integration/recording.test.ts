@@ -10,7 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import { masterKeyFromBase64, masterKeysFromConfig } from '../../src/app/recording-keys.ts';
 import { RecordingVault } from '../../src/app/recording-vault.ts';
 import { RecordingKeyUnknownError, RecordingTamperedError } from '../../src/core/errors.ts';

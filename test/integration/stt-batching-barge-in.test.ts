@@ -6,7 +6,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import { forkFrameChannel, sttMessageChannel, type SttMessageMessage } from '../../src/voice/frame-path.ts';
 import { eventually } from '../support/controller-harness.ts';
 import { useVoiceHarness } from '../support/voice-peers.ts';

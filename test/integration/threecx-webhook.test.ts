@@ -5,7 +5,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import type { Database } from '../../src/db/index.ts';
 import { externalCallEvents } from '../../src/db/schema.ts';
 import { driverFixtures } from './db-fixture.ts';

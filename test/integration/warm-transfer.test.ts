@@ -2,7 +2,7 @@
 // time through the 3CX gateway with the context as SIP X-headers, the summary whispered to the agent who
 // answers, then the caller bridged to them. Far ends are the simulator's endpoints (no answer, busy, answer).
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_HOLD_AUDIO, runWarmTransfer, type WarmTransferOptions } from '../../src/app/warm-transfer.ts';
+import { DEFAULT_HOLD_AUDIO, runWarmTransfer, type WarmTransferOptions } from '../../src/call/warm-transfer.ts';
 import type { RoutedAgent } from '../../src/core/routing/types.ts';
 import { InboundEslClient, type EslConnection, type EslEvent } from '../../src/esl/index.ts';
 import { SHIPPED_LOCAL_STREAMS } from '../../src/simulator/local-streams.ts';

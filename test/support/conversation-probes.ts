@@ -1,6 +1,6 @@
 // What an AI-call test waits for and reads back: the call's journal, the replies the agent said to their
 // end, and the caller put through to a person. Shared by the conversation tests.
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import type { CallEventRecord } from '../../src/core/call.ts';
 import { eventually, type Harness } from './controller-harness.ts';
 

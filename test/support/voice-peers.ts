@@ -8,7 +8,7 @@ import { SpeechmaticsPeer } from '../../src/peers/speechmatics-peer.ts';
 import { SpeechmaticsBatchPeer } from '../../src/peers/speechmatics-batch-peer.ts';
 import { TwilioPeer } from '../../src/peers/twilio-peer.ts';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { CallSession } from '../../src/app/call-session.ts';
+import type { CallSession } from '../../src/call/call-session.ts';
 import { startHarness, type Harness } from './controller-harness.ts';
 
 export const VOICE_KEYS = {

@@ -12,7 +12,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.ts';
-import { DEFAULT_HOLD_AUDIO } from '../../src/app/warm-transfer.ts';
+import { DEFAULT_HOLD_AUDIO } from '../../src/call/warm-transfer.ts';
 import { SHIPPED_LOCAL_STREAMS } from '../../src/simulator/local-streams.ts';
 import { SHIPPED_MODULES } from '../../src/simulator/switch-state.ts';
 import { parseWav } from '../../src/voice/tts/wav.ts';

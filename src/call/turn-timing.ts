@@ -5,7 +5,7 @@
 // command went out while the engine was still generating the reply (a v2 stream the caller hears as it comes),
 // so a v1 reply, or a stream that arrived whole before its audio was ready, is not counted as streamed.
 import type { Clock } from '../core/ports.ts';
-import type { CallMetrics } from './call-ports.ts';
+import type { CallMetrics } from './ports.ts';
 
 interface Pending {
   /** The turn machine's turn the reply belongs to. */

@@ -17,11 +17,11 @@ import { assessVoiceQuality, type VoiceQuality } from '../core/voice-quality.ts'
 import { ChannelControl } from '../esl/channel-control.ts';
 import type { DisconnectDisposition, EslConnection } from '../esl/connection.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
-import type { CallJournal } from './call-journal.ts';
+import type { CallJournal } from './journal.ts';
 import type { Conversation, ConversationHooks, HandOffRequest } from './conversation.ts';
-import type { RegisteredCall } from './call-registry.ts';
+import type { RegisteredCall } from './registry.ts';
 import { performCallCommand, startRecording } from './call-commands.ts';
-import { inputData, summarizeDecision } from './call-session-journal.ts';
+import { inputData, summarizeDecision } from './session-journal.ts';
 import { ANNOUNCEMENT_WAIT_MS, SpokenText, type TtsVoice } from './spoken-text.ts';
 import { CallHandOffs, type EscalationResult, type HandOffPolicy, type TransferEnded } from './call-handoffs.ts';
 import { UrgentOfferListener } from './urgent-offer.ts';

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { CallStore } from '../core/ports.ts';
 import type { ChannelRow } from '../esl/channels.ts';
-import type { CallRegistry, RegisteredCall } from './call-registry.ts';
+import type { CallRegistry, RegisteredCall } from './registry.ts';
 
 export interface StrandedCallsDeps {
   store: Pick<CallStore, 'listUnendedCalls'>;

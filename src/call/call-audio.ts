@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { SpeechToText, SttEvent, SttStream, SttStreamOptions } from '../core/voice-ports.ts';
 import type { ChannelControl } from '../esl/channel-control.ts';
 import type { EslEvent } from '../esl/protocol/event.ts';
-import type { CallMetrics } from './call-ports.ts';
+import type { CallMetrics } from './ports.ts';
 import { VoiceActivityDetector, type AudioFork, type AudioForkServer } from '../voice/audio-fork/index.ts';
 
 export interface CallAudioOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { announcement, summarizeDecision } from '../../../src/app/call-session-journal.ts';
+import { announcement, summarizeDecision } from '../../../src/call/session-journal.ts';
 
 describe('announcements from the routing file', () => {
   it('plays sounds as they are and speaks plain text, on one line', () => {

@@ -3,7 +3,7 @@
 // would read them. What a person on the phone would notice: who gets hung up, what is dialled, in what order.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { CallHandOffs, type HandOffCall, type HandOffDial, type HandOffPolicy, type TransferRecorder } from '../../../src/app/call-handoffs.ts';
+import { CallHandOffs, type HandOffCall, type HandOffDial, type HandOffPolicy, type TransferRecorder } from '../../../src/call/call-handoffs.ts';
 import type { CallRecord } from '../../../src/core/call.ts';
 import { initialCallState, transition, type CallCommand, type CallInput, type CallMachineState } from '../../../src/core/call-machine.ts';
 import type { RoutingDecision } from '../../../src/core/routing/types.ts';

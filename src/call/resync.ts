@@ -7,8 +7,8 @@ import type { CallStore, Clock } from '../core/ports.ts';
 import type { CallRecord, CallState } from '../core/call.ts';
 import type { ChannelRow } from '../esl/channels.ts';
 import { AdoptedCall } from './adopted-call.ts';
-import type { CallJournal } from './call-journal.ts';
-import type { CallRegistry, RegisteredCall } from './call-registry.ts';
+import type { CallJournal } from './journal.ts';
+import type { CallRegistry, RegisteredCall } from './registry.ts';
 
 export interface ResyncDeps {
   store: CallStore;

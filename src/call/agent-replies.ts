@@ -10,7 +10,7 @@ import type { AgentReply, AgentReplyChunk, ConversationTurn, InterruptedReply } 
 import type { EslEvent } from '../esl/protocol/event.ts';
 import type { Prompt, SpokenText } from './spoken-text.ts';
 import { TurnTimer } from './turn-timing.ts';
-import type { ConversationVoice } from './call-ports.ts';
+import type { ConversationVoice } from './ports.ts';
 
 /** How a playback ended: played out, or broken by us, with what FreeSWITCH reports it played. */
 export interface PlaybackEnd {

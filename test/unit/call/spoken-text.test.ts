@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/app/logger.ts';
 import { loadRoutingFile } from '../../../src/app/routing-file.ts';
-import { announcementTexts, fliteSpeech, isSound, SpokenText, type FliteReason, type TtsVoice } from '../../../src/app/spoken-text.ts';
+import { announcementTexts, fliteSpeech, isSound, SpokenText, type FliteReason, type TtsVoice } from '../../../src/call/spoken-text.ts';
 import type { SpeechRequest, SynthesizedSpeech } from '../../../src/core/voice-ports.ts';
 
 const SHIPPED_ROUTING = fileURLToPath(new URL('../../../dialplan/routing.yaml', import.meta.url));

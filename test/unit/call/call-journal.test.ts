@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { CallJournal } from '../../../src/app/call-journal.ts';
+import { CallJournal } from '../../../src/call/journal.ts';
 import type { CallEventRecord, CallRecord } from '../../../src/core/call.ts';
 import type { CallStore, CallWriteBatch } from '../../../src/core/ports.ts';
 

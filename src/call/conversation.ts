@@ -22,7 +22,7 @@ import type { AnsweringMachineDetector, AnsweringMachineVerdict } from '../voice
 import { AgentReplies, basename, playbackEnd, type PlaybackEnd } from './agent-replies.ts';
 import { CallAudio } from './call-audio.ts';
 import type { Prompt, SpokenText } from './spoken-text.ts';
-import type { ConversationVoice } from './call-ports.ts';
+import type { ConversationVoice } from './ports.ts';
 
 export interface HandOffRequest {
   /** `operator`, `emergency`, or a ring group id (resolved by routing). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TurnTimer } from '../../../src/app/turn-timing.ts';
+import { TurnTimer } from '../../../src/call/turn-timing.ts';
 import { createMetrics } from '../../../src/http/metrics.ts';
 
 /** A clock the test moves by hand. */

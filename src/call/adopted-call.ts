@@ -5,8 +5,8 @@
 import type { Logger } from 'pino';
 import type { CallRecord, CallState } from '../core/call.ts';
 import type { Clock } from '../core/ports.ts';
-import type { CallJournal } from './call-journal.ts';
-import type { RegisteredCall } from './call-registry.ts';
+import type { CallJournal } from './journal.ts';
+import type { RegisteredCall } from './registry.ts';
 
 export interface AdoptedCallOptions {
   /** The call's row as known at adoption; kept up to date here (its end is announced from it). */
