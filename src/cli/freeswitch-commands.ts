@@ -6,7 +6,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { Config } from '../app/config.ts';
 import { runFreeswitchCheck } from '../app/freeswitch-check.ts';
 import { checkExitCode, formatCheckJson, formatCheckTable } from './freeswitch-check-report.ts';
-import { DEFAULT_HOLD_AUDIO } from '../app/warm-transfer.ts';
+import { DEFAULT_HOLD_AUDIO } from '../call/warm-transfer.ts';
 import { wholeNumber } from './options.ts';
 
 // Names go into FreeSWITCH commands: nothing that could end or extend one.
