@@ -150,6 +150,7 @@ export async function buildVoicePipeline(options: BuildVoicePipelineOptions): Pr
     stt,
     tts,
     engine,
+    engineStreams: external !== undefined && config.aiEngine.contract === 'v2',
     vocabulary,
     voiceFor,
     sampleRate,

@@ -83,7 +83,7 @@ export class AgentReplies {
 
   /** The caller finished a turn (speech or digits) for turn machine turn `turn`. */
   endOfSpeech(turn: number): void {
-    this.#timer.endOfSpeech(turn);
+    this.#timer.endOfSpeech(turn, this.#o.pipeline.engineStreams);
   }
 
   /** The agent's first words (always a whole reply). */

@@ -33,6 +33,11 @@ export interface ConversationVoice {
   stt: SpeechToText;
   tts: CachedTts;
   engine: ConversationEngine;
+  /**
+   * The engine generates replies over time and streams them (an AI engine on contract v2). The built-in
+   * agent and v1 engines hand over whole replies, even when they are read as a stream of sentences.
+   */
+  engineStreams: boolean;
   vocabulary: readonly VocabularyTerm[];
   voiceFor: (language: string) => string;
   sampleRate: 8000 | 16000;

@@ -2,8 +2,8 @@
 // the reply's first sentence, or the whole reply from a v1 engine), speech (→ that sentence's audio ready),
 // and the command (→ its playback sent). `total` is end of speech → first audio command sent: what the caller
 // waits through in silence, and what the bench reads for v1 and v2 engines alike. `streamed` says whether that
-// command went out while the engine was still generating the reply (a v2 stream the caller hears as it comes),
-// so a v1 reply, or a stream that arrived whole before its audio was ready, is not counted as streamed.
+// command went out while a streaming engine (contract v2) was still generating the reply: a v1 or built-in
+// reply is whole when it arrives (even read as sentences), and a v2 reply whose done came first was too.
 import type { Clock } from '../core/ports.ts';
 import type { CallMetrics } from './ports.ts';
 
@@ -29,9 +29,12 @@ export class TurnTimer {
     this.#journal = options.journal;
   }
 
-  /** The caller finished a turn (speech or digits): the wait starts now. */
-  endOfSpeech(turn: number): void {
-    this.#pending = { turn, endOfSpeechMs: this.#clock.monotonicMs(), complete: false };
+  /**
+   * The caller finished a turn (speech or digits): the wait starts now. `streaming`: the engine streams its
+   * replies as it generates them; otherwise the reply counts as whole from its first piece.
+   */
+  endOfSpeech(turn: number, streaming: boolean): void {
+    this.#pending = { turn, endOfSpeechMs: this.#clock.monotonicMs(), complete: !streaming };
   }
 
   /** The engine has said all of `turn`'s reply. */

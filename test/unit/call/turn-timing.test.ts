@@ -19,7 +19,7 @@ function timer() {
 describe('turn timing', () => {
   it('times end of speech → first audio command by stage, once per turn, for a streamed reply', async () => {
     const { clock, journal, metrics, t } = timer();
-    t.endOfSpeech(3);
+    t.endOfSpeech(3, true);
     clock.advance(120);
     t.replied(3);
     clock.advance(40);
@@ -39,7 +39,7 @@ describe('turn timing', () => {
 
   it('journals nothing for audio of another turn, or before the reply and its speech are known', () => {
     const { clock, journal, t } = timer();
-    t.endOfSpeech(1);
+    t.endOfSpeech(1, true);
     clock.advance(50);
     t.firstAudioSent(1, 1);
     t.replied(0);
@@ -52,5 +52,14 @@ describe('turn timing', () => {
     t.ready(1);
     t.firstAudioSent(1, 1);
     expect(journal[0]?.data).toMatchObject({ turn: 1, streamed: false, totalMs: 50 });
+  });
+
+  it('never counts a reply from an engine that does not stream (v1, built-in) as streamed, even read sentence by sentence', () => {
+    const { journal, t } = timer();
+    t.endOfSpeech(2, false);
+    t.replied(2);
+    t.ready(2);
+    t.firstAudioSent(2, 1);
+    expect(journal[0]?.data).toMatchObject({ turn: 1, streamed: false });
   });
 });
