@@ -7,53 +7,35 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CallStore, Clock } from '../core/ports.ts';
+import type { SystemMode } from '../core/routing/types.ts';
 import { DrizzleCallStore, DrizzleOutboundStore, DrizzleTokenStore, DrizzleTransferStore, migrate, openDatabase, type Database } from '../db/index.ts';
-import { fieldCipherFromConfig } from './recording-keys.ts';
-import { OutboundDialer } from './outbound-dialer.ts';
-import { AnsweringMachineDetector } from '../voice/answering-machine.ts';
-import { planCall } from '../core/call-plan.ts';
-import { withSipHeaders } from '../core/sip-headers.ts';
 import { ChannelControl } from '../esl/channel-control.ts';
 import { InboundEslClient, OutboundSocketServer, type EslConnection, type EslEvent } from '../esl/index.ts';
 import { buildHttpServer, createMetrics, TWILIO_STATUS_PATH, type Metrics, type TwilioStatusRoutesOptions } from '../http/index.ts';
 import { verifyTwilioSignature } from '../twilio/index.ts';
 import { AdoptedCall } from '../call/adopted-call.ts';
-import { CallJournal } from '../call/journal.ts';
-import { createRouteCall, createRoutingApi } from './call-routing.ts';
 import { CallerHistory } from '../call/caller-history.ts';
-import { RoutingService } from './routing-service.ts';
-import { emergencyDial } from '../core/emergency.ts';
-import { EmergencyAlerts } from './emergency-alerts.ts';
-import { startCallRecords } from './call-records.ts';
-import { FailoverMonitor } from './failover-monitor.ts';
-import { HealthProber } from './service-health.ts';
-import { EslLinkStatus } from './esl-link.ts';
-import { runWarmTransfer } from '../call/warm-transfer.ts';
-import { pickAgents } from '../core/agent-selection.ts';
-import type { SystemMode } from '../core/routing/types.ts';
-import type { Conversation } from '../call/conversation.ts';
-import { appointmentSms, failoverNoticeSms } from '../core/sms-templates.ts';
-import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
-import { emergencyTargets, handOffDial, newConversation, twilioSms, whisperText } from './call-wiring.ts';
+import type { CallSession, Pickup } from '../call/call-session.ts';
+import { CallJournal } from '../call/journal.ts';
 import { CallRegistry, type RegisteredCall } from '../call/registry.ts';
-import {
-  CallSession,
-  type CallOutcome,
-  type ConversationCall,
-  type EmergencyEscalation,
-  type HandOffDial,
-  type Pickup,
-  type TransferRecorder,
-  type WarmTransferRunner,
-  type OutboundCalls,
-} from '../call/call-session.ts';
-import type { HandOffRequest } from '../call/conversation.ts';
-import type { RoutingDecision } from '../core/routing/types.ts';
-import { systemClock } from './clock.ts';
-import type { Config } from './config.ts';
 import { resync } from '../call/resync.ts';
 import { rescueStrandedCalls } from '../call/stranded-calls.ts';
+import { startCallRecords } from './call-records.ts';
+import { createRoutingApi } from './call-routing.ts';
+import { CallServices, staffCommands } from './call-services.ts';
+import { twilioSms } from './call-wiring.ts';
+import { systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { EmergencyAlerts } from './emergency-alerts.ts';
+import { EslLinkStatus } from './esl-link.ts';
+import { FailoverMonitor } from './failover-monitor.ts';
+import { staffNumbers } from './hand-off-policy.ts';
+import { OutboundDialer } from './outbound-dialer.ts';
 import type { RecordingCaptureOptions } from './recording-capture.ts';
+import { fieldCipherFromConfig } from './recording-keys.ts';
+import { RoutingService } from './routing-service.ts';
+import { HealthProber } from './service-health.ts';
+import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
 
 export interface ControllerOptions {
   config: Config;
@@ -74,10 +56,8 @@ export interface ControllerAddresses {
   outboundSocket: { host: string; port: number };
 }
 
-const GREETING_TIMEOUT_MS = 5 * 60 * 1000;
 /** How far back caller history is loaded at start; the repeat-caller rule's own window is in routing. */
 const CALLER_HISTORY_DAYS = 30;
-const LINGER_GRACE_MS = 2000;
 /** Longer than an outbound handshake may take (the outbound server's connect timeout, 5 s). */
 const STRANDED_GRACE_MS = 6000;
 /** Events the long-lived inbound connection needs: bgapi results, adopted calls' ends, liveness, and the
@@ -168,14 +148,6 @@ export class Controller {
       const store = new DrizzleCallStore({ db: database.db });
       const cipher = fieldCipherFromConfig(config);
       const transferStore = new DrizzleTransferStore({ db: database.db, ...(cipher ? { cipher } : {}) });
-      const transfers: TransferRecorder = {
-        begin: (transfer) => transferStore.create({ ...transfer, intent: null, summary: transfer.summary === '' ? null : transfer.summary }),
-        end: (id, outcome, at) => {
-          transferStore
-            .complete(id, { outcome, completedAt: at, ...(outcome === 'bridged' ? { bridgedAt: at } : {}) })
-            .catch((error: unknown) => logger.error({ err: error }, 'transfer outcome could not be stored'));
-        },
-      };
       const registry = new CallRegistry<RegisteredCall>();
       // Background services, stopped on shutdown once the calls are let go (before the ESL connection goes).
       const services: { name: string; close: () => Promise<unknown> }[] = [];
@@ -213,16 +185,15 @@ export class Controller {
         }
       };
 
-      const onEnded = (outcome: CallOutcome | 'adopted', call: RegisteredCall): void => {
-        // A call handed back to the dialplan at shutdown goes on without us: it has not ended.
-        if (call instanceof CallSession && outcome !== 'adopted' && outcome !== 'handed_to_dialplan') callEvents.ended(outcome, call.record);
-        if (call instanceof AdoptedCall && call.ended) callEvents.ended(call.record.answeredAt === null ? 'abandoned' : 'completed', call.record);
-        registry.remove(call);
-        busyAgents.delete(call.callId);
-        metrics.activeCalls.set(registry.size);
-        metrics.callsTotal.inc({ outcome });
-        if (outcome !== 'handed_to_dialplan') recordingCapture?.ended(call, call instanceof CallSession ? recordedAt(call) : undefined);
-      };
+      // Built now, started once the outbound socket listens: failover, the dialer and warm transfers use it.
+      const inbound = new InboundEslClient({
+        host: config.freeswitch.eslHost,
+        port: config.freeswitch.eslPort,
+        password: config.freeswitch.eslPassword,
+        events: INBOUND_EVENTS,
+        backoff: { initialMs: config.freeswitch.reconnectMinMs, maxMs: config.freeswitch.reconnectMaxMs },
+        connection: connectionOptions,
+      });
 
       routing.watch();
       const history = new CallerHistory();
@@ -240,13 +211,11 @@ export class Controller {
         machine: { detectMs: Math.max(1000, config.failover.timeoutSeconds * 1000 - 2 * config.failover.pollIntervalMs) },
       });
       service('failover monitor', () => failover.close());
-      const recordedAt = (session: CallSession): Date => session.record.answeredAt ?? session.record.startedAt;
       const mode = (): SystemMode => failover.mode();
       const showMode = (current: SystemMode): void => {
         for (const m of ['normal', 'ai-down', '3cx-down'] as const) metrics.systemMode.set({ mode: m }, m === current ? 1 : 0);
       };
       showMode('normal');
-      const routeCall = createRouteCall({ routing, history, gateways: config.gateways, mode });
 
       // Follow-up calls: placed by the dialer, answered legs come back through the outbound socket.
       const outboundStore = new DrizzleOutboundStore({ db: database.db, ...(cipher ? { cipher } : {}) });
@@ -262,20 +231,6 @@ export class Controller {
         defaultTimeZone: Object.values(routing.config.locations)[0]?.timezone ?? 'America/New_York',
       });
       service('outbound dialer', () => dialer.stop());
-      const outboundCalls: OutboundCalls = {
-        route: (purpose) => {
-          const decision: RoutingDecision = {
-            target: { kind: 'ai_agent', language: 'en-US', messageOnly: false, handoffRingGroup: routing.config.operator.ring_group },
-            location: null,
-            recording: { enabled: true, announcement: null },
-            language: 'en-US',
-            reason: `Follow-up call placed by the practice (${purpose.replace(/[^a-z_]/g, '')}).`,
-            rule: 'outbound',
-          };
-          return { decision, plan: planCall(decision, config.gateways) };
-        },
-      };
-
 
       // Redis carries the post-call queue; the controller also checks it for readiness.
       const redis =
@@ -302,7 +257,7 @@ export class Controller {
           : undefined;
 
       // Built before any call is taken: the audio fork endpoint shares its server. Readiness checks look at
-      // the ESL client made below, only once requests come in.
+      // the ESL link made below, only once requests come in.
       const http = buildHttpServer({
         logger,
         callStore: store,
@@ -343,23 +298,7 @@ export class Controller {
           },
           override: (forced, by) => failover.override(forced, by),
         },
-        commands: {
-          transfer: async (callId, command) => {
-            const session = registry.get(callId);
-            if (!(session instanceof CallSession)) return 'not_found';
-            return session.transfer({ name: command.target, reason: command.reason, summary: '' });
-          },
-          takeover: async (callId, command) => {
-            const session = registry.get(callId);
-            if (!(session instanceof CallSession)) return 'not_found';
-            const result = await session.escalate({ kind: 'staff', by: command.extension ?? 'dashboard' });
-            return result === 'not_transferable' ? 'not_transferable' : 'accepted';
-          },
-          hangup: async (callId) => {
-            const session = registry.get(callId);
-            return session instanceof CallSession ? session.hangup() : 'not_found';
-          },
-        },
+        commands: staffCommands(registry),
         readinessChecks: [
           { name: 'esl', check: () => eslLink.check() },
           { name: 'database', check: () => store.ping() },
@@ -399,157 +338,50 @@ export class Controller {
           void voice.prewarmAnnouncements(changed).then((result) => logger.info({ ...result }, 'announcements of the new routing cached'));
         });
       }
-      const sendSms = sms && ((request: { to: string; template: string; values: Record<string, string>; callId: string }): void => {
-        const body = appointmentSms(request.template, request.values, routing.config.practice);
-        void sms.send({ to: request.to, body, purpose: 'appointment', callId: request.callId }).then((result) => {
-          metrics.smsTotal.inc({ purpose: 'appointment', outcome: result.ok ? 'sent' : 'failed' });
-          events.publish({
-            type: result.ok ? 'SMS_SENT' : 'SMS_FAILED',
-            at: clock.now(),
-            callId: request.callId,
-            data: { purpose: 'appointment', template: request.template, attempts: result.attempts, ...(result.error ? { error: result.error } : {}) },
-          });
-        });
-      });
-      const startConversation = (call: ConversationCall): Conversation | undefined => {
-        if (voice === undefined) return undefined;
-        const outboundId = call.outboundId;
-        const answeringMachine =
-          outboundId === undefined
-            ? undefined
-            : {
-                detector: new AnsweringMachineDetector({ sampleRate: 16000 }),
-                machineMessage: `Hello, this is ${routing.config.practice} calling. Please call us back when you can. Thank you.`,
-                onVerdict: (verdict: { kind: string }) => {
-                  dialer.noteAnswered(outboundId, { callId: call.callId, machine: verdict.kind === 'machine' }).catch((error: unknown) => logger.warn({ err: error }, 'outbound answer not recorded'));
-                },
-              };
-        return newConversation(call, { voice, routing, clock, ...(sendSms ? { sendSms } : {}), ...(answeringMachine ? { answeringMachine } : {}) });
-      };
-      const resolveHandOff = (request: HandOffRequest, call: { callId: string; decision: RoutingDecision; toNumber: string }): HandOffDial => {
-        const handOff = handOffDial(request, call, { routing, gateways: config.gateways, mode: mode(), at: clock.now() });
-        metrics.aiHandOffsTotal.inc({ to: handOff.resolvedAs.split(':')[0] ?? 'unknown' });
-        const headers = contextHeaders(call.callId, request.name);
-        return {
-          ...handOff,
-          dial: withSipHeaders(handOff.dial, headers),
-          fallbackDial: handOff.fallbackDial === null ? null : withSipHeaders(handOff.fallbackDial, headers),
-        };
-      };
-
-      // Staff texted in emergencies and on mode changes: the environment's list, else routing.yaml's.
-      const staffNumbers = (): readonly string[] => (config.emergency.notifySms.length > 0 ? config.emergency.notifySms : routing.config.emergency.sms_alerts);
       const alerts = new EmergencyAlerts({
         sms,
-        recipients: staffNumbers,
+        recipients: () => staffNumbers(config, routing),
         publicBaseUrl: config.publicBaseUrl,
         practiceName: () => routing.config.practice,
         events,
         metrics,
         logger,
       });
-      // The agent's phone (3CX) shows these: which call, why, and where the whole context is.
-      const contextHeaders = (callId: string, reason: string): Record<string, string> => ({
-        'X-Callbridge-Call-Id': callId,
-        'X-Callbridge-Reason': reason,
-        ...(config.publicBaseUrl === undefined ? {} : { 'X-Callbridge-Summary-Url': `${config.publicBaseUrl}/v1/calls/${callId}/context` }),
-      });
       // Texts already on their way are sent (or given up) before the Twilio client closes.
       services.unshift({ name: 'emergency texts', close: () => alerts.settled() });
+      // The call policy every session shares: built once, now that each adapter it uses exists.
+      const calls = new CallServices({
+        config,
+        routing,
+        voice,
+        inbound,
+        transferStore,
+        alerts,
+        metrics,
+        clock,
+        logger,
+        mode,
+        journal,
+        registry,
+        history,
+        dialer,
+        sms,
+        events,
+        callEvents,
+        recordingCapture,
+        onEslEvent: observeEventLag,
+        onPickup: options.onPickup,
+      });
       failover.on('modeChanged', (from, to, reason) => {
         showMode(to);
         events.publish({ type: 'SYSTEM_MODE_CHANGED', at: clock.now(), data: { from, to, reason } });
         logger.warn({ from, to, reason }, 'system mode changed');
-        // Calls still with the agent go to people with their context, told why, rather than wait on a failing AI.
-        if (to === 'ai-down') for (const call of registry.all()) if (call instanceof CallSession) call.handOverToPeople('the AI side is failing');
-        if (sms !== undefined) {
-          const body = failoverNoticeSms({ mode: to, since: clock.now(), practiceName: routing.config.practice });
-          for (const to of staffNumbers()) {
-            void sms.send({ to, body, purpose: 'failover' }).then((result) => metrics.smsTotal.inc({ purpose: 'failover', outcome: result.ok ? 'sent' : 'failed' }));
-          }
-        }
+        calls.modeChanged(to);
       });
-
-      const emergency: EmergencyEscalation = {
-        dial: ({ callId }) => {
-          const chain = emergencyDial(emergencyTargets(config, routing.config), config.gateways, mode());
-          const headers = contextHeaders(callId, 'emergency');
-          return { dial: withSipHeaders(chain.dial, headers), fallbackDial: withSipHeaders(chain.fallbackDial, headers) };
-        },
-        escalated: (call, trigger, ms) => alerts.alert(call.callId, trigger, ms),
-      };
-
-      // Agents talking with one of our callers ring last in the next warm transfer.
-      const busyAgents = new Map<string, string>();
-      const warmTransfer: WarmTransferRunner | undefined =
-        voice &&
-        (async ({ callId, fsUuid, request, plan, signal }) => {
-          const connection = inbound.current();
-          if (connection === undefined) return 'no_answer';
-          // Each transfer in flight listens on this one connection for its legs' events.
-          connection.setMaxListeners(0);
-          const whisper = await voice.tts
-            .synthesize({ text: whisperText(request), voice: voice.voiceFor('en-US'), language: 'en-US', sampleRate: voice.sampleRate })
-            .then((speech) => speech.path, () => undefined);
-          const agents = pickAgents({ agents: plan.agents, skillsNeeded: [], busyExtensions: new Set(busyAgents.values()) });
-          const result = await runWarmTransfer({
-            connection,
-            callerUuid: fsUuid,
-            agents,
-            gateway: config.gateways.threecx,
-            ringSeconds: plan.ringSeconds,
-            sipHeaders: contextHeaders(callId, request.name),
-            ...(whisper === undefined ? {} : { whisperFile: whisper }),
-            deadlineMs: agents.length * (plan.ringSeconds + 10) * 1000 + 30_000,
-            signal,
-          });
-          if (result.outcome === 'bridged') busyAgents.set(callId, result.agent.extension);
-          return result.outcome;
-        });
 
       const outbound = new OutboundSocketServer({ connection: connectionOptions });
       outbound.on('call', (connection: EslConnection, channelData: EslEvent, acceptedAtMs: number) => {
-        const session = new CallSession({
-          connection,
-          channelData,
-          acceptedAtMs,
-          routeCall,
-          journal,
-          clock,
-          logger,
-          settings: {
-            greetingSound: config.greetingSound,
-            recordingsDir: config.recordingsDir,
-            greetingTimeoutMs: GREETING_TIMEOUT_MS,
-            lingerGraceMs: LINGER_GRACE_MS,
-            voiceQualityThreshold: config.voiceQualityThreshold,
-            recordCalls: recordingCapture !== undefined,
-          },
-          startConversation,
-          tts: voice,
-          resolveHandOff,
-          emergency,
-          transfers,
-          outbound: outboundCalls,
-          ...(warmTransfer ? { warmTransfer } : {}),
-          hooks: {
-            onEnded,
-            onPickup: (pickup) => options.onPickup?.(session, pickup),
-            onEslEvent: observeEventLag,
-            onRecordingStopped: (path) => recordingCapture?.stopped(path, session, recordedAt(session)),
-            onTransfer: ({ outcome, ms, reason }) => {
-              metrics.transfersTotal.inc({ outcome });
-              if (outcome === 'bridged') metrics.transferSeconds.observe(ms / 1000);
-              // The reason can come from the AI engine in its own words: events carry only whether it was an emergency.
-              events.publish({ type: 'CALL_TRANSFERRED', at: clock.now(), callId: session.callId, data: { outcome, ms: Math.round(ms), emergency: reason === 'emergency' } });
-            },
-            onVoiceQuality: (quality) => {
-              callEvents.voiceQuality(session.callId, quality);
-              metrics.voiceMos.observe(quality.mos);
-              if (quality.poor) metrics.poorQualityCallsTotal.inc();
-            },
-          },
-        });
+        const session = calls.newSession(connection, channelData, acceptedAtMs);
         registry.add(session);
         threecx.noteCall(session.callId, channelData.headers.get('variable_sip_call_id'));
         metrics.activeCalls.set(registry.size);
@@ -560,14 +392,6 @@ export class Controller {
       opened.push(outbound);
       const outboundAddress = await outbound.listen(config.controllerSocket);
 
-      const inbound = new InboundEslClient({
-        host: config.freeswitch.eslHost,
-        port: config.freeswitch.eslPort,
-        password: config.freeswitch.eslPassword,
-        events: INBOUND_EVENTS,
-        backoff: { initialMs: config.freeswitch.reconnectMinMs, maxMs: config.freeswitch.reconnectMaxMs },
-        connection: connectionOptions,
-      });
       let everConnected = false;
       inbound.on('connected', () => {
         if (everConnected) metrics.eslReconnectsTotal.inc();
@@ -590,7 +414,7 @@ export class Controller {
               registry,
               clock,
               logger,
-              onAdoptedEnded: (call: AdoptedCall) => onEnded('adopted', call),
+              onAdoptedEnded: (call: AdoptedCall) => calls.ended('adopted', call),
             });
             const stranded = { store, registry, logger, graceMs: STRANDED_GRACE_MS, signal: strandedWatch.signal };
             const transfer = (uuid: string, destination: string, dialplan: string, context: string): Promise<string> => {
