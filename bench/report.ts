@@ -68,7 +68,7 @@ function voiceFigures(voice: VoiceBenchOutcome) {
 const VOICE_METHOD =
   'Controller (production config, embedded PGlite) in its own process; the simulator (timeScale 1, forks paced on their own 20 ms clocks) and the Speechmatics and Google TTS peers in another; the AI engine peer in a third. ' +
   'Frame latency: silence frames stamped with a sequence number by a simulator hook just before the fork writes them, timed again by a hook in the Speechmatics peer as they arrive (same process, performance.now()). ' +
-  'controllerClock: in the controller process, for the window only, subscribers to the diagnostics channels of src/voice/frame-path.ts: fork frame arrival -> handed to the STT stream (arrivalToHandedMs) and -> its AddAudio message written (arrivalToWrittenMs, with the batch wait), every frame (spoken too), keyed by its Buffer. ' +
+  'controllerClock: in the controller process, for the forwarding window only (the talking window runs without them, so its turn latencies do not carry their cost), subscribers to the diagnostics channels of src/voice/frame-path.ts: fork frame arrival -> handed to the STT stream (arrivalToHandedMs) and -> its AddAudio message written (arrivalToWrittenMs, with the batch wait), every frame (spoken too), keyed by its Buffer. ' +
   'Forwarding: every caller silent. Talking: every caller says a sentence, waits for the answer, thinks 0.2-0.8 s, again; the AI engine peer answers at once with a fixed sentence already in the TTS cache (a warm-up call put it there). ' +
   'End of utterance -> playback command: turn_timing.totalMs of every turn, read back from the controller journal. CPU: process.cpuUsage() of the controller over each window / wall time.';
 

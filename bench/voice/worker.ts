@@ -78,9 +78,13 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
   }
 }
 
-/** One measured window: frames on the wire and on the controller's clock, the controller's CPU, and this process's CPU. */
-async function measure(clock: FrameClock, controller: ControllerChild, seconds: number, drainMs: number): Promise<PhaseResult> {
-  await controller.request({ type: 'window', action: 'start', framePath: true }, 'window', 5000);
+/**
+ * One measured window: frames on the wire, the controller's CPU and this process's CPU, and with `framePath`
+ * every frame on the controller's clock too. Those subscribers run in the controller for every frame, so the
+ * talking window goes without them: its turn latencies would carry their cost.
+ */
+async function measure(clock: FrameClock, controller: ControllerChild, seconds: number, drainMs: number, framePath: boolean): Promise<PhaseResult> {
+  await controller.request({ type: 'window', action: 'start', framePath }, 'window', 5000);
   const ownCpu = process.cpuUsage();
   const started = performance.now();
   clock.startWindow();
@@ -147,13 +151,13 @@ async function run(request: VoiceBenchRequest): Promise<VoiceBenchResult> {
     debug('every call greeted and forked; forwarding window');
     await sleep(1000);
 
-    const forwarding = await measure(clock, controller, request.forwardingSeconds, request.drainMs);
+    const forwarding = await measure(clock, controller, request.forwardingSeconds, request.drainMs, true);
 
     debug('forwarding window done; conversations start');
     const talkers = new Talkers(calls, { text: CALLER_SENTENCE, thinkMs: { min: 200, max: 800 }, rampMs: 1500 });
     talkers.start();
     await sleep(2000);
-    const talking = await measure(clock, controller, request.talkingSeconds, request.drainMs);
+    const talking = await measure(clock, controller, request.talkingSeconds, request.drainMs, false);
     debug('talking window done; callers stop');
     const { unanswered } = await talkers.stop(10_000);
     const ttsRequests = tts.requests.length - ttsBefore;
