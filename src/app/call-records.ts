@@ -8,6 +8,7 @@ import type { Clock } from '../core/ports.ts';
 import { DrizzleAuditStore, DrizzleRecordingStore, type Database } from '../db/index.ts';
 import { DrizzleExternalEventStore } from '../db/external-event-store.ts';
 import { DrizzleOutboxStore } from '../db/outbox-store.ts';
+import type { MasterKeys } from '../recording/index.ts';
 import type { Metrics } from '../http/index.ts';
 import { AuditTrail } from './audit.ts';
 import { CallEvents } from './call-events.ts';
@@ -32,6 +33,8 @@ export interface CallRecordsOptions {
   /** Registers a background service with the controller (closed in registration order at shutdown). */
   service: (name: string, close: () => Promise<unknown>) => void;
   recordingTiming?: Pick<RecordingCaptureOptions, 'retryDelaysMs' | 'rescanIntervalMs'>;
+  /** The recordings' key ring, parsed once by the controller; undefined without a key. */
+  keys: MasterKeys | undefined;
 }
 
 export interface CallRecords {
@@ -69,7 +72,7 @@ export async function startCallRecords(options: CallRecordsOptions): Promise<Cal
 
   // Recording needs the master key: without one, calls are not recorded at all (a recording could not be
   // encrypted) and hand-offs keep no transcript. One vault serves capture, the post-call jobs and the API.
-  const vault = buildVault(config, database, logger.child({ component: 'recordings' }));
+  const vault = buildVault(config, database, logger.child({ component: 'recordings' }), options.keys);
   if (vault === undefined) logger.warn('CALL_RECORDING_ENCRYPTION_KEY not set: calls are NOT recorded and hand-off transcripts are not kept');
   let kickPostCall = (): void => undefined;
   const recordingCapture =

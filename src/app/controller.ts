@@ -32,7 +32,7 @@ import { FailoverMonitor } from './failover-monitor.ts';
 import { staffNumbers } from './hand-off-policy.ts';
 import { OutboundDialer } from './outbound-dialer.ts';
 import type { RecordingCaptureOptions } from './recording-capture.ts';
-import { fieldCipherFromConfig } from './recording-keys.ts';
+import { fieldCipherFor, optionalMasterKeys } from './recording-keys.ts';
 import { RoutingService } from './routing-service.ts';
 import { HealthProber } from './service-health.ts';
 import { buildVoicePipeline, type VoicePipeline } from './voice-pipeline.ts';
@@ -146,7 +146,9 @@ export class Controller {
       await migrate(database);
       await mkdir(config.recordingsDir, { recursive: true });
       const store = new DrizzleCallStore({ db: database.db });
-      const cipher = fieldCipherFromConfig(config);
+      // The key ring is parsed once: the transcripts' column cipher and the recordings' vault share it.
+      const keys = optionalMasterKeys(config);
+      const cipher = keys && fieldCipherFor(keys);
       const transferStore = new DrizzleTransferStore({ db: database.db, ...(cipher ? { cipher } : {}) });
       const registry = new CallRegistry<RegisteredCall>();
       // Background services, stopped on shutdown once the calls are let go (before the ESL connection goes).
@@ -158,6 +160,7 @@ export class Controller {
       // Records, audit, live events, webhooks, recording capture and the post-call queue (issue 7).
       const { events, audit, callEvents, liveEvents, threecx, recordingCapture, recordings } = await startCallRecords({
         config,
+        keys,
         database,
         logger,
         clock,

@@ -16,7 +16,7 @@ import { loadVocabulary } from '../voice/stt/index.ts';
 import { AuditTrail } from './audit.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { masterKeysFromConfig } from './recording-keys.ts';
+import { optionalMasterKeys } from './recording-keys.ts';
 import { POST_CALL_QUEUE, RecordingVault } from './recording-vault.ts';
 import { RETENTION_SCHEDULE, retentionProcessor } from './retention.ts';
 import { webhookOutboxRows } from './webhook-publisher.ts';
@@ -100,13 +100,13 @@ export async function buildProcessors(deps: ProcessorDeps): Promise<Partial<Reco
   return processors;
 }
 
-/** The vault, when a master key is configured. */
-export function buildVault(config: Config, database: Database, logger: Logger): RecordingVault | undefined {
-  if (config.recordingKey === undefined) return undefined;
+/** The vault, when a master key is configured; `keys` when the caller parsed the ring already. */
+export function buildVault(config: Config, database: Database, logger: Logger, keys = optionalMasterKeys(config)): RecordingVault | undefined {
+  if (keys === undefined) return undefined;
   return new RecordingVault({
     storage: new LocalRecordingStorage(config.recordingStorage.dir),
     store: new DrizzleRecordingStore(database.db),
-    keys: masterKeysFromConfig(config),
+    keys,
     retentionYears: config.recordingStorage.retentionYears,
     logger,
   });

@@ -25,9 +25,18 @@ export function masterKeysFromConfig(config: Pick<Config, 'recordingKey' | 'prev
   return new MasterKeys({ current, previous });
 }
 
-/** The cipher for encrypted columns (hand-off transcripts, outbound context) on the same key ring; none without a key. */
-export function fieldCipherFromConfig(config: Pick<Config, 'recordingKey' | 'previousRecordingKeys'>): FieldCipher | undefined {
-  if (config.recordingKey === undefined) return undefined;
-  const keys = masterKeysFromConfig(config);
+/** The ring when a key is configured, else undefined (calls are then not recorded). */
+export function optionalMasterKeys(config: Pick<Config, 'recordingKey' | 'previousRecordingKeys'>): MasterKeys | undefined {
+  return config.recordingKey === undefined ? undefined : masterKeysFromConfig(config);
+}
+
+/** The cipher for encrypted columns (hand-off transcripts, outbound context) on the recordings' key ring. */
+export function fieldCipherFor(keys: MasterKeys): FieldCipher {
   return new FieldCipher(keys.current, keys.previous);
+}
+
+/** The field cipher straight from configuration (one-off CLI commands); none without a key. */
+export function fieldCipherFromConfig(config: Pick<Config, 'recordingKey' | 'previousRecordingKeys'>): FieldCipher | undefined {
+  const keys = optionalMasterKeys(config);
+  return keys && fieldCipherFor(keys);
 }
