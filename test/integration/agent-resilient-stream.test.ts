@@ -4,12 +4,12 @@
 // agent's reply, counting for the hand-over and the breaker.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpConversationEngine } from '../../src/agent/http-engine.ts';
-import { ResilientConversationEngine } from '../../src/agent/resilient-engine.ts';
+import type { ResilientConversationEngine } from '../../src/agent/resilient-engine.ts';
 import type { ScriptedAgent } from '../../src/agent/scripted-agent.ts';
 import { reportingEngine } from '../../src/app/service-health.ts';
 import type { AgentReplyChunk, ConversationEngine } from '../../src/core/voice-ports.ts';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
-import { makeAgent, said, startOf } from '../unit/agent/helpers.ts';
+import { makeAgent, resilientEngine, said, startOf, type ResilientOptions } from '../unit/agent/helpers.ts';
 
 const REPLY = 'Of course. Let me find a time for you.';
 const TRANSFER = { type: 'transfer', target: 'billing', reason: 'billing question', summary: 'Billing question' } as const;
@@ -25,18 +25,8 @@ let http: HttpConversationEngine;
 let scripted: ScriptedAgent;
 let clock: number;
 
-function resilient(overrides: Partial<ConstructorParameters<typeof ResilientConversationEngine>[0]> = {}): ResilientConversationEngine {
-  return new ResilientConversationEngine({
-    primary: http,
-    fallback: scripted,
-    deadlineMs: 1000,
-    failuresBeforeFallback: 2,
-    breakerThreshold: 3,
-    recoveryMs: 30_000,
-    holdingPhrase: (language) => scripted.holdingPhrase(language),
-    now: () => clock,
-    ...overrides,
-  });
+function resilient(overrides: Partial<ResilientOptions> = {}): ResilientConversationEngine {
+  return resilientEngine(http, scripted, () => clock, overrides);
 }
 
 async function collect(chunks: AsyncIterable<AgentReplyChunk>): Promise<AgentReplyChunk[]> {

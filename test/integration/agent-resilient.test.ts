@@ -1,10 +1,10 @@
 // The resilient engine over the real HTTP client and a contract peer, with the built-in agent behind it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpConversationEngine } from '../../src/agent/http-engine.ts';
-import { ResilientConversationEngine } from '../../src/agent/resilient-engine.ts';
+import type { ResilientConversationEngine } from '../../src/agent/resilient-engine.ts';
 import type { ScriptedAgent } from '../../src/agent/scripted-agent.ts';
 import { AiEnginePeer } from '../../src/peers/ai-engine-peer.ts';
-import { makeAgent, said, startOf } from '../unit/agent/helpers.ts';
+import { makeAgent, resilientEngine, said, startOf, type ResilientOptions } from '../unit/agent/helpers.ts';
 
 const ENGINE_GREETING = 'Hello, this is the practice assistant.';
 const SCRIPTED_GREETING = /virtual assistant. How can I help you today/;
@@ -14,18 +14,8 @@ let http: HttpConversationEngine;
 let scripted: ScriptedAgent;
 let clock: number;
 
-function resilient(overrides: Partial<ConstructorParameters<typeof ResilientConversationEngine>[0]> = {}): ResilientConversationEngine {
-  return new ResilientConversationEngine({
-    primary: http,
-    fallback: scripted,
-    deadlineMs: 2000,
-    failuresBeforeFallback: 2,
-    breakerThreshold: 3,
-    recoveryMs: 30_000,
-    holdingPhrase: (language) => scripted.holdingPhrase(language),
-    now: () => clock,
-    ...overrides,
-  });
+function resilient(overrides: Partial<ResilientOptions> = {}): ResilientConversationEngine {
+  return resilientEngine(http, scripted, () => clock, { deadlineMs: 2000, ...overrides });
 }
 
 beforeEach(async () => {

@@ -122,14 +122,8 @@ async function startHarnessOnce(options: HarnessOptions): Promise<Harness> {
   };
 }
 
-/** Polls until `check` returns true (or throws with `what` after timeoutMs). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+// Kept apart so unit tests can poll without loading the controller.
+export { eventually } from './eventually.ts';
 
 /** Handles (sockets, timers, servers) this process holds, by kind: compared before/after a scenario. */
 export function activeHandles(): Record<string, number> {

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseAgentScript } from '../../../src/agent/script.ts';
+import { ResilientConversationEngine } from '../../../src/agent/resilient-engine.ts';
 import { ScriptedAgent } from '../../../src/agent/scripted-agent.ts';
-import type { ConversationStart, ConversationTurn } from '../../../src/core/voice-ports.ts';
+import type { ConversationEngine, ConversationStart, ConversationTurn } from '../../../src/core/voice-ports.ts';
 
 const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 
@@ -41,3 +42,23 @@ export function startOf(callId: string, overrides: Partial<ConversationStart> = 
 export const said = (text: string): ConversationTurn => ({ text, confidence: 0.92, partial: false });
 export const pressed = (dtmf: string): ConversationTurn => ({ text: '', confidence: 0, partial: false, dtmf });
 export const silence: ConversationTurn = { text: '', confidence: 0, partial: false };
+
+export type ResilientOptions = ConstructorParameters<typeof ResilientConversationEngine>[0];
+
+/**
+ * The resilient engine as the tests drive it: `primary` first, the built-in agent behind it (its holding
+ * phrase too), two misses before the fallback, a breaker of three, and a clock the test moves.
+ */
+export function resilientEngine(primary: ConversationEngine, fallback: ScriptedAgent, now: () => number, overrides: Partial<ResilientOptions> = {}): ResilientConversationEngine {
+  return new ResilientConversationEngine({
+    primary,
+    fallback,
+    deadlineMs: 1000,
+    failuresBeforeFallback: 2,
+    breakerThreshold: 3,
+    recoveryMs: 30_000,
+    holdingPhrase: (language) => fallback.holdingPhrase(language),
+    now,
+    ...overrides,
+  });
+}

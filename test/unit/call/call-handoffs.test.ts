@@ -9,6 +9,7 @@ import { initialCallState, transition, type CallCommand, type CallInput, type Ca
 import type { RoutingDecision } from '../../../src/core/routing/types.ts';
 import { ChannelControl } from '../../../src/esl/channel-control.ts';
 import { RecordingEsl } from '../../../src/esl/recording-esl.ts';
+import { eventually } from '../../support/eventually.ts';
 
 const CALLER_UUID = '6f1c2a8e-0b1d-4e5f-9a7b-3c2d1e0f9a8b';
 const PERSON_LEG = 'b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e';
@@ -89,18 +90,13 @@ function recorder(begin: TransferRecorder['begin'] = async () => 'transfer-1'): 
   };
 }
 
-const until = async (check: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(check()).toBe(true);
-};
-
 describe('CallHandOffs', () => {
   it('moves a bridged caller to new people: stores the context, queues the new bridge, then hangs up the person they were talking to', async () => {
     const transfers = recorder();
     const r = rig({ from: bridged(), policy: { transfers } });
     r.handOffs.bridgedTo(PERSON_LEG);
     expect(r.handOffs.transfer({ name: 'scheduling', reason: 'staff moved the call', summary: 'wants Tuesday' })).toBe('accepted');
-    await until(() => r.esl.sent('api').length > 0);
+    await eventually(() => r.esl.sent('api').length > 0, 'the old leg killed');
     expect(transfers.begun).toEqual([expect.objectContaining({ targetKind: 'ring_group', targetName: 'scheduling', reason: 'staff moved the call', urgency: 'normal' })]);
     expect(r.inputs).toEqual([{ type: 'transfer_requested', target: 'sofia/gateway/threecx/700', reason: 'staff moved the call', fallback: 'sofia/gateway/threecx/701' }]);
     expect(r.commands).toEqual([{ type: 'bridge', target: 'sofia/gateway/threecx/700' }]);
@@ -108,7 +104,7 @@ describe('CallHandOffs', () => {
     expect(r.esl.sent('api')).toEqual([`uuid_kill ${PERSON_LEG}`]);
 
     r.apply({ type: 'bridged', otherLegUuid: 'c0ffee00-0000-4000-8000-000000000001' });
-    await until(() => transfers.ended.length === 1);
+    await eventually(() => transfers.ended.length === 1, 'the transfer record ended');
     expect(transfers.ended).toEqual([{ id: 'transfer-1', outcome: 'bridged' }]);
     expect(r.journal.find((e) => e.type === 'transfer_bridged')?.data).toMatchObject({ reason: 'staff moved the call' });
   });

@@ -18,6 +18,7 @@ import { EslHeaders, type EslEvent } from '../../../src/esl/protocol/index.ts';
 import { RecordingEsl } from '../../../src/esl/recording-esl.ts';
 import { createMetrics } from '../../../src/http/metrics.ts';
 import { AudioForkServer } from '../../../src/voice/audio-fork/index.ts';
+import { eventually } from '../../support/eventually.ts';
 import { CachedTts } from '../../../src/voice/tts/index.ts';
 
 const FS_UUID = '6f1c2a8e-0b1d-4e5f-9a7b-3c2d1e0f9a8b';
@@ -137,11 +138,6 @@ async function rig(): Promise<Rig> {
   return { conversation, esl, engine, stt, handOffs, emergencies, journal, played };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
-}
-
 /**
  * FreeSWITCH reports the playback in progress played to its end (or, cut, how much of it played); the
  * conversation hears of it before anything the test does next, as the event arrives before later ones.
@@ -164,52 +160,52 @@ function callerSays(stt: StandInStt, text: string): void {
 describe('Conversation (through the recording ESL fake)', () => {
   it('greets, forks the caller audio, and plays a streamed reply one sentence at a time, in order', async () => {
     const r = await rig();
-    await until(() => r.played().length === 1, 'the greeting playback');
+    await eventually(() => r.played().length === 1, 'the greeting playback');
     expect(r.esl.sent('api')).toEqual([expect.stringMatching(new RegExp(`^uuid_audio_fork ${FS_UUID} start ws://127\\.0\\.0\\.1:8080/\\S+ mono 16k$`))]);
     await playbackEnds(r.esl);
 
     r.engine.replies.push(sentences('Sure, I can help.', 'What day suits you?'));
     callerSays(r.stt, 'I would like an appointment');
-    await until(() => r.played().length === 2, 'the first sentence playing');
+    await eventually(() => r.played().length === 2, 'the first sentence playing');
     expect(r.engine.turns.map((t) => t.text)).toEqual(['I would like an appointment']);
     // The second sentence waits for the first to end: one file at a time, never over each other.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(r.played()).toHaveLength(2);
     await playbackEnds(r.esl);
-    await until(() => r.played().length === 3, 'the second sentence playing');
+    await eventually(() => r.played().length === 3, 'the second sentence playing');
     expect(new Set(r.played()).size).toBe(3);
     await playbackEnds(r.esl);
-    await until(() => r.journal.some((e) => e.type === 'reply_spoken' && e.data.turn === 1), 'the reply spoken');
+    await eventually(() => r.journal.some((e) => e.type === 'reply_spoken' && e.data.turn === 1), 'the reply spoken');
     expect(r.journal.find((e) => e.type === 'reply_spoken' && e.data.turn === 1)?.data).toMatchObject({ sentences: 2, heard: 2 });
     expect(r.esl.sent('api').some((c) => c.startsWith('uuid_break'))).toBe(false);
   });
 
   it('a caller who speaks over the reply stops it, and the next turn tells the engine what they heard', async () => {
     const r = await rig();
-    await until(() => r.played().length === 1, 'the greeting playback');
+    await eventually(() => r.played().length === 1, 'the greeting playback');
     await playbackEnds(r.esl);
     r.engine.replies.push(sentences('Sure, I can help.', 'We have Tuesday at nine.', 'Or Wednesday at ten.'));
     callerSays(r.stt, 'I would like an appointment');
-    await until(() => r.played().length === 2, 'sentence 1 playing');
+    await eventually(() => r.played().length === 2, 'sentence 1 playing');
     await playbackEnds(r.esl);
-    await until(() => r.played().length === 3, 'sentence 2 playing');
+    await eventually(() => r.played().length === 3, 'sentence 2 playing');
 
     r.stt.heard({ type: 'partial', text: 'actually', startSec: 3, endSec: 3.4 });
-    await until(() => r.esl.sent('api').includes(`uuid_break ${FS_UUID} all`), 'the playback broken');
+    await eventually(() => r.esl.sent('api').includes(`uuid_break ${FS_UUID} all`), 'the playback broken');
     // FreeSWITCH's report of the broken playback: how much of sentence 2 the caller heard.
     await playbackEnds(r.esl, 640);
     r.engine.replies.push(sentences('No problem.'));
     callerSays(r.stt, 'actually I need Friday');
-    await until(() => r.engine.turns.length === 2, 'the next turn at the engine');
+    await eventually(() => r.engine.turns.length === 2, 'the next turn at the engine');
     expect(r.engine.turns[1]?.interrupted).toEqual({ played: ['Sure, I can help.'], cut: { text: 'We have Tuesday at nine.', playedMs: 640 }, unplayed: 1 });
     expect(r.journal.filter((e) => e.type === 'barge_in')).toHaveLength(1);
   });
 
   it('the operator digit stops the greeting and hands the caller to a person', async () => {
     const r = await rig();
-    await until(() => r.played().length === 1, 'the greeting playback');
+    await eventually(() => r.played().length === 1, 'the greeting playback');
     r.conversation.onEslEvent(dtmf('0'));
-    await until(() => r.handOffs.length === 1, 'the hand-off');
+    await eventually(() => r.handOffs.length === 1, 'the hand-off');
     expect(r.handOffs[0]).toMatchObject({ name: 'operator' });
     expect(r.esl.sent('api')).toContain(`uuid_break ${FS_UUID} all`);
     expect(r.engine.turns).toEqual([]);
@@ -217,9 +213,9 @@ describe('Conversation (through the recording ESL fake)', () => {
 
   it('an emergency phrase in a partial transcript escalates at once and never reaches the engine', async () => {
     const r = await rig();
-    await until(() => r.played().length === 1, 'the greeting playback');
+    await eventually(() => r.played().length === 1, 'the greeting playback');
     r.stt.heard({ type: 'partial', text: 'I have chest pain', startSec: 1, endSec: 2 });
-    await until(() => r.emergencies.length === 1, 'the emergency');
+    await eventually(() => r.emergencies.length === 1, 'the emergency');
     expect(r.emergencies[0]).toMatchObject({ kind: 'phrase', language: 'en' });
     await r.conversation.interruptForEmergency(r.emergencies[0]!);
     expect(r.esl.sent('api')).toContain(`uuid_break ${FS_UUID} all`);
